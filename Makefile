@@ -1,0 +1,99 @@
+# twilio-numbers -- build, test, demo, bench, install.
+#
+#   make            build twilio/core.so for Lua 5.4 and LuaJIT 2.1
+#   make test       every test (C core under ASan+UBSan, busted on both VMs,
+#                   emulator, nginx); prints "N passed, N failed"
+#   make demo       the provisioning workflow against the bundled emulator
+#   make bench      benchmarks against a raw libcurl baseline
+#   make deps       apt-get the Debian packages that are missing
+#   make install    install the module for Lua 5.4 (PREFIX=/usr/local)
+
+PREFIX    ?= /usr/local
+CC        ?= cc
+PKG       ?= pkg-config
+
+WARN      := -std=c99 -Wall -Wextra -Wpedantic -Werror -Wshadow \
+             -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 \
+             -Wundef -Wvla -Werror=implicit-function-declaration
+BASEFLAGS := -D_POSIX_C_SOURCE=200809L -fPIC -fvisibility=hidden
+OPT       ?= -O2 -g
+LUA54_INC := $(shell $(PKG) --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
+JIT_INC   := $(shell $(PKG) --cflags luajit 2>/dev/null || echo -I/usr/include/luajit-2.1)
+CURL_INC  := $(shell $(PKG) --cflags libcurl 2>/dev/null)
+CURL_LIB  := $(shell $(PKG) --libs libcurl 2>/dev/null || echo -lcurl)
+
+# tw_*.c: the C core (no lua.h); ltw_*.c: the Lua binding.
+CORE_SRC  := $(sort $(wildcard src/tw_*.c))
+BIND_SRC  := $(sort $(wildcard src/ltw_*.c))
+HDRS      := $(wildcard src/*.h)
+# C core files that need libcurl; the others are I/O-free.
+CURL_SRC  := $(filter src/tw_curl%.c,$(CORE_SRC))
+PURE_SRC  := $(filter-out $(CURL_SRC),$(CORE_SRC))
+
+SO54      := build/5.4/twilio/core.so
+SOJIT     := build/jit/twilio/core.so
+SOASAN    := build/asan/twilio/core.so
+SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+C_TESTS   := $(patsubst tests/c/%.c,build/ctest/%,$(wildcard tests/c/test_*.c))
+
+.PHONY: all deps test test-c test-lua demo bench fuzz install uninstall clean lint rock emulator-start emulator-stop
+
+all: $(SO54) $(SOJIT)
+
+$(SO54): $(CORE_SRC) $(BIND_SRC) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(BASEFLAGS) $(OPT) $(LUA54_INC) $(CURL_INC) -shared -o $@ $(CORE_SRC) $(BIND_SRC) $(CURL_LIB)
+
+$(SOJIT): $(CORE_SRC) $(BIND_SRC) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(BASEFLAGS) $(OPT) $(JIT_INC) $(CURL_INC) -shared -o $@ $(CORE_SRC) $(BIND_SRC) $(CURL_LIB)
+
+# The module built with ASan+UBSan, loaded by lua5.4 under LD_PRELOAD in make test.
+$(SOASAN): $(CORE_SRC) $(BIND_SRC) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(BASEFLAGS) -O1 -g $(SAN) $(LUA54_INC) $(CURL_INC) -shared -o $@ $(CORE_SRC) $(BIND_SRC) $(CURL_LIB)
+
+# C tests of the core: each tests/c/test_X.c links the C core, under ASan+UBSan.
+build/ctest/%: tests/c/%.c $(CORE_SRC) $(HDRS) tests/c/tap.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -D_POSIX_C_SOURCE=200809L -O1 -g $(SAN) -Isrc $(CURL_INC) -o $@ $< $(CORE_SRC) $(CURL_LIB)
+
+deps:
+	@tools/deps
+
+test: deps all $(SOASAN) $(C_TESTS)
+	@tests/run
+
+test-c: $(C_TESTS)
+	@for t in $(C_TESTS); do $$t || exit 1; done
+
+demo: deps all
+	@tools/demo
+
+bench: deps all
+	@bench/run
+
+fuzz: deps
+	@fuzz/run $${FUZZ_SECONDS:-600}
+
+lint:
+	luacheck -q lua spec bin examples bench emulator
+
+rock: deps
+	luarocks --lua-version 5.4 make --local rockspec/twilio-numbers-scm-1.rockspec
+
+LUA54_LMOD := $(PREFIX)/share/lua/5.4
+LUA54_CMOD := $(PREFIX)/lib/lua/5.4
+install: $(SO54)
+	install -d $(DESTDIR)$(LUA54_CMOD)/twilio $(DESTDIR)$(LUA54_LMOD)/twilio/transport
+	install -m 0755 $(SO54) $(DESTDIR)$(LUA54_CMOD)/twilio/core.so
+	install -m 0644 lua/twilio.lua $(DESTDIR)$(LUA54_LMOD)/twilio.lua
+	install -m 0644 lua/twilio/*.lua $(DESTDIR)$(LUA54_LMOD)/twilio/
+	install -m 0644 lua/twilio/transport/*.lua $(DESTDIR)$(LUA54_LMOD)/twilio/transport/
+
+uninstall:
+	rm -rf $(DESTDIR)$(LUA54_CMOD)/twilio $(DESTDIR)$(LUA54_LMOD)/twilio $(DESTDIR)$(LUA54_LMOD)/twilio.lua
+
+clean:
+	rm -rf build

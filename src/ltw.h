@@ -1,0 +1,31 @@
+/* ltw.h -- the Lua binding's internal interface (twilio.core).
+ *
+ * luaopen_twilio_core (ltw_core.c) creates the module table and calls each
+ * ltw_open_* below with that table on the top of the stack; each adds its
+ * functions to it and registers its metatables. Only luaopen_twilio_core is
+ * exported from the shared object. */
+#ifndef LTW_H
+#define LTW_H
+
+#include "compat.h"
+
+#define TW_API_INTERNAL __attribute__((visibility("hidden")))
+
+/* Metatable names: one per type. */
+#define LTW_ERROR_MT   "twilio.Error"
+
+/* ltw_error.c: error objects (plain tables with the twilio.Error metatable).
+ * Pushes a new error table {kind=, message=} and returns its index-free
+ * position (top). Callers add status/code/field/... with lua_setfield. */
+void ltw_push_error(lua_State *L, const char *kind, const char *message);
+/* Pushes nil + a new error; returns 2 (for `return ltw_fail(...)`). */
+int  ltw_fail(lua_State *L, const char *kind, const char *field,
+              const char *message);
+
+void ltw_open_error(lua_State *L);    /* ltw_error.c   */
+void ltw_open_record(lua_State *L);   /* ltw_record.c  */
+void ltw_open_request(lua_State *L);  /* ltw_request.c */
+void ltw_open_curl(lua_State *L);     /* ltw_curl.c    */
+void ltw_open_util(lua_State *L);     /* ltw_util.c    */
+
+#endif
