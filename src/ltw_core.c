@@ -15,5 +15,6 @@ LTW_EXPORT int luaopen_twilio_core(lua_State *L) {
   ltw_open_request(L);
   ltw_open_curl(L);
   ltw_open_util(L);
+  ltw_open_clock(L);
   return 1;
 }
