@@ -3,6 +3,7 @@
 std = "max"
 max_line_length = 120
 codes = true
+self = false
 files["spec/"] = { std = "+busted" }
 files["emulator/"] = { read_globals = { "ngx" } }
 files["lua/twilio/transport/ngx.lua"] = { read_globals = { "ngx" } }

@@ -1,0 +1,110 @@
+-- twilio.available: the AvailablePhoneNumbers searches that come before a purchase.
+--   local av = client.available_phone_numbers
+--   av:countries()                      -> array of twilio.Country
+--   av:country("US")                    -> twilio.Country (c:search(type, params))
+--   av:search("US", "local", { area_code = 415, sms_enabled = true, limit = 5 })
+--                                        -> array of twilio.AvailablePhoneNumber
+--   av:each("US", "toll_free", {...})   -> iterator
+--   avail:buy{ voice_url = ... }        -> the new twilio.PhoneNumber
+-- Types: local, toll_free, mobile, national, voip, shared_cost, machine_to_machine.
+local core = require "twilio.core"
+local list = require "twilio.list"
+
+local setmetatable, type, tostring, error = setmetatable, type, tostring, error
+
+local _M = {}
+local Available = {}
+Available.__index = Available
+
+local TYPES = {
+  ["local"] = "Local", toll_free = "TollFree", mobile = "Mobile", national = "National",
+  voip = "Voip", shared_cost = "SharedCost", machine_to_machine = "MachineToMachine",
+}
+_M.TYPES = TYPES
+
+function _M.new(client, account_sid)
+  return setmetatable({ client = client, account_sid = account_sid }, Available)
+end
+
+function Available:list_of(country_code, kind)
+  if type(country_code) ~= "string" then error("twilio: country code must be a string like 'US'", 3) end
+  local suffix = TYPES[kind]
+  if not suffix then
+    error("twilio: unknown number type '" .. tostring(kind) ..
+          "' (local, toll_free, mobile, national, voip, shared_cost, machine_to_machine)", 3)
+  end
+  return list.new(self.client, {
+    kind = "AvailablePhoneNumber", items_key = "available_phone_numbers",
+    list_op = "ListAvailablePhoneNumber" .. suffix,
+    path = { account_sid = self.account_sid, country_code = country_code },
+    name = "available_phone_numbers." .. kind,
+  })
+end
+
+function Available:search(country_code, kind, params, opts)
+  return self:list_of(country_code, kind):list(params, opts)
+end
+
+function Available:each(country_code, kind, params, opts)
+  return self:list_of(country_code, kind):each(params, opts)
+end
+
+function Available:page(country_code, kind, params, opts)
+  return self:list_of(country_code, kind):page(params, opts)
+end
+
+function Available:countries_list()
+  return list.new(self.client, {
+    kind = "Country", items_key = "countries", list_op = "ListAvailablePhoneNumberCountry",
+    fetch_op = "FetchAvailablePhoneNumberCountry", path = { account_sid = self.account_sid },
+    name = "available_phone_numbers",
+  })
+end
+
+function Available:countries(params, opts)
+  return self:countries_list():list(params, opts)
+end
+
+function Available:country(country_code, opts)
+  local l = self:countries_list()
+  l.fetch_op = "FetchAvailablePhoneNumberCountry"
+  if type(country_code) ~= "string" then error("twilio: country(code): a string like 'US' expected", 2) end
+  opts = self.client:call_options(opts)
+  local res, err, retries = self.client:request(l.fetch_op,
+    { account_sid = self.account_sid, country_code = country_code }, nil, opts)
+  if not res then return nil, err end
+  return l:record(res, retries)
+end
+
+-- Methods of the records.
+local function ctx_of(rec)
+  local ctx = core.record_ctx(rec)
+  return ctx.client, ctx.account_sid
+end
+
+core.set_methods("AvailablePhoneNumber", {
+  -- avail:buy{ voice_url = ..., sms_url = ... } buys this number in the account
+  -- that searched for it, with the same double-purchase protection as create.
+  buy = function(avail, params, opts)
+    if params ~= nil and type(params) ~= "table" then error("twilio: buy: parameters must be a table", 2) end
+    local client, account_sid = ctx_of(avail)
+    local p = {}
+    if params then for k, v in pairs(params) do p[k] = v end end
+    if p.phone_number ~= nil or p.area_code ~= nil then
+      error("twilio: buy: phone_number comes from the search result; do not pass it", 2)
+    end
+    p.phone_number = avail.phone_number
+    return client:account(account_sid).incoming_phone_numbers:create(p, opts)
+  end,
+  totable = core.record_totable,
+})
+
+core.set_methods("Country", {
+  search = function(c, kind, params, opts)
+    local client, account_sid = ctx_of(c)
+    return client:account(account_sid).available_phone_numbers:search(c.country_code, kind, params, opts)
+  end,
+  totable = core.record_totable,
+})
+
+return _M

@@ -1,0 +1,270 @@
+-- twilio.list: a list resource (IncomingPhoneNumbers and its Local, Mobile
+-- and TollFree sub-lists, AssignedAddOns, Extensions, AvailablePhoneNumbers
+-- searches): each / list / page / get_page / fetch / create / find.
+--
+-- Pagination follows next_page_uri exactly as the server returns it
+-- (cfg:follow refuses any other host), holds one page at a time, and stops at
+-- `limit` without fetching a page it does not need. The loop is Lua, so every
+-- page fetch may yield inside nginx.
+local core = require "twilio.core"
+local errors = require "twilio.errors"
+local retry = require "twilio.retry"
+
+local setmetatable, type, tostring, pairs, error = setmetatable, type, tostring, pairs, error
+local math_type = math.type
+local fmt = string.format
+
+local _M = {}
+local List = {}
+List.__index = List
+_M.List = List
+
+local DEFAULT_PAGE_SIZE = 1000   -- the API's maximum: fewest round trips (PEERS.md #14)
+
+-- spec = { kind=, items_key=, list_op=, create_op=, fetch_op=, path = {...}, name= }
+function _M.new(client, spec)
+  local self = setmetatable({}, List)
+  for k, v in pairs(spec) do self[k] = v end
+  self.client = client
+  -- ctx shared by every record this list parses: records find their client
+  -- and, if the JSON lacks it, their account through it.
+  self.ctx = { client = client, account_sid = spec.path.account_sid }
+  return self
+end
+
+function List:__tostring()
+  return fmt("twilio.List: %s of %s", self.name or self.kind, tostring(self.path.account_sid))
+end
+
+local function is_integer(v)
+  if math_type then return math_type(v) == "integer" or (type(v) == "number" and v == math.floor(v)) end
+  return type(v) == "number" and v == math.floor(v)
+end
+
+local function copy(t)
+  local c = {}
+  if t then for k, v in pairs(t) do c[k] = v end end
+  return c
+end
+
+-- Split `limit` (ours) from the API parameters and pick the page size.
+local function split_params(params)
+  if params ~= nil and type(params) ~= "table" then
+    error("twilio: parameters must be a table", 4)
+  end
+  local p = copy(params)
+  local limit = p.limit
+  p.limit = nil
+  if limit ~= nil then
+    if type(limit) ~= "number" or not is_integer(limit) or limit < 1 or limit ~= limit or limit > 1e15 then
+      return nil, nil, errors.new("invalid", "limit must be a positive integer (got " .. tostring(limit) .. ")",
+                                  { field = "limit" })
+    end
+  end
+  if p.page_size == nil then
+    p.page_size = limit and (limit < DEFAULT_PAGE_SIZE and limit or DEFAULT_PAGE_SIZE) or DEFAULT_PAGE_SIZE
+  end
+  return p, limit
+end
+
+-- A cursor over the items of a listing: cur:next() -> item | nil (end) | nil, err
+local Cursor = {}
+Cursor.__index = Cursor
+
+function List:cursor(params, opts)
+  local p, limit, err = split_params(params)
+  if not p then return nil, err end
+  opts = self.client:call_options(opts)
+  local req, berr = self.client.cfg:build(self.list_op, self.path, p)
+  if not req then return nil, berr end
+  return setmetatable({ list = self, req = req, limit = limit, count = 0, i = 0, opts = opts }, Cursor)
+end
+
+-- Fetch the page `req` points at: items, next_uri | nil, nil, err
+function List:fetch_page(req, opts)
+  local res, err = self.client:send(req, opts)
+  if not res then return nil, nil, err end
+  local items, next_uri, perr = core.parse_page(self.kind, self.items_key, res.body, self.ctx)
+  if not items then
+    perr.status, perr.method, perr.url = res.status, req.method, req.url
+    return nil, nil, perr
+  end
+  return items, next_uri
+end
+
+function Cursor:next()
+  if self.done then return nil end
+  if self.limit and self.count >= self.limit then self.done = true; return nil end
+  while true do
+    local items = self.items
+    if items then
+      local i = self.i + 1
+      local item = items[i]
+      if item ~= nil then
+        self.i = i
+        items[i] = false           -- the page no longer pins what the caller dropped
+        self.count = self.count + 1
+        return item
+      end
+      if not self.next_uri then self.done = true; return nil end
+      local req, ferr = self.list.client.cfg:follow(self.next_uri)
+      if not req then self.done = true; return nil, ferr end
+      self.req = req
+    end
+    local its, next_uri, err = self.list:fetch_page(self.req, self.opts)
+    if not its then self.done = true; return nil, err end
+    self.items, self.i, self.next_uri = its, 0, next_uri
+    self.pages = (self.pages or 0) + 1
+  end
+end
+
+-- for n in list:each{ page_size =, limit =, <filters> } do ... end
+-- A failure raises the error object: it is never mistaken for the end.
+function List:each(params, opts)
+  local cur, err = self:cursor(params, opts)
+  if not cur then error(err, 2) end
+  return function()
+    local item, ierr = cur:next()
+    if ierr then error(ierr, 0) end
+    return item
+  end
+end
+
+-- list{...} -> array of objects | nil, err
+function List:list(params, opts)
+  local cur, err = self:cursor(params, opts)
+  if not cur then return nil, err end
+  local out, n = {}, 0
+  while true do
+    local item, ierr = cur:next()
+    if ierr then return nil, ierr end
+    if item == nil then return out end
+    n = n + 1
+    out[n] = item
+  end
+end
+
+-- One page: page.items, page.next_page_uri, page:next() -> next page | nil (last) | nil, err
+local Page = {}
+Page.__index = Page
+_M.Page = Page
+
+function Page:has_next() return self.next_page_uri ~= nil end
+
+function Page:next()
+  if not self.next_page_uri then return nil end
+  return self.list:get_page(self.next_page_uri, self.opts)
+end
+
+local function make_page(list, items, next_uri, opts)
+  return setmetatable({ items = items, next_page_uri = next_uri, list = list, opts = opts }, Page)
+end
+
+function List:page(params, opts)
+  local p, _, err = split_params(params)
+  if not p then return nil, err end
+  opts = self.client:call_options(opts)
+  local req, berr = self.client.cfg:build(self.list_op, self.path, p)
+  if not req then return nil, berr end
+  local items, next_uri, perr = self:fetch_page(req, opts)
+  if not items then return nil, perr end
+  return make_page(self, items, next_uri, opts)
+end
+
+-- get_page(uri): resume from a next_page_uri saved earlier (same host only).
+function List:get_page(uri, opts)
+  if type(uri) ~= "string" then error("twilio: get_page(uri): uri must be a string", 2) end
+  local req, err = self.client.cfg:follow(uri)
+  if not req then return nil, err end
+  local items, next_uri, perr = self:fetch_page(req, opts)
+  if not items then return nil, perr end
+  return make_page(self, items, next_uri, opts)
+end
+
+-- Parse a single-object response into a record with a ctx of its own.
+function List:record(res, retries, extra)
+  local info = { retries = retries or 0 }
+  if extra then for k, v in pairs(extra) do info[k] = v end end
+  local ctx = { client = self.client, account_sid = self.path.account_sid, info = info }
+  local rec, err = core.parse_record(self.kind, res.body, ctx)
+  if not rec then err.status = res.status end
+  return rec, err
+end
+
+function List:fetch(sid, opts)
+  if not self.fetch_op then error("twilio: " .. tostring(self.name) .. " has no fetch", 2) end
+  if type(sid) ~= "string" then error("twilio: fetch(sid): sid must be a string", 2) end
+  opts = self.client:call_options(opts)
+  local path = copy(self.path)
+  path.sid = sid
+  local res, err, retries = self.client:request(self.fetch_op, path, nil, opts)
+  if not res then return nil, err end
+  return self:record(res, retries)
+end
+
+-- find("+14155550100") -> the number whose phone_number is exactly that.
+-- The API's PhoneNumber filter also matches partial numbers and wildcards,
+-- so every candidate is compared (PEERS.md: the CLI takes the first match).
+function List:find(e164, opts)
+  if type(e164) ~= "string" then error("twilio: find(phone_number): a string expected", 2) end
+  if not (e164:match("^%+[1-9]%d+$") and #e164 <= 16) then
+    return nil, errors.new("invalid", fmt("find: phone_number must be E.164 like +14155550100 (got '%s')",
+                                          e164:sub(1, 40):gsub("[%c]", "?")), { field = "phone_number" })
+  end
+  local cur, err = self:cursor({ phone_number = e164, page_size = 50 }, opts)
+  if not cur then return nil, err end
+  while true do
+    local n, ierr = cur:next()
+    if ierr then return nil, ierr end
+    if n == nil then break end
+    if n.phone_number == e164 then return n end
+  end
+  return nil, errors.new("not_found", fmt("no number %s in account %s", e164, tostring(self.path.account_sid)),
+                         { status = 404, code = 20404 })
+end
+
+-- create{...} -> the new object | nil, err
+-- A purchase is never resent blindly (retry.lua). When its outcome is
+-- unknown, the number is looked up exactly in the account: found means the
+-- purchase happened (the object is returned, n:call_info().recovered is
+-- true); absent means the error says it did not.
+function List:create(params, opts)
+  if not self.create_op then error("twilio: " .. tostring(self.name) .. " has no create", 2) end
+  if params ~= nil and type(params) ~= "table" then error("twilio: create: parameters must be a table", 2) end
+  opts = self.client:call_options(opts)
+  local res, err, retries = self.client:request(self.create_op, self.path, params, opts)
+  if res then return self:record(res, retries) end
+  if err.kind == "invalid" then return nil, err end
+  err.outcome = retry.outcome(err)
+  if err.outcome ~= "unknown" or self.kind ~= "PhoneNumber" then return nil, err end
+  return self:recover_purchase(params, err, opts)
+end
+
+function List:recover_purchase(params, err, opts)
+  local acct = self.client:account(self.path.account_sid)
+  local number = params and params.phone_number
+  if not number then
+    err.message = fmt("%s; the purchase in area code %s may have gone through: check with " ..
+      "numbers:list{ phone_number = '+1%s' } before buying again", err.message or "request failed",
+      tostring(params and params.area_code), tostring(params and params.area_code))
+    return nil, err
+  end
+  local n, ferr = acct.incoming_phone_numbers:find(number, { retries = 2, timeout = opts and opts.timeout })
+  if n then
+    core.record_set_ctx(n, { client = self.client, account_sid = self.path.account_sid,
+                             info = { retries = err.retries or 0, recovered = true, error = err } })
+    return n
+  end
+  if ferr.kind == "not_found" then
+    err.outcome = "not_applied"
+    err.message = fmt("%s; checked: %s is not in account %s, so it was not bought and buying again is safe",
+                      err.message or "request failed", number, tostring(self.path.account_sid))
+  else
+    err.message = fmt("%s; the purchase may have gone through and the check failed too (%s): " ..
+                      "look for %s with numbers:find before buying again",
+                      err.message or "request failed", tostring(ferr.message), number)
+  end
+  return nil, err
+end
+
+return _M
