@@ -13,7 +13,8 @@ local function numbers_list(client, sid, suffix, name)
   return list.new(client, {
     kind = "PhoneNumber", items_key = "incoming_phone_numbers",
     list_op = "ListIncomingPhoneNumber" .. suffix, create_op = "CreateIncomingPhoneNumber" .. suffix,
-    fetch_op = "FetchIncomingPhoneNumber", path = { account_sid = sid }, name = name,
+    fetch_op = "FetchIncomingPhoneNumber", update_op = "UpdateIncomingPhoneNumber",
+    delete_op = "DeleteIncomingPhoneNumber", path = { account_sid = sid }, name = name,
   })
 end
 
@@ -22,6 +23,11 @@ function _M.new(client, sid)
   numbers.local_numbers = numbers_list(client, sid, "Local", "incoming_phone_numbers.local_numbers")
   numbers.mobile_numbers = numbers_list(client, sid, "Mobile", "incoming_phone_numbers.mobile_numbers")
   numbers.toll_free_numbers = numbers_list(client, sid, "TollFree", "incoming_phone_numbers.toll_free_numbers")
+  -- numbers:assigned_add_ons("PN…"): a number's add-ons without fetching it.
+  numbers.assigned_add_ons = function(self, pn_sid)
+    if type(pn_sid) ~= "string" then error("twilio: assigned_add_ons(sid): sid must be a string", 2) end
+    return require("twilio.number").add_ons_list(self.client, sid, pn_sid)
+  end
   return {
     sid = sid,
     client = client,

@@ -21,7 +21,8 @@ _M.List = List
 
 local DEFAULT_PAGE_SIZE = 1000   -- the API's maximum: fewest round trips (PEERS.md #14)
 
--- spec = { kind=, items_key=, list_op=, create_op=, fetch_op=, path = {...}, name= }
+-- spec = { kind=, items_key=, list_op=, create_op=, fetch_op=, update_op=, delete_op=,
+--          path = {...}, name= }
 function _M.new(client, spec)
   local self = setmetatable({}, List)
   for k, v in pairs(spec) do self[k] = v end
@@ -201,6 +202,36 @@ function List:fetch(sid, opts)
   if not res then return nil, err end
   return self:record(res, retries)
 end
+
+-- update(sid, {...}) / delete(sid): act on an object by SID without fetching
+-- it first (one request). numbers:release(sid) is delete under its own name.
+function List:update(sid, params, opts)
+  if not self.update_op then error("twilio: " .. tostring(self.name) .. " has no update", 2) end
+  if type(sid) ~= "string" then error("twilio: update(sid, params): sid must be a string", 2) end
+  if type(params) ~= "table" then error("twilio: update(sid, params): a table of fields expected", 2) end
+  opts = self.client:call_options(opts)
+  local path = copy(self.path)
+  path.sid = sid
+  local res, err, retries = self.client:request(self.update_op, path, params, opts)
+  if not res then return nil, err end
+  return self:record(res, retries)
+end
+
+function List:delete(sid, opts)
+  if not self.delete_op then error("twilio: " .. tostring(self.name) .. " has no delete", 2) end
+  if type(sid) ~= "string" then error("twilio: delete(sid): sid must be a string", 2) end
+  opts = self.client:call_options(opts)
+  local path = copy(self.path)
+  path.sid = sid
+  local res, err = self.client:request(self.delete_op, path, nil, opts)
+  if not res then
+    -- A retried DELETE that finds the object gone: an earlier attempt deleted it.
+    if err.status == 404 and (err.retries or 0) > 0 then return true end
+    return nil, err
+  end
+  return true
+end
+List.release = List.delete
 
 -- find("+14155550100") -> the number whose phone_number is exactly that.
 -- The API's PhoneNumber filter also matches partial numbers and wildcards,

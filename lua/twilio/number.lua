@@ -67,6 +67,32 @@ local function op_with_path(rec, op, path, params, opts, verb)
   return res, nil, retries
 end
 
+-- The AssignedAddOns of number pn_sid, and the Extensions of add-on xe_sid.
+-- Also reachable without fetching: numbers:assigned_add_ons("PN…") and
+-- add_ons:extensions("XE…").
+function _M.add_ons_list(client, account_sid, pn_sid)
+  local l = list.new(client, {
+    kind = "AssignedAddOn", items_key = "assigned_add_ons",
+    list_op = "ListIncomingPhoneNumberAssignedAddOn", create_op = "CreateIncomingPhoneNumberAssignedAddOn",
+    fetch_op = "FetchIncomingPhoneNumberAssignedAddOn", delete_op = "DeleteIncomingPhoneNumberAssignedAddOn",
+    path = { account_sid = account_sid, resource_sid = pn_sid }, name = "assigned_add_ons",
+  })
+  l.extensions = function(self, xe_sid)
+    return _M.extensions_list(self.client, account_sid, pn_sid, xe_sid)
+  end
+  return l
+end
+
+function _M.extensions_list(client, account_sid, pn_sid, xe_sid)
+  return list.new(client, {
+    kind = "Extension", items_key = "extensions",
+    list_op = "ListIncomingPhoneNumberAssignedAddOnExtension",
+    fetch_op = "FetchIncomingPhoneNumberAssignedAddOnExtension",
+    path = { account_sid = account_sid, resource_sid = pn_sid, assigned_add_on_sid = xe_sid },
+    name = "extensions",
+  })
+end
+
 local number_methods = {
   update = function(n, params, opts)
     if type(params) ~= "table" then error("twilio: update: a table of fields expected", 2) end
@@ -96,12 +122,7 @@ local number_methods = {
 
   assigned_add_ons = function(n)
     local client, ctx = ctx_of(n)
-    return list.new(client, {
-      kind = "AssignedAddOn", items_key = "assigned_add_ons",
-      list_op = "ListIncomingPhoneNumberAssignedAddOn", create_op = "CreateIncomingPhoneNumberAssignedAddOn",
-      fetch_op = "FetchIncomingPhoneNumberAssignedAddOn",
-      path = { account_sid = account_of(n, ctx), resource_sid = n.sid }, name = "assigned_add_ons",
-    })
+    return _M.add_ons_list(client, account_of(n, ctx), n.sid)
   end,
 
   released = core.record_released,
@@ -131,13 +152,7 @@ core.set_methods("AssignedAddOn", {
   end,
   extensions = function(a)
     local client, ctx = ctx_of(a)
-    return list.new(client, {
-      kind = "Extension", items_key = "extensions",
-      list_op = "ListIncomingPhoneNumberAssignedAddOnExtension",
-      fetch_op = "FetchIncomingPhoneNumberAssignedAddOnExtension",
-      path = { account_sid = account_of(a, ctx), resource_sid = a.resource_sid, assigned_add_on_sid = a.sid },
-      name = "extensions",
-    })
+    return _M.extensions_list(client, account_of(a, ctx), a.resource_sid, a.sid)
   end,
   time = time_of,
   totable = core.record_totable,
