@@ -14,6 +14,7 @@ local _M = {
   _VERSION = core._VERSION,
   new = client.new,
   is_error = core.is_error,
+  csv = require "twilio.csv",
 }
 
 -- twilio.parse_date("Thu, 30 Jul 2015 23:19:04 +0000") -> 1438298344 | nil

@@ -10,6 +10,7 @@ local core = require "twilio.core"
 local errors = require "twilio.errors"
 local retry = require "twilio.retry"
 local pick = require "twilio.transport.pick"
+local bulk = require "twilio.bulk"
 
 local setmetatable, type, tostring, pairs = setmetatable, type, tostring, pairs
 local floor, getenv = math.floor, os.getenv
@@ -128,11 +129,13 @@ local CALL_OPTS = { timeout = "number", connect_timeout = "number", retries = "a
 function Client:call_options(opts)
   if opts == nil then return nil end
   if type(opts) ~= "table" then error("twilio: call options must be a table", 3) end
+  if opts.checked then return opts end
   check_opts(opts, CALL_OPTS, "a call")
   positive(opts.timeout, "timeout")
   positive(opts.connect_timeout, "connect_timeout")
-  if opts.retries ~= nil then opts.policy = retry.policy(opts.retries) end
-  return opts
+  -- a checked copy: the caller's table is not changed, and may be reused
+  return { checked = true, timeout = opts.timeout, connect_timeout = opts.connect_timeout,
+           on_retry = opts.on_retry, policy = opts.retries ~= nil and retry.policy(opts.retries) or nil }
 end
 
 local function in_nginx_yieldable()
@@ -157,8 +160,17 @@ function Client:log(fmtstr, ...)
   if d then d(fmt(fmtstr, ...)) end
 end
 
+-- The bulk scheduler running the current call, if any.
+function Client:current_scheduler()
+  local s = self.scheduler
+  if s and s:owns_current() then return s end
+  return nil
+end
+
 -- One attempt: res (2xx) | nil, err.
 function Client:attempt(t, req)
+  local sched = self:current_scheduler()
+  if sched then sched:wait_turn() end
   local t0 = core.monotonic()
   local res, terr = t:request(req)
   local ms = floor((core.monotonic() - t0) * 1000 + 0.5)
@@ -183,6 +195,7 @@ function Client:attempt(t, req)
   err.method, err.url = req.method, req.url
   local ra = headers["retry-after"]
   if ra then err.retry_after = core.retry_after(ra, floor(core.now())) end
+  if status == 429 and sched then sched:saw_429(err.retry_after) end
   return nil, err
 end
 
@@ -191,6 +204,8 @@ end
 -- cosocket transport, or an error in phases where nothing may yield. Elsewhere
 -- each client keeps one libcurl transport, so connections are reused.
 function Client:transport()
+  local bt = self.scheduler and bulk.transport_for(self)
+  if bt then return bt end
   local opt = self.transport_opt
   if type(opt) == "table" then return opt end
   local ngx = rawget(_G, "ngx")
@@ -229,7 +244,8 @@ function Client:send(req, opts)
       return nil, err
     end
     self:log("twilio: retry %d of %s %s in %.3f s", attempt + 1, req.method, req.url, delay)
-    sleep(delay)
+    local sched = self:current_scheduler()
+    if sched then sched:sleep(delay) else sleep(delay) end
     attempt = attempt + 1
   end
 end
@@ -239,6 +255,11 @@ function Client:request(op, path, params, opts)
   local req, err = self.cfg:build(op, path, params)
   if not req then return nil, err end
   return self:send(req, opts)
+end
+
+-- client:bulk(tasks, { concurrency =, on_progress = }) -> results (see twilio.bulk)
+function Client:bulk(tasks, opts)
+  return bulk.run(self, tasks, opts)
 end
 
 -- A fresh ctx for a record returned by a single call: info about that call.

@@ -10,7 +10,7 @@ local core = require "twilio.core"
 local errors = require "twilio.errors"
 local retry = require "twilio.retry"
 
-local setmetatable, type, tostring, pairs, error = setmetatable, type, tostring, pairs, error
+local setmetatable, type, tostring, pairs, ipairs, error = setmetatable, type, tostring, pairs, ipairs, error
 local math_type = math.type
 local fmt = string.format
 
@@ -232,6 +232,34 @@ function List:delete(sid, opts)
   return true
 end
 List.release = List.delete
+
+-- update_many(targets, params, opts) -> results, in parallel (twilio.bulk)
+--   targets: twilio.PhoneNumber objects (updated in place) or SIDs
+--   params: a table, or function(target, i) -> table
+--   opts: { concurrency =, on_progress =, timeout =, retries = }
+function List:update_many(targets, params, opts)
+  if type(targets) ~= "table" then error("twilio: update_many: an array of numbers or SIDs expected", 2) end
+  if type(params) ~= "table" and type(params) ~= "function" then
+    error("twilio: update_many: params must be a table or a function", 2)
+  end
+  opts = opts or {}
+  local call_opts = { timeout = opts.timeout, retries = opts.retries }
+  local tasks = {}
+  for i, target in ipairs(targets) do
+    tasks[i] = function()
+      local p = params
+      if type(p) == "function" then p = p(target, i) end
+      if type(target) == "string" then return self:update(target, p, call_opts) end
+      return target:update(p, call_opts)
+    end
+  end
+  return self.client:bulk(tasks, { concurrency = opts.concurrency, on_progress = opts.on_progress })
+end
+
+-- csv{ filters } -> rows from the API's .csv representation, by header name
+function List:csv(params, opts)
+  return require("twilio.csv").fetch(self, params, opts)
+end
 
 -- find("+14155550100") -> the number whose phone_number is exactly that.
 -- The API's PhoneNumber filter also matches partial numbers and wildcards,
