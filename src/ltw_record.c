@@ -1,4 +1,689 @@
-/* ltw_record.c -- placeholder until its owner lands it. */
+/* ltw_record.c -- records, pages and error bodies (twilio.core).
+ *
+ *   rec, err = core.parse_record(kind, body, ctx)
+ *   items, next_page_uri, err = core.parse_page(kind, items_key, body, ctx)
+ *   err = core.parse_error(status, body, content_type)
+ *   core.set_methods(kind, methods)
+ *   core.record_ctx / record_set_ctx / record_replace / record_release /
+ *   record_released / record_totable / record_json / record_kind / record_get
+ *
+ * A record is a small userdata: a reference to a tw_jdoc (tw_json.c: the
+ * body copy and its tokens, shared by every record of a page), the token of
+ * its JSON object, its kind and a "released" flag (the number was released
+ * at Twilio; its fields stay readable). Fields are decoded when read. The
+ * doc goes away with its last record: a record that outlives its page keeps
+ * it alive, and a page nobody references is freed by the GC.
+ *
+ * Ownership while parsing: a parsed doc is first owned by a "box" userdata
+ * (DOC_BOX_MT, __gc releases it) created *before* the parse, so any Lua
+ * error (out of memory) after the parse leaves no C memory unowned. Each
+ * record takes its own reference; the box drops its reference at the end.
+ *
+ * Upvalues: every function here shares R, a private table:
+ *   R[k] = metatable of kind k (1..NKINDS), R[metatable] = k,
+ *   R.empty = the shared empty ctx table.
+ * A kind's __index closure has R and the kind's method table (or nil) as
+ * upvalues 1 and 2; set_methods replaces upvalue 2. */
+#include <limits.h>
+#include <string.h>
 #include "ltw.h"
+#include "tw_json.h"
 
-void ltw_open_record(lua_State *L) { (void)L; }
+#define DOC_BOX_MT "twilio.JsonDoc"
+
+typedef struct record {
+  tw_jdoc *doc;          /* one reference, owned; NULL once closed */
+  int tok;               /* token of the record's JSON object */
+  unsigned char kind;    /* index into kinds[] */
+  unsigned char released;
+} record;
+
+static const struct kind_def {
+  const char *name;      /* as passed by Lua */
+  const char *mt;        /* metatable name */
+  const char *label1;    /* fields shown by tostring */
+  const char *label2;
+} kinds[] = {
+  { "PhoneNumber", "twilio.PhoneNumber", "sid", "phone_number" },
+  { "AvailablePhoneNumber", "twilio.AvailablePhoneNumber", "phone_number",
+    NULL },
+  { "AssignedAddOn", "twilio.AssignedAddOn", "sid", NULL },
+  { "Extension", "twilio.AddOnExtension", "sid", NULL },
+  { "Country", "twilio.Country", "country_code", NULL },
+};
+#define NKINDS ((int)(sizeof kinds / sizeof kinds[0]))
+#define R_IDX lua_upvalueindex(1)
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static int check_kind(lua_State *L, int idx) {
+  const char *s = luaL_checkstring(L, idx);
+  int k;
+  for (k = 0; k < NKINDS; k++)
+    if (strcmp(s, kinds[k].name) == 0) return k;
+  return luaL_argerror(L, idx, lua_pushfstring(L, "unknown record kind '%s'", s));
+}
+
+/* The record at idx, or raises. Any of our kinds passes (same struct). */
+static record *check_record(lua_State *L, int idx) {
+  record *r = lua_touserdata(L, idx);
+  if (r && lua_getmetatable(L, idx)) {
+    int ok;
+    lua_rawget(L, R_IDX);
+    ok = lua_type(L, -1) == LUA_TNUMBER;
+    lua_pop(L, 1);
+    if (ok) return r;
+  }
+  luaL_argerror(L, idx, "twilio record expected");
+  return NULL;
+}
+
+static record *check_open(lua_State *L, int idx) {
+  record *r = check_record(L, idx);
+  if (!r->doc)
+    luaL_error(L, "%s: record is closed", kinds[r->kind].mt);
+  return r;
+}
+
+/* Pushes the ctx for argument idx: a table, or the shared empty one. */
+static void push_ctx(lua_State *L, int idx) {
+  if (lua_isnoneornil(L, idx)) {
+    lua_getfield(L, R_IDX, "empty");
+  } else {
+    luaL_checktype(L, idx, LUA_TTABLE);
+    lua_pushvalue(L, idx);
+  }
+}
+
+static int box_gc(lua_State *L) {
+  tw_jdoc **box = lua_touserdata(L, 1);
+  if (box && *box) {
+    tw_jdoc *d = *box;
+    *box = NULL;
+    tw_jdoc_release(d);
+  }
+  return 0;
+}
+
+/* Pushes an empty box (safe state: NULL, __gc armed) and returns it. */
+static tw_jdoc **new_box(lua_State *L) {
+  tw_jdoc **box = lua_newuserdata(L, sizeof *box);
+  *box = NULL;
+  luaL_setmetatable(L, DOC_BOX_MT);
+  return box;
+}
+
+/* Drops the box's reference now rather than at the next GC. */
+static void box_drop(tw_jdoc **box) {
+  tw_jdoc *d = *box;
+  *box = NULL;
+  tw_jdoc_release(d);
+}
+
+/* The doc lives outside the Lua heap: tell the collector about it, as if
+ * it had been allocated, so that pages no one holds are collected at the
+ * pace pages arrive instead of the pace of the small userdata. */
+static void gc_pressure(lua_State *L, const tw_jdoc *d) {
+  size_t kb = tw_jdoc_bytes(d) / 1024;
+  if (kb > 0) lua_gc(L, LUA_GCSTEP, kb > INT_MAX ? INT_MAX : (int)kb);
+}
+
+static int is_oom(const tw_jerr *e) {
+  return strcmp(e->msg, "out of memory") == 0;
+}
+
+/* ---- values --------------------------------------------------------------- */
+
+static void push_string(lua_State *L, const tw_jdoc *d, int tok) {
+  size_t n;
+  const char *raw = tw_json_raw(d, tok, &n);
+  if (!tw_json_has_escape(raw, n)) {
+    lua_pushlstring(L, raw, n);
+  } else {
+    char small[128];
+    /* Scratch owned by the GC when large, so an error cannot leak it. */
+    char *buf = n <= sizeof small ? small : lua_newuserdata(L, n);
+    size_t m = tw_json_unescape(raw, n, buf);
+    lua_pushlstring(L, buf, m);
+    if (buf != small) lua_remove(L, -2);
+  }
+}
+
+static void push_number(lua_State *L, const tw_jdoc *d, int tok) {
+  size_t n;
+  const char *raw = tw_json_raw(d, tok, &n);
+  long long i;
+  double x;
+  switch (tw_json_number(raw, n, &i, &x)) {
+  case 1: lua_pushinteger(L, (lua_Integer)i); break;
+  case 2: lua_pushnumber(L, (lua_Number)x); break;
+  default: lua_pushnil(L); break;   /* cannot happen on a validated doc */
+  }
+}
+
+/* Pushes the value of token tok as a plain Lua value; JSON null -> nil.
+ * Nesting is bounded by TW_JSON_MAX_DEPTH (tw_json.c validates it). */
+static void push_value(lua_State *L, const tw_jdoc *d, int tok) {
+  switch (tw_json_type(d, tok)) {
+  case TW_JSTRING: push_string(L, d, tok); break;
+  case TW_JNUMBER: push_number(L, d, tok); break;
+  case TW_JTRUE:   lua_pushboolean(L, 1); break;
+  case TW_JFALSE:  lua_pushboolean(L, 0); break;
+  case TW_JOBJECT: {
+    int k;
+    luaL_checkstack(L, 4, "JSON value nested too deeply");
+    lua_createtable(L, 0, tw_json_size(d, tok));
+    /* Backwards would make the first duplicate win; forwards the last
+     * wins, as in most JSON decoders. Null members are left out. */
+    for (k = tw_json_next_child(d, tok, -1); k >= 0;
+         k = tw_json_next_child(d, tok, k)) {
+      push_string(L, d, k);
+      push_value(L, d, k + 1);
+      lua_rawset(L, -3);          /* a nil value just leaves the key out */
+    }
+    break;
+  }
+  case TW_JARRAY: {
+    int e, i = 0;
+    luaL_checkstack(L, 4, "JSON value nested too deeply");
+    lua_createtable(L, tw_json_size(d, tok), 0);
+    for (e = tw_json_next_child(d, tok, -1); e >= 0;
+         e = tw_json_next_child(d, tok, e)) {
+      push_value(L, d, e);
+      lua_rawseti(L, -2, ++i);    /* null -> a hole at its index */
+    }
+    break;
+  }
+  default: lua_pushnil(L); break;
+  }
+}
+
+/* A top-level field: like push_value, but "" also reads as nil. */
+static void push_field(lua_State *L, const tw_jdoc *d, int tok) {
+  if (tw_json_type(d, tok) == TW_JSTRING) {
+    size_t n;
+    (void)tw_json_raw(d, tok, &n);
+    if (n == 0) {
+      lua_pushnil(L);
+      return;
+    }
+  }
+  push_value(L, d, tok);
+}
+
+/* Pushes the whole record as a table (top-level "" and null left out). */
+static void push_table(lua_State *L, const tw_jdoc *d, int obj) {
+  int k;
+  lua_createtable(L, 0, tw_json_size(d, obj));
+  for (k = tw_json_next_child(d, obj, -1); k >= 0;
+       k = tw_json_next_child(d, obj, k)) {
+    push_string(L, d, k);
+    push_field(L, d, k + 1);
+    lua_rawset(L, -3);
+  }
+}
+
+/* ---- records ------------------------------------------------------------- */
+
+/* Pushes a new record for object token tok of d, with metatable at mt and
+ * ctx at ctx (absolute indices). Built in a safe state first (closed, __gc
+ * armed), then it takes its reference to d. */
+static void new_record(lua_State *L, int kind, tw_jdoc *d, int tok, int mt,
+                       int ctx) {
+  record *r = twl_newud(L, sizeof *r);
+  r->doc = NULL;
+  r->tok = -1;
+  r->kind = (unsigned char)kind;
+  r->released = 0;
+  lua_pushvalue(L, mt);
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, ctx);
+  twl_setuv(L, -2);
+  tw_jdoc_retain(d);
+  r->doc = d;
+  r->tok = tok;
+}
+
+static int record_gc(lua_State *L) {           /* __gc and __close */
+  record *r = check_record(L, 1);
+  if (r->doc) {
+    tw_jdoc *d = r->doc;
+    r->doc = NULL;
+    tw_jdoc_release(d);
+  }
+  return 0;
+}
+
+/* __index: the kind's methods (upvalue 2) first, then fields. */
+static int record_index(lua_State *L) {
+  record *r = check_record(L, 1);
+  size_t klen;
+  const char *key;
+  int v;
+  if (lua_type(L, lua_upvalueindex(2)) == LUA_TTABLE) {
+    lua_pushvalue(L, 2);
+    lua_gettable(L, lua_upvalueindex(2));
+    if (!lua_isnil(L, -1)) return 1;
+    lua_pop(L, 1);
+  }
+  if (lua_type(L, 2) != LUA_TSTRING) return 0;
+  if (!r->doc)
+    return luaL_error(L, "%s: record is closed", kinds[r->kind].mt);
+  key = lua_tolstring(L, 2, &klen);
+  /* The key string's address is the lookup hint: Lua interns short
+   * strings, so rec.sid on every record of a page passes the same one. */
+  v = tw_json_find(r->doc, r->tok, key, klen, key);
+  if (v < 0) return 0;
+  push_field(L, r->doc, v);
+  return 1;
+}
+
+static int record_newindex(lua_State *L) {
+  record *r = check_record(L, 1);
+  const char *mt = kinds[r->kind].mt;
+  luaL_where(L, 2);                     /* the assignment in Lua code */
+  if (lua_type(L, 2) != LUA_TSTRING)
+    lua_pushfstring(L, "%s: fields are read-only", mt);
+  else if (r->kind == 0)
+    lua_pushfstring(L, "%s: field '%s' is read-only; use n:update{ %s = ... }",
+                    mt, lua_tostring(L, 2), lua_tostring(L, 2));
+  else
+    lua_pushfstring(L, "%s: field '%s' is read-only", mt, lua_tostring(L, 2));
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
+/* Appends the printable, SID-like characters of a field (at most 64). */
+static void add_label(luaL_Buffer *b, record *r, const char *field) {
+  size_t n, i;
+  const char *raw;
+  int v = tw_json_find(r->doc, r->tok, field, strlen(field), NULL);
+  if (tw_json_type(r->doc, v) != TW_JSTRING) return;
+  raw = tw_json_raw(r->doc, v, &n);
+  if (n == 0) return;
+  luaL_addchar(b, ' ');
+  for (i = 0; i < n && i < 64; i++) {
+    char c = raw[i];
+    int ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+             (c >= 'A' && c <= 'Z') || c == '+' || c == '-' || c == '_' ||
+             c == '.';
+    luaL_addchar(b, ok ? c : '?');
+  }
+}
+
+/* "twilio.PhoneNumber: PN... +14155550100 (released)": sid, number or
+ * country code only; never any other field. */
+static int record_tostring(lua_State *L) {
+  record *r = check_record(L, 1);
+  const struct kind_def *k = &kinds[r->kind];
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  luaL_addstring(&b, k->mt);
+  if (!r->doc) {
+    luaL_addstring(&b, " (closed)");
+  } else {
+    luaL_addchar(&b, ':');
+    add_label(&b, r, k->label1);
+    if (k->label2) add_label(&b, r, k->label2);
+    if (r->released) luaL_addstring(&b, " (released)");
+  }
+  luaL_pushresult(&b);
+  return 1;
+}
+
+#if LUA_VERSION_NUM >= 502
+static int pairs_next(lua_State *L) {
+  lua_settop(L, 2);
+  if (lua_next(L, 1)) return 2;
+  return 0;
+}
+
+/* __pairs (Lua 5.4; LuaJIT has none): iterates a decoded copy. */
+static int record_pairs(lua_State *L) {
+  record *r = check_open(L, 1);
+  lua_pushcfunction(L, pairs_next);
+  push_table(L, r->doc, r->tok);
+  lua_pushnil(L);
+  return 3;
+}
+#endif
+
+/* ---- module functions ----------------------------------------------------- */
+
+/* Returns nils x nil, then nil, err (kind "decode"). */
+static int decode_fail(lua_State *L, int nils, const char *msg) {
+  int i;
+  for (i = 0; i < nils; i++) lua_pushnil(L);
+  return nils + ltw_fail(L, "decode", NULL, msg);
+}
+
+/* rec, err = core.parse_record(kind, body, ctx) */
+static int l_parse_record(lua_State *L) {
+  int kind = check_kind(L, 1);
+  size_t len;
+  const char *body = luaL_checklstring(L, 2, &len);
+  tw_jdoc **box;
+  tw_jdoc *d;
+  tw_jerr e;
+  int top;
+  push_ctx(L, 3);                                   /* top - 2 */
+  lua_rawgeti(L, R_IDX, kind + 1);                  /* top - 1: metatable */
+  box = new_box(L);                                 /* top */
+  top = lua_gettop(L);
+  d = tw_jdoc_parse(body, len, &e);
+  if (!d) {
+    if (is_oom(&e)) return luaL_error(L, "twilio: out of memory");
+    return decode_fail(L, 0, e.msg);
+  }
+  *box = d;                                         /* the box owns d */
+  gc_pressure(L, d);
+  if (tw_json_type(d, 0) != TW_JOBJECT) {
+    box_drop(box);
+    return decode_fail(L, 0, "response is not a JSON object");
+  }
+  new_record(L, kind, d, 0, top - 1, top - 2);
+  box_drop(box);                                    /* the record owns d */
+  return 1;
+}
+
+/* items, next_page_uri, err = core.parse_page(kind, items_key, body, ctx) */
+static int l_parse_page(lua_State *L) {
+  int kind = check_kind(L, 1);
+  const char *items_key = luaL_checkstring(L, 2);
+  size_t len;
+  const char *body = luaL_checklstring(L, 3, &len);
+  tw_jdoc **box;
+  tw_jdoc *d;
+  tw_jerr e;
+  int top, arr, next, it, n = 0;
+  push_ctx(L, 4);                                   /* top - 2 */
+  lua_rawgeti(L, R_IDX, kind + 1);                  /* top - 1 */
+  box = new_box(L);                                 /* top */
+  top = lua_gettop(L);
+  d = tw_jdoc_parse(body, len, &e);
+  if (!d) {
+    if (is_oom(&e)) return luaL_error(L, "twilio: out of memory");
+    return decode_fail(L, 1, e.msg);
+  }
+  *box = d;                                         /* the box owns d */
+  gc_pressure(L, d);
+  if (tw_json_page(d, items_key, &arr, &next, &e) != 0) {
+    box_drop(box);
+    return decode_fail(L, 1, e.msg);
+  }
+  lua_createtable(L, tw_json_size(d, arr), 0);
+  for (it = tw_json_next_child(d, arr, -1); it >= 0;
+       it = tw_json_next_child(d, arr, it)) {
+    new_record(L, kind, d, it, top - 1, top - 2);   /* takes a reference */
+    lua_rawseti(L, -2, ++n);
+  }
+  if (next >= 0) push_string(L, d, next);
+  else lua_pushnil(L);
+  box_drop(box);
+  return 2;
+}
+
+/* Sets err[field] to the first non-empty string among toks, if any;
+ * returns whether one was set. */
+static int set_string_field(lua_State *L, int err, const tw_jdoc *d,
+                            const char *field, const int *toks, int n) {
+  int i;
+  for (i = 0; i < n; i++) {
+    size_t len;
+    if (tw_json_type(d, toks[i]) != TW_JSTRING) continue;
+    (void)tw_json_raw(d, toks[i], &len);
+    if (len == 0) continue;
+    push_string(L, d, toks[i]);
+    lua_setfield(L, err, field);
+    return 1;
+  }
+  return 0;
+}
+
+/* Twilio's code: a number, or a number sent as a string. */
+static int set_code(lua_State *L, int err, const tw_jdoc *d, int tok) {
+  size_t n;
+  const char *raw;
+  long long i;
+  double x;
+  int t = tw_json_type(d, tok);
+  if (t != TW_JNUMBER && t != TW_JSTRING) return 0;
+  raw = tw_json_raw(d, tok, &n);
+  switch (tw_json_number(raw, n, &i, &x)) {
+  case 1: lua_pushinteger(L, (lua_Integer)i); break;
+  case 2:
+    if (x == (double)(lua_Integer)x) lua_pushinteger(L, (lua_Integer)x);
+    else lua_pushnumber(L, x);
+    break;
+  default: return 0;
+  }
+  lua_setfield(L, err, "code");
+  return 1;
+}
+
+static int looks_like_json(const char *body, size_t len, const char *ctype) {
+  size_t i = 0;
+  if (ctype && strstr(ctype, "json")) return 1;
+  while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' ||
+                     body[i] == '\r'))
+    i++;
+  return i < len && (body[i] == '{' || body[i] == '[');
+}
+
+/* err = core.parse_error(status, body, content_type): always an error table
+ * of kind "api" whose status is the HTTP status given. */
+static int l_parse_error(lua_State *L) {
+  lua_Integer status = luaL_optinteger(L, 1, 0);
+  size_t len;
+  const char *body = luaL_optlstring(L, 2, "", &len);
+  const char *ctype = luaL_optstring(L, 3, NULL);
+  tw_jdoc **box;
+  tw_jdoc *d = NULL;
+  tw_jerror_fields f;
+  tw_jerr e;
+  char msg[256], whybuf[64];
+  const char *why = NULL;
+  int err;
+  lua_settop(L, 3);
+  ltw_push_error(L, "api", NULL);
+  err = lua_gettop(L);
+  lua_pushinteger(L, status);
+  lua_setfield(L, err, "status");
+  box = new_box(L);
+  e.msg[0] = '\0';
+  if (len > 0) {
+    d = tw_jdoc_parse(body, len, &e);
+    if (!d && is_oom(&e)) return luaL_error(L, "twilio: out of memory");
+    *box = d;                                       /* the box owns d */
+  }
+  if (d && tw_json_error_fields(d, &f) == 0) {
+    int msgs[3], infos[1];
+    msgs[0] = f.message; msgs[1] = f.detail; msgs[2] = f.title;
+    infos[0] = f.more_info;
+    if (!set_code(L, err, d, f.code)) {
+      lua_pushinteger(L, status);
+      lua_setfield(L, err, "code");
+    }
+    if (!set_string_field(L, err, d, "message", msgs, 3)) {
+      snprintf(msg, sizeof msg, "HTTP %ld (error body without a message)",
+               (long)status);
+      lua_pushstring(L, msg);
+      lua_setfield(L, err, "message");
+    }
+    if (!set_string_field(L, err, d, "more_info", infos, 1) &&
+        tw_json_type(d, f.type) == TW_JSTRING) {
+      size_t n;
+      const char *raw = tw_json_raw(d, f.type, &n);
+      if (n > 0 && !(n == 11 && memcmp(raw, "about:blank", 11) == 0)) {
+        push_string(L, d, f.type);
+        lua_setfield(L, err, "more_info");
+      }
+    }
+    if (f.details >= 0 && tw_json_type(d, f.details) != TW_JNULL) {
+      push_value(L, d, f.details);
+      lua_setfield(L, err, "details");
+    } else if (f.errors >= 0 && tw_json_type(d, f.errors) != TW_JNULL) {
+      push_value(L, d, f.errors);                   /* RFC 9457 "errors" */
+      lua_setfield(L, err, "details");
+    }
+    infos[0] = f.instance;
+    (void)set_string_field(L, err, d, "instance", infos, 1);
+  } else {
+    if (d) why = "JSON body is not an object";
+    else if (len > 0 && looks_like_json(body, len, ctype)) {
+      snprintf(whybuf, sizeof whybuf, "invalid JSON body at byte %lu",
+               (unsigned long)e.offset + 1);
+      why = whybuf;
+    }
+    tw_json_http_message(msg, sizeof msg, (long)status, body, len, ctype, why);
+    lua_pushstring(L, msg);
+    lua_setfield(L, err, "message");
+    lua_pushinteger(L, status);
+    lua_setfield(L, err, "code");
+  }
+  if (d) box_drop(box);
+  lua_pushvalue(L, err);
+  return 1;
+}
+
+/* core.set_methods(kind, methods | nil) */
+static int l_set_methods(lua_State *L) {
+  int kind = check_kind(L, 1);
+  if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  lua_rawgeti(L, R_IDX, kind + 1);
+  lua_getfield(L, -1, "__index");
+  lua_pushvalue(L, 2);
+  if (!lua_setupvalue(L, -2, 2))
+    return luaL_error(L, "twilio: broken record metatable");
+  return 0;
+}
+
+static int l_record_ctx(lua_State *L) {
+  (void)check_record(L, 1);
+  twl_getuv(L, 1);
+  return 1;
+}
+
+static int l_record_set_ctx(lua_State *L) {
+  (void)check_record(L, 1);
+  push_ctx(L, 2);
+  twl_setuv(L, 1);
+  return 0;
+}
+
+/* core.record_replace(rec, other): rec takes other's data (same kind). */
+static int l_record_replace(lua_State *L) {
+  record *r = check_record(L, 1);
+  record *o = check_open(L, 2);
+  tw_jdoc *old = r->doc;
+  if (o->kind != r->kind)
+    return luaL_argerror(L, 2, lua_pushfstring(L, "%s expected, got %s",
+                                               kinds[r->kind].mt,
+                                               kinds[o->kind].mt));
+  tw_jdoc_retain(o->doc);          /* first: old and new may be one doc */
+  r->doc = o->doc;
+  r->tok = o->tok;
+  tw_jdoc_release(old);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int l_record_release(lua_State *L) {
+  check_record(L, 1)->released = 1;
+  return 0;
+}
+
+static int l_record_released(lua_State *L) {
+  lua_pushboolean(L, check_record(L, 1)->released);
+  return 1;
+}
+
+static int l_record_totable(lua_State *L) {
+  record *r = check_open(L, 1);
+  push_table(L, r->doc, r->tok);
+  return 1;
+}
+
+static int l_record_json(lua_State *L) {
+  record *r = check_open(L, 1);
+  size_t n;
+  const char *raw = tw_json_raw(r->doc, r->tok, &n);
+  lua_pushlstring(L, raw, n);
+  return 1;
+}
+
+static int l_record_kind(lua_State *L) {
+  lua_pushstring(L, kinds[check_record(L, 1)->kind].name);
+  return 1;
+}
+
+static int l_record_get(lua_State *L) {
+  record *r = check_open(L, 1);
+  size_t klen;
+  const char *key = luaL_checklstring(L, 2, &klen);
+  int v = tw_json_find(r->doc, r->tok, key, klen, key);
+  if (v < 0) return 0;
+  push_field(L, r->doc, v);
+  return 1;
+}
+
+static const luaL_Reg funcs[] = {
+  { "parse_record", l_parse_record },
+  { "parse_page", l_parse_page },
+  { "parse_error", l_parse_error },
+  { "set_methods", l_set_methods },
+  { "record_ctx", l_record_ctx },
+  { "record_set_ctx", l_record_set_ctx },
+  { "record_replace", l_record_replace },
+  { "record_release", l_record_release },
+  { "record_released", l_record_released },
+  { "record_totable", l_record_totable },
+  { "record_json", l_record_json },
+  { "record_kind", l_record_kind },
+  { "record_get", l_record_get },
+  { NULL, NULL }
+};
+
+static const luaL_Reg meta[] = {
+  { "__gc", record_gc },
+#if LUA_VERSION_NUM >= 504
+  { "__close", record_gc },
+#endif
+#if LUA_VERSION_NUM >= 502
+  { "__pairs", record_pairs },
+#endif
+  { "__newindex", record_newindex },
+  { "__tostring", record_tostring },
+  { NULL, NULL }
+};
+
+void ltw_open_record(lua_State *L) {
+  int mod = lua_gettop(L), R, k;
+  if (twl_newmetatable(L, DOC_BOX_MT)) {
+    lua_pushcfunction(L, box_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
+  lua_newtable(L);
+  R = lua_gettop(L);
+  lua_newtable(L);
+  lua_setfield(L, R, "empty");
+  for (k = 0; k < NKINDS; k++) {
+    twl_newmetatable(L, kinds[k].mt);     /* reused if the module reloads */
+    lua_pushvalue(L, R);
+    luaL_setfuncs(L, meta, 1);
+    lua_pushvalue(L, R);
+    lua_pushnil(L);                       /* methods: set_methods */
+    lua_pushcclosure(L, record_index, 2);
+    lua_setfield(L, -2, "__index");
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, R, k + 1);             /* R[k+1] = mt */
+    lua_pushinteger(L, k + 1);
+    lua_rawset(L, R);                     /* R[mt] = k+1 */
+  }
+  lua_pushvalue(L, mod);
+  lua_pushvalue(L, R);
+  luaL_setfuncs(L, funcs, 1);
+  lua_settop(L, mod);
+}
