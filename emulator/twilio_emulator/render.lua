@@ -1,0 +1,160 @@
+-- twilio_emulator.render: JSON text and CSV rows of every resource.
+-- A number's JSON is built once and cached on the record (_json with `type`
+-- for the main list, _json_sub without it for the Local/Mobile/TollFree
+-- lists); state changes clear the cache (render.touch).
+local util = require "twilio_emulator.util"
+
+local jstr, encode, object = util.jstr, util.encode, util.object
+local concat = table.concat
+
+local _M = {}
+local V = "/2010-04-01/Accounts/"
+
+local NUMBER_FIELDS = {
+  "account_sid", "address_requirements", "address_sid", "api_version", "beta", "capabilities",
+  "date_created", "date_updated", "emergency_status", "emergency_address_sid", "emergency_address_status",
+  "friendly_name", "identity_sid", "origin", "phone_number", "sid", "sms_application_sid",
+  "sms_fallback_method", "sms_fallback_url", "sms_method", "sms_url", "status_callback",
+  "status_callback_method", "trunk_sid", "uri", "voice_application_sid", "voice_caller_id_lookup",
+  "voice_fallback_method", "voice_fallback_url", "voice_method", "voice_url", "bundle_sid",
+  "voice_receive_mode", "status", "subresource_uris", "type",
+}
+_M.NUMBER_FIELDS = NUMBER_FIELDS
+local NUMBER_FIELDS_SUB = {}
+for i = 1, #NUMBER_FIELDS - 1 do NUMBER_FIELDS_SUB[i] = NUMBER_FIELDS[i] end
+_M.NUMBER_FIELDS_SUB = NUMBER_FIELDS_SUB
+
+function _M.number_uri(rec)
+  return V .. rec.account_sid .. "/IncomingPhoneNumbers/" .. rec.sid .. ".json"
+end
+
+local function caps_json(c)
+  if not c then return "null" end
+  return '{"voice": ' .. encode(c.voice) .. ', "sms": ' .. encode(c.sms) .. ', "mms": '
+    .. encode(c.mms) .. ', "fax": ' .. encode(c.fax) .. "}"
+end
+
+local function number_parts(rec, with_type)
+  local base = V .. rec.account_sid .. "/IncomingPhoneNumbers/" .. rec.sid
+  local out = {}
+  local fields = with_type and NUMBER_FIELDS or NUMBER_FIELDS_SUB
+  for i = 1, #fields do
+    local k = fields[i]
+    local v
+    if k == "capabilities" then v = caps_json(rec.capabilities)
+    elseif k == "uri" then v = jstr(base .. ".json")
+    elseif k == "subresource_uris" then
+      v = '{"assigned_add_ons": ' .. jstr(base .. "/AssignedAddOns.json") .. "}"
+    else v = encode(rec[k]) end
+    out[i] = '"' .. k .. '": ' .. v
+  end
+  return "{" .. concat(out, ", ") .. "}"
+end
+
+function _M.number(rec)
+  local j = rec._json
+  if not j then j = number_parts(rec, true); rec._json = j end
+  return j
+end
+
+function _M.number_sub(rec)
+  local j = rec._json_sub
+  if not j then j = number_parts(rec, false); rec._json_sub = j end
+  return j
+end
+
+function _M.touch(rec)
+  rec._json, rec._json_sub = nil, nil
+end
+
+-- A plain table (for CSV rows).
+function _M.number_table(rec)
+  local t = {}
+  for _, k in ipairs(NUMBER_FIELDS) do t[k] = rec[k] end
+  t.uri = _M.number_uri(rec)
+  t.subresource_uris = { assigned_add_ons = V .. rec.account_sid .. "/IncomingPhoneNumbers/" .. rec.sid
+    .. "/AssignedAddOns.json" }
+  return t
+end
+
+-- Assigned add-ons and extensions ------------------------------------------------
+
+local ADDON_FIELDS = { "sid", "account_sid", "resource_sid", "friendly_name", "description", "configuration",
+                       "unique_name", "date_created", "date_updated", "uri", "subresource_uris" }
+_M.ADDON_FIELDS = ADDON_FIELDS
+
+function _M.addon_table(num, a)
+  local base = V .. num.account_sid .. "/IncomingPhoneNumbers/" .. num.sid .. "/AssignedAddOns/" .. a.sid
+  local inst = a.installed
+  return {
+    sid = a.sid, account_sid = num.account_sid, resource_sid = num.sid,
+    friendly_name = inst.friendly_name, description = inst.description, configuration = inst.configuration,
+    unique_name = inst.unique_name, date_created = a.date_created, date_updated = a.date_updated,
+    uri = base .. ".json", subresource_uris = { extensions = base .. "/Extensions.json" },
+  }
+end
+
+function _M.addon(num, a)
+  return object(ADDON_FIELDS, _M.addon_table(num, a))
+end
+
+local EXT_FIELDS = { "sid", "account_sid", "resource_sid", "assigned_add_on_sid", "friendly_name",
+                     "product_name", "unique_name", "uri", "enabled" }
+_M.EXT_FIELDS = EXT_FIELDS
+
+function _M.extension_table(num, a, e)
+  return {
+    sid = e.sid, account_sid = num.account_sid, resource_sid = num.sid, assigned_add_on_sid = a.sid,
+    friendly_name = e.friendly_name, product_name = e.product_name, unique_name = e.unique_name,
+    uri = V .. num.account_sid .. "/IncomingPhoneNumbers/" .. num.sid .. "/AssignedAddOns/" .. a.sid
+      .. "/Extensions/" .. e.sid .. ".json",
+    enabled = e.enabled,
+  }
+end
+
+function _M.extension(num, a, e)
+  return object(EXT_FIELDS, _M.extension_table(num, a, e))
+end
+
+-- Available numbers and countries ---------------------------------------------------
+
+local AVAIL_FIELDS = { "friendly_name", "phone_number", "lata", "locality", "rate_center", "latitude",
+                       "longitude", "region", "postal_code", "iso_country", "address_requirements", "beta",
+                       "capabilities" }
+_M.AVAIL_FIELDS = AVAIL_FIELDS
+
+function _M.available_table(rec)
+  local t = {}
+  for _, k in ipairs(AVAIL_FIELDS) do t[k] = rec[k] end
+  return t
+end
+
+function _M.available(rec)
+  local j = rec._json
+  if j then return j end
+  local out = {}
+  for i = 1, #AVAIL_FIELDS do
+    local k = AVAIL_FIELDS[i]
+    out[i] = '"' .. k .. '": ' .. (k == "capabilities" and caps_json(rec.capabilities) or encode(rec[k]))
+  end
+  j = "{" .. concat(out, ", ") .. "}"
+  rec._json = j
+  return j
+end
+
+local COUNTRY_FIELDS = { "country_code", "country", "uri", "beta", "subresource_uris" }
+_M.COUNTRY_FIELDS = COUNTRY_FIELDS
+
+function _M.country_table(acct_sid, c, types, segment_of)
+  local base = V .. acct_sid .. "/AvailablePhoneNumbers/" .. c.code
+  local subs = {}
+  for _, t in ipairs(types) do subs[t] = base .. "/" .. segment_of[t] .. ".json" end
+  return { country_code = c.code, country = c.name, uri = base .. ".json", beta = c.beta,
+           subresource_uris = subs }
+end
+
+function _M.country(acct_sid, c, types, segment_of)
+  return object(COUNTRY_FIELDS, _M.country_table(acct_sid, c, types, segment_of))
+end
+
+return _M
