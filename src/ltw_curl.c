@@ -1,4 +1,431 @@
-/* ltw_curl.c -- placeholder until its owner lands it. */
+/* ltw_curl.c -- twilio.Curl and twilio.CurlMulti: the Lua face of tw_curl.c.
+ *
+ *   h = core.curl_new{ ca_file=, verbose= }      res | nil, terr = h:perform(req)
+ *   m = core.curl_multi_new{ max_connections=, ca_file= }
+ *   m:add(id, req)  done = m:poll(timeout_ms)  m:pending()  m:close()
+ *   core.curl_version()
+ *
+ * Discipline (STYLE.md 3.6): the request table is checked completely, and
+ * every argument error raised, before any C resource is touched. Request
+ * strings stay on the Lua stack (header lines in a temporary table) while
+ * libcurl runs, and libcurl copies what it keeps (URL, body, headers). No
+ * Lua function is called while a libcurl frame is live: results are pushed
+ * after tw_curl_perform / tw_curl_multi_poll return, from buffers owned by
+ * the C objects (so a memory error while pushing leaks nothing; the buffers
+ * are freed by close/__gc or the next request). */
+#include <string.h>
 #include "ltw.h"
+#include "tw_curl.h"
 
-void ltw_open_curl(lua_State *L) { (void)L; }
+#define LTW_CURL_MT  "twilio.Curl"
+#define LTW_MULTI_MT "twilio.CurlMulti"
+
+#define DEFAULT_TIMEOUT_MS         30000
+#define DEFAULT_CONNECT_TIMEOUT_MS 10000
+#define DEFAULT_MAX_BODY           (16 * 1024 * 1024)
+#define MAX_TIMEOUT_MS             (24L * 3600 * 1000)
+#define MAX_MAX_BODY               (1024L * 1024 * 1024)
+
+typedef struct ltw_curl {
+  tw_curl *h;                  /* owned; NULL once closed */
+} ltw_curl;
+
+typedef struct ltw_multi {
+  tw_curl_multi *m;            /* owned; NULL once closed */
+  uint64_t next_token;         /* keys of the ids in the uservalue table */
+} ltw_multi;
+
+/* ---- request table ------------------------------------------------------ */
+
+static int is_tchar(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static long opt_number(lua_State *L, int t, const char *key, long def, long max) {
+  lua_Number v;
+  long r;
+  lua_getfield(L, t, key);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return def;
+  }
+  if (lua_type(L, -1) != LUA_TNUMBER)
+    luaL_error(L, "twilio: request field '%s' must be a number", key);
+  v = lua_tonumber(L, -1);
+  lua_pop(L, 1);
+  if (!(v >= 1 && v <= (lua_Number)max) || (lua_Number)(long)v != v)
+    luaL_error(L, "twilio: request field '%s' must be an integer in 1..%d", key, (int)max);
+  r = (long)v;
+  return r;
+}
+
+/* Checks the request table at idx and fills rq. Leaves three values on the
+ * stack (url, body or nil, header lines table) that keep rq's strings alive;
+ * the caller must not pop them before the transfer has been handed over. */
+static void check_req(lua_State *L, int idx, tw_curl_req *rq) {
+  const char *s;
+  size_t len, n = 0, i = 0;
+  int lines, ptrs;
+  const char **arr;
+
+  idx = lua_absindex(L, idx);
+  luaL_checktype(L, idx, LUA_TTABLE);
+  memset(rq, 0, sizeof *rq);
+
+  lua_getfield(L, idx, "method");
+  s = lua_tostring(L, -1);
+  if (lua_type(L, -1) != LUA_TSTRING) luaL_argerror(L, idx, "req.method must be a string");
+  if (strcmp(s, "GET") == 0) rq->method = TW_METHOD_GET;
+  else if (strcmp(s, "POST") == 0) rq->method = TW_METHOD_POST;
+  else if (strcmp(s, "DELETE") == 0) rq->method = TW_METHOD_DELETE;
+  else luaL_argerror(L, idx, "req.method must be GET, POST or DELETE");
+  lua_pop(L, 1);
+
+  lua_getfield(L, idx, "url");                         /* stays: url */
+  if (lua_type(L, -1) != LUA_TSTRING) luaL_argerror(L, idx, "req.url must be a string");
+  rq->url = lua_tolstring(L, -1, &len);
+  if (strlen(rq->url) != len || (strncmp(rq->url, "http://", 7) != 0 &&
+                                 strncmp(rq->url, "https://", 8) != 0))
+    luaL_argerror(L, idx, "req.url must be an http:// or https:// URL");
+
+  lua_getfield(L, idx, "body");                        /* stays: body */
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TSTRING) luaL_argerror(L, idx, "req.body must be a string");
+    if (rq->method != TW_METHOD_POST) luaL_argerror(L, idx, "req.body is only sent with POST");
+    rq->body = lua_tolstring(L, -1, &rq->body_len);
+  }
+
+  rq->timeout_ms = opt_number(L, idx, "timeout_ms", DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS);
+  rq->connect_timeout_ms = opt_number(L, idx, "connect_timeout_ms",
+                                      DEFAULT_CONNECT_TIMEOUT_MS, MAX_TIMEOUT_MS);
+  rq->max_body = (size_t)opt_number(L, idx, "max_body", DEFAULT_MAX_BODY, MAX_MAX_BODY);
+
+  /* headers: "Name: value" lines kept in a table (stays on the stack) and a
+   * pointer array in a userdata referenced from it. */
+  lua_newtable(L);                                     /* stays: lines */
+  lines = lua_gettop(L);
+  lua_getfield(L, idx, "headers");
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TTABLE) luaL_argerror(L, idx, "req.headers must be a table");
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      n++;
+      lua_pop(L, 1);
+    }
+  }
+  arr = lua_newuserdata(L, (n ? n : 1) * sizeof *arr);
+  ptrs = lua_gettop(L);
+  lua_pushvalue(L, ptrs);
+  lua_rawseti(L, lines, 0);                            /* keep the array alive */
+  if (n) {
+    lua_pushnil(L);
+    while (lua_next(L, ptrs - 1)) {
+      const char *name, *value;
+      size_t nl, vl, k;
+      if (lua_type(L, -2) != LUA_TSTRING) luaL_argerror(L, idx, "req.headers keys must be strings");
+      if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
+        luaL_argerror(L, idx, "req.headers values must be strings");
+      name = lua_tolstring(L, -2, &nl);
+      value = lua_tolstring(L, -1, &vl);   /* a number is converted in its stack slot only */
+      if (nl == 0) luaL_argerror(L, idx, "req.headers: empty header name");
+      for (k = 0; k < nl; k++)
+        if (!is_tchar((unsigned char)name[k]))
+          luaL_argerror(L, idx, "req.headers: invalid character in a header name");
+      for (k = 0; k < vl; k++)
+        if (value[k] == '\r' || value[k] == '\n' || value[k] == '\0')
+          luaL_argerror(L, idx, "req.headers: CR, LF or NUL in a header value");
+      /* "Name;" is libcurl's way to send a header with an empty value. */
+      if (vl == 0) lua_pushfstring(L, "%s;", name);
+      else lua_pushfstring(L, "%s: %s", name, value);
+      arr[i] = lua_tostring(L, -1);
+      lua_rawseti(L, lines, (int)++i);
+      lua_pop(L, 1);                                   /* value; key stays for lua_next */
+    }
+  }
+  lua_pop(L, 2);                                       /* ptrs, headers */
+  rq->headers = arr;
+  rq->nheaders = i;
+}
+
+/* ---- results ------------------------------------------------------------ */
+
+static void push_lstring(lua_State *L, const tw_buf *b) {
+  if (b->len) lua_pushlstring(L, b->data, b->len);
+  else lua_pushliteral(L, "");
+}
+
+static const char *kind_name(int kind) {
+  switch (kind) {
+  case TW_CURL_TIMEOUT: return "timeout";
+  case TW_CURL_DECODE:  return "decode";
+  default:              return "transport";
+  }
+}
+
+/* Pushes res (1 value) or nil, terr (2 values); returns the count. */
+static int push_result(lua_State *L, const tw_curl_res *r, const char *method, const char *url) {
+  if (r->kind == TW_CURL_OK) {
+    size_t pos = 0;
+    const char *name, *value;
+    lua_createtable(L, 0, 5);
+    lua_pushinteger(L, (lua_Integer)r->status);
+    lua_setfield(L, -2, "status");
+    lua_newtable(L);
+    while (tw_curl_header_next(r, &pos, &name, &value)) {
+      lua_pushstring(L, value);
+      lua_setfield(L, -2, name);                       /* last one wins */
+    }
+    lua_setfield(L, -2, "headers");
+    push_lstring(L, &r->body);
+    lua_setfield(L, -2, "body");
+    lua_pushinteger(L, (lua_Integer)r->new_connections);
+    lua_setfield(L, -2, "new_connections");
+    lua_pushnumber(L, (lua_Number)r->total_time);
+    lua_setfield(L, -2, "total_time");
+    return 1;
+  }
+  lua_pushnil(L);
+  ltw_push_error(L, kind_name(r->kind), r->message);
+  lua_pushboolean(L, r->sent);
+  lua_setfield(L, -2, "sent");
+  if (r->status > 0) {
+    lua_pushinteger(L, (lua_Integer)r->status);
+    lua_setfield(L, -2, "status");
+  }
+  lua_pushinteger(L, (lua_Integer)r->curl_code);
+  lua_setfield(L, -2, "curl_code");
+  if (method) {
+    lua_pushstring(L, method);
+    lua_setfield(L, -2, "method");
+  }
+  if (url) {
+    lua_pushstring(L, url);
+    lua_setfield(L, -2, "url");
+  }
+  return 2;
+}
+
+static const char *method_name(int m) {
+  return m == TW_METHOD_POST ? "POST" : m == TW_METHOD_DELETE ? "DELETE" : "GET";
+}
+
+/* ids[token] = value on top (popped); tokens may outgrow int. */
+static void set_id(lua_State *L, int ids, uint64_t token) {
+  lua_pushinteger(L, (lua_Integer)token);
+  lua_insert(L, -2);
+  lua_rawset(L, ids);
+}
+
+/* ---- twilio.Curl -------------------------------------------------------- */
+
+static ltw_curl *check_curl(lua_State *L) {
+  ltw_curl *u = luaL_checkudata(L, 1, LTW_CURL_MT);
+  if (!u->h) luaL_error(L, "twilio: attempt to use a closed twilio.Curl");
+  return u;
+}
+
+static int curl_new(lua_State *L) {
+  const char *ca_file = NULL;
+  int verbose = 0;
+  ltw_curl *u;
+  if (!lua_isnoneornil(L, 1)) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_getfield(L, 1, "ca_file");
+    if (!lua_isnil(L, -1)) {
+      if (lua_type(L, -1) != LUA_TSTRING) luaL_argerror(L, 1, "ca_file must be a string");
+      ca_file = lua_tostring(L, -1);                   /* stays on the stack */
+    }
+    lua_getfield(L, 1, "verbose");
+    verbose = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  }
+  u = twl_newud(L, sizeof *u);
+  u->h = NULL;                                         /* closed until opened */
+  luaL_setmetatable(L, LTW_CURL_MT);
+  u->h = tw_curl_new(ca_file, verbose);                /* owned by u: curl_gc */
+  if (!u->h) return luaL_error(L, "twilio: cannot create a libcurl easy handle");
+  return 1;
+}
+
+static int curl_perform(lua_State *L) {
+  ltw_curl *u = check_curl(L);
+  tw_curl_req rq;
+  const tw_curl_res *r;
+  check_req(L, 2, &rq);
+  r = tw_curl_perform(u->h, &rq);                      /* no Lua inside */
+  return push_result(L, r, method_name(rq.method), rq.url);
+}
+
+static int curl_gc(lua_State *L) {                     /* __gc, __close, close */
+  ltw_curl *u = luaL_checkudata(L, 1, LTW_CURL_MT);
+  if (u->h) {
+    tw_curl_free(u->h);
+    u->h = NULL;
+  }
+  return 0;
+}
+
+static int curl_tostring(lua_State *L) {
+  ltw_curl *u = luaL_checkudata(L, 1, LTW_CURL_MT);
+  if (u->h) lua_pushfstring(L, "twilio.Curl (%p)", (void *)u);
+  else lua_pushliteral(L, "twilio.Curl (closed)");
+  return 1;
+}
+
+/* ---- twilio.CurlMulti --------------------------------------------------- */
+
+static ltw_multi *check_multi(lua_State *L) {
+  ltw_multi *u = luaL_checkudata(L, 1, LTW_MULTI_MT);
+  if (!u->m) luaL_error(L, "twilio: attempt to use a closed twilio.CurlMulti");
+  return u;
+}
+
+static int multi_new(lua_State *L) {
+  const char *ca_file = NULL;
+  long maxc = 16;
+  ltw_multi *u;
+  if (!lua_isnoneornil(L, 1)) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_getfield(L, 1, "ca_file");
+    if (!lua_isnil(L, -1)) {
+      if (lua_type(L, -1) != LUA_TSTRING) luaL_argerror(L, 1, "ca_file must be a string");
+      ca_file = lua_tostring(L, -1);                   /* stays on the stack */
+    }
+    maxc = opt_number(L, 1, "max_connections", 16, 1024);
+  }
+  u = twl_newud(L, sizeof *u);
+  u->m = NULL;                                         /* closed until opened */
+  u->next_token = 0;
+  luaL_setmetatable(L, LTW_MULTI_MT);
+  lua_newtable(L);                                     /* token -> id */
+  twl_setuv(L, -2);
+  u->m = tw_curl_multi_new(maxc, ca_file);             /* owned by u: multi_gc */
+  if (!u->m) return luaL_error(L, "twilio: cannot create a libcurl multi handle");
+  return 1;
+}
+
+static int multi_add(lua_State *L) {
+  ltw_multi *u = check_multi(L);
+  tw_curl_req rq;
+  const char *err = NULL;
+  uint64_t token;
+  int ids;
+  luaL_argcheck(L, !lua_isnoneornil(L, 2), 2, "id must not be nil");
+  check_req(L, 3, &rq);
+  token = ++u->next_token;
+  twl_getuv(L, 1);                                     /* ids table */
+  ids = lua_gettop(L);
+  lua_pushvalue(L, 2);
+  set_id(L, ids, token);                               /* before any C resource */
+  if (tw_curl_multi_add(u->m, &rq, token, &err) != 0) {
+    lua_pushnil(L);
+    set_id(L, ids, token);
+    lua_pushnil(L);
+    ltw_push_error(L, "transport", err);
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "sent");
+    return 2;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int multi_poll(lua_State *L) {
+  ltw_multi *u = check_multi(L);
+  lua_Number t = luaL_optnumber(L, 2, 0);
+  long timeout_ms;
+  int ids, out, n = 0;
+  const tw_curl_res *r;
+  uint64_t token = 0;
+  luaL_argcheck(L, t >= 0 && t <= (lua_Number)MAX_TIMEOUT_MS, 2, "timeout_ms out of range");
+  timeout_ms = (long)t;
+  lua_settop(L, 1);
+  twl_getuv(L, 1);
+  ids = lua_gettop(L);
+  if (tw_curl_multi_count(u->m) > 0) tw_curl_multi_poll(u->m, timeout_ms);  /* no Lua inside */
+  lua_newtable(L);
+  out = lua_gettop(L);
+  while ((r = tw_curl_multi_peek_done(u->m, &token)) != NULL) {
+    lua_createtable(L, 0, 2);
+    lua_pushinteger(L, (lua_Integer)token);
+    lua_rawget(L, ids);
+    lua_setfield(L, -2, "id");
+    if (push_result(L, r, NULL, NULL) == 1) {
+      lua_setfield(L, -2, "res");
+    } else {
+      lua_setfield(L, -3, "err");
+      lua_pop(L, 1);                                   /* the nil */
+    }
+    lua_rawseti(L, out, ++n);
+    lua_pushnil(L);
+    set_id(L, ids, token);
+    tw_curl_multi_drop_done(u->m);                     /* only once it is in `out` */
+  }
+  return 1;
+}
+
+static int multi_pending(lua_State *L) {
+  ltw_multi *u = check_multi(L);
+  lua_pushinteger(L, (lua_Integer)tw_curl_multi_count(u->m));
+  return 1;
+}
+
+static int multi_gc(lua_State *L) {                    /* __gc, __close, close */
+  ltw_multi *u = luaL_checkudata(L, 1, LTW_MULTI_MT);
+  if (u->m) {
+    tw_curl_multi_free(u->m);
+    u->m = NULL;
+  }
+  return 0;
+}
+
+static int multi_tostring(lua_State *L) {
+  ltw_multi *u = luaL_checkudata(L, 1, LTW_MULTI_MT);
+  if (u->m) lua_pushfstring(L, "twilio.CurlMulti (%p)", (void *)u);
+  else lua_pushliteral(L, "twilio.CurlMulti (closed)");
+  return 1;
+}
+
+static int l_curl_version(lua_State *L) {
+  lua_pushstring(L, tw_curl_version());
+  return 1;
+}
+
+/* ---- registration ------------------------------------------------------- */
+
+static const luaL_Reg curl_methods[] = {
+  { "perform", curl_perform }, { "close", curl_gc }, { NULL, NULL }
+};
+static const luaL_Reg curl_meta[] = {
+  { "__gc", curl_gc }, { "__close", curl_gc }, { "__tostring", curl_tostring }, { NULL, NULL }
+};
+static const luaL_Reg multi_methods[] = {
+  { "add", multi_add }, { "poll", multi_poll }, { "pending", multi_pending },
+  { "close", multi_gc }, { NULL, NULL }
+};
+static const luaL_Reg multi_meta[] = {
+  { "__gc", multi_gc }, { "__close", multi_gc }, { "__tostring", multi_tostring }, { NULL, NULL }
+};
+static const luaL_Reg funcs[] = {
+  { "curl_new", curl_new }, { "curl_multi_new", multi_new },
+  { "curl_version", l_curl_version }, { NULL, NULL }
+};
+
+static void register_class(lua_State *L, const char *name, const luaL_Reg *meta,
+                           const luaL_Reg *methods) {
+  if (twl_newmetatable(L, name)) {
+    luaL_setfuncs(L, meta, 0);
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+  }
+  lua_pop(L, 1);
+}
+
+void ltw_open_curl(lua_State *L) {
+  if (tw_curl_global_init() != 0) luaL_error(L, "twilio: curl_global_init failed");
+  register_class(L, LTW_CURL_MT, curl_meta, curl_methods);
+  register_class(L, LTW_MULTI_MT, multi_meta, multi_methods);
+  luaL_setfuncs(L, funcs, 0);
+}

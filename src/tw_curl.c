@@ -1,0 +1,503 @@
+/* tw_curl.c -- libcurl easy and multi wrappers (see tw_curl.h).
+ *
+ * The only file that includes curl/curl.h. Callbacks only append bytes to C
+ * buffers owned by the response; they never call Lua and never longjmp.
+ *
+ * libcurl settings, applied to every transfer:
+ *   - CURLOPT_NOSIGNAL=1 (no SIGALRM for DNS timeouts: required in threads
+ *     and in nginx workers);
+ *   - redirects are never followed (a 302 is returned as is);
+ *   - TLS peer and host verification on; CURLOPT_CAINFO only when a CA file
+ *     is given, else libcurl's built-in default bundle;
+ *   - http and https only;
+ *   - proxies: CURLOPT_PROXY is never set, so libcurl reads its standard
+ *     environment variables itself (http_proxy, HTTPS_PROXY / https_proxy,
+ *     ALL_PROXY, NO_PROXY); CONNECT responses are kept out of the headers;
+ *   - "Expect:" is sent empty so a POST body is never held for a
+ *     100-continue round trip;
+ *   - the body is copied by libcurl (CURLOPT_COPYPOSTFIELDS), so it never
+ *     points into a Lua string;
+ *   - DELETE is CURLOPT_CUSTOMREQUEST on a body-less request.
+ * The easy handle is reused: curl_easy_reset clears the options but keeps
+ * the connection cache, the DNS cache and TLS sessions, so keep-alive
+ * connections survive from one request to the next. */
+#include <curl/curl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "tw_curl.h"
+
+typedef char tw_errsize_check[(TW_CURL_MSG_SIZE == CURL_ERROR_SIZE) ? 1 : -1];
+
+#define SHRINK_ABOVE (1024 * 1024)   /* drop buffers this big between requests */
+#define IDLE_MAX 64                  /* idle easy handles kept by a multi */
+
+/* ---- buffers ----------------------------------------------------------- */
+
+static int buf_reserve(tw_buf *b, size_t extra) {
+  size_t need, cap;
+  char *p;
+  if (extra > (size_t)-1 - b->len - 1) return -1;
+  need = b->len + extra + 1;              /* room for a trailing NUL */
+  if (need <= b->cap) return 0;
+  cap = b->cap ? b->cap : 256;
+  while (cap < need) cap = (cap > (size_t)-1 / 2) ? need : cap * 2;
+  p = realloc(b->data, cap);              /* owned by the response */
+  if (!p) return -1;
+  b->data = p;
+  b->cap = cap;
+  return 0;
+}
+
+static int buf_add(tw_buf *b, const char *s, size_t n) {
+  if (buf_reserve(b, n) < 0) return -1;
+  if (n) memcpy(b->data + b->len, s, n);
+  b->len += n;
+  b->data[b->len] = '\0';
+  return 0;
+}
+
+static void buf_free(tw_buf *b) {
+  free(b->data);
+  b->data = NULL;
+  b->len = b->cap = 0;
+}
+
+/* Empties the response for a new transfer; keeps small buffers. */
+static void res_reset(tw_curl_res *r, size_t max_body) {
+  if (r->body.cap > SHRINK_ABOVE) buf_free(&r->body);
+  if (r->headers.cap > SHRINK_ABOVE) buf_free(&r->headers);
+  r->body.len = 0;
+  r->headers.len = 0;
+  r->kind = TW_CURL_OK;
+  r->status = 0;
+  r->sent = 0;
+  r->curl_code = 0;
+  r->new_connections = 0;
+  r->total_time = 0;
+  r->max_body = max_body;
+  r->too_big = 0;
+  r->message[0] = '\0';
+  r->errbuf[0] = '\0';
+}
+
+static void res_free(tw_curl_res *r) {
+  buf_free(&r->body);
+  buf_free(&r->headers);
+}
+
+/* ---- callbacks: C buffers only ---------------------------------------- */
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud) {
+  tw_curl_res *r = ud;
+  size_t n = size * nmemb;
+  if (n > r->max_body - r->body.len) {    /* invariant: body.len <= max_body */
+    r->too_big = 1;
+    return 0;                             /* abort: CURLE_WRITE_ERROR */
+  }
+  if (buf_add(&r->body, ptr, n) < 0) return 0;
+  return n;
+}
+
+static int is_ows(char c) { return c == ' ' || c == '\t'; }
+
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
+  tw_curl_res *r = ud;
+  size_t n = size * nmemb, i, colon, vb, ve, nb = 0, ne;
+  if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0) {
+    r->headers.len = 0;                   /* a new response (1xx, or after auth) */
+    return n;
+  }
+  if (n == 0 || is_ows(ptr[0])) return n; /* obsolete line folding: ignored */
+  for (colon = 0; colon < n && ptr[colon] != ':'; colon++) {}
+  if (colon == n) return n;               /* blank line or not a header */
+  ne = colon;
+  while (ne > nb && is_ows(ptr[ne - 1])) ne--;
+  if (ne == nb) return n;
+  vb = colon + 1;
+  ve = n;
+  while (ve > vb && (ptr[ve - 1] == '\r' || ptr[ve - 1] == '\n' || is_ows(ptr[ve - 1]))) ve--;
+  while (vb < ve && is_ows(ptr[vb])) vb++;
+  if (buf_reserve(&r->headers, (ne - nb) + (ve - vb) + 2) < 0) return 0;
+  for (i = nb; i < ne; i++) {
+    char c = ptr[i];
+    r->headers.data[r->headers.len++] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+  }
+  r->headers.data[r->headers.len++] = '\0';
+  memcpy(r->headers.data + r->headers.len, ptr + vb, ve - vb);
+  r->headers.len += ve - vb;
+  r->headers.data[r->headers.len++] = '\0';
+  return n;
+}
+
+int tw_curl_header_next(const tw_curl_res *res, size_t *pos,
+                        const char **name, const char **value) {
+  const char *d = res->headers.data;
+  size_t p = *pos;
+  if (!d || p >= res->headers.len) return 0;
+  *name = d + p;
+  p += strlen(d + p) + 1;
+  *value = d + p;
+  p += strlen(d + p) + 1;
+  *pos = p;
+  return 1;
+}
+
+/* ---- one transfer: options and result ---------------------------------- */
+
+#define SET(e, opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt((e), (opt), (val)); } while (0)
+
+/* Resets e and sets every option for rq. *hdrs receives the header list
+ * (owned by the caller of setup, to free after the transfer). */
+static CURLcode setup(CURL *e, const tw_curl_req *rq, tw_curl_res *r,
+                      const char *ca_file, int verbose, struct curl_slist **hdrs) {
+  CURLcode rc = CURLE_OK;
+  struct curl_slist *list = NULL, *tmp;
+  size_t i;
+
+  curl_easy_reset(e);
+  *hdrs = NULL;
+  tmp = curl_slist_append(list, "Expect:");      /* copied by libcurl */
+  if (!tmp) return CURLE_OUT_OF_MEMORY;
+  list = tmp;
+  for (i = 0; i < rq->nheaders; i++) {
+    tmp = curl_slist_append(list, rq->headers[i]);
+    if (!tmp) {
+      curl_slist_free_all(list);
+      return CURLE_OUT_OF_MEMORY;
+    }
+    list = tmp;
+  }
+  *hdrs = list;
+
+  SET(e, CURLOPT_URL, rq->url);
+  SET(e, CURLOPT_NOSIGNAL, 1L);
+  SET(e, CURLOPT_FOLLOWLOCATION, 0L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+  SET(e, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+  SET(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+  SET(e, CURLOPT_SSL_VERIFYPEER, 1L);
+  SET(e, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (ca_file) SET(e, CURLOPT_CAINFO, ca_file);
+  SET(e, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+  SET(e, CURLOPT_TCP_KEEPALIVE, 1L);
+  SET(e, CURLOPT_TIMEOUT_MS, rq->timeout_ms);
+  SET(e, CURLOPT_CONNECTTIMEOUT_MS, rq->connect_timeout_ms);
+  SET(e, CURLOPT_HTTPHEADER, list);
+  SET(e, CURLOPT_WRITEFUNCTION, on_body);
+  SET(e, CURLOPT_WRITEDATA, (void *)r);
+  SET(e, CURLOPT_HEADERFUNCTION, on_header);
+  SET(e, CURLOPT_HEADERDATA, (void *)r);
+  SET(e, CURLOPT_ERRORBUFFER, r->errbuf);
+  SET(e, CURLOPT_VERBOSE, verbose ? 1L : 0L);
+  switch (rq->method) {
+  case TW_METHOD_POST:
+    SET(e, CURLOPT_POST, 1L);
+    SET(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(rq->body ? rq->body_len : 0));
+    SET(e, CURLOPT_COPYPOSTFIELDS, rq->body ? rq->body : "");
+    break;
+  case TW_METHOD_DELETE:
+    SET(e, CURLOPT_HTTPGET, 1L);
+    SET(e, CURLOPT_CUSTOMREQUEST, "DELETE");
+    break;
+  default:
+    SET(e, CURLOPT_HTTPGET, 1L);
+    break;
+  }
+  return rc;
+}
+
+/* Whether request bytes may have reached the server after a failure. */
+static int maybe_sent(CURL *e, CURLcode rc) {
+  curl_off_t pre = 0;
+  long reqsize = 0;
+  switch (rc) {
+  case CURLE_UNSUPPORTED_PROTOCOL:
+  case CURLE_URL_MALFORMAT:
+  case CURLE_COULDNT_RESOLVE_PROXY:
+  case CURLE_COULDNT_RESOLVE_HOST:
+  case CURLE_COULDNT_CONNECT:
+  case CURLE_SSL_CONNECT_ERROR:
+  case CURLE_PEER_FAILED_VERIFICATION:
+  case CURLE_SSL_CERTPROBLEM:
+  case CURLE_SSL_CACERT_BADFILE:
+  case CURLE_OUT_OF_MEMORY:
+    return 0;
+  default:
+    break;
+  }
+  if (e) {
+    curl_easy_getinfo(e, CURLINFO_PRETRANSFER_TIME_T, &pre);
+    curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &reqsize);
+  }
+  return pre > 0 || reqsize > 0;
+}
+
+/* Fills the result fields of r after a transfer on e ended with rc. */
+static void finish(CURL *e, CURLcode rc, tw_curl_res *r) {
+  long status = 0, conns = 0;
+  double total = 0;
+  if (e) {
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &conns);
+    curl_easy_getinfo(e, CURLINFO_TOTAL_TIME, &total);
+  }
+  r->status = status;
+  r->new_connections = conns;
+  r->total_time = total;
+  r->curl_code = (int)rc;
+  if (rc == CURLE_OK) {
+    r->kind = TW_CURL_OK;
+    return;
+  }
+  if (r->too_big) {
+    r->kind = TW_CURL_DECODE;
+    r->sent = 1;
+    snprintf(r->message, sizeof r->message, "response body larger than %zu bytes", r->max_body);
+    return;
+  }
+  r->kind = (rc == CURLE_OPERATION_TIMEDOUT) ? TW_CURL_TIMEOUT : TW_CURL_TRANSPORT;
+  r->sent = maybe_sent(e, rc);
+  snprintf(r->message, sizeof r->message, "%s",
+           r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
+}
+
+/* ---- global ------------------------------------------------------------ */
+
+int tw_curl_global_init(void) {
+  return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+const char *tw_curl_version(void) { return curl_version(); }
+
+static char *dup_str(const char *s) {
+  char *p;
+  size_t n;
+  if (!s) return NULL;
+  n = strlen(s) + 1;
+  p = malloc(n);
+  if (p) memcpy(p, s, n);
+  return p;
+}
+
+/* ---- easy -------------------------------------------------------------- */
+
+struct tw_curl {
+  CURL *easy;              /* owned; curl_easy_cleanup in tw_curl_free */
+  char *ca_file;           /* owned copy or NULL */
+  int verbose;
+  tw_curl_res res;         /* buffers owned; reused by each perform */
+};
+
+tw_curl *tw_curl_new(const char *ca_file, int verbose) {
+  tw_curl *h = calloc(1, sizeof *h);   /* owned by the caller: tw_curl_free */
+  if (!h) return NULL;
+  h->verbose = verbose;
+  if (ca_file && !(h->ca_file = dup_str(ca_file))) {
+    free(h);
+    return NULL;
+  }
+  h->easy = curl_easy_init();
+  if (!h->easy) {
+    free(h->ca_file);
+    free(h);
+    return NULL;
+  }
+  return h;
+}
+
+void tw_curl_free(tw_curl *h) {
+  if (!h) return;
+  if (h->easy) curl_easy_cleanup(h->easy);
+  res_free(&h->res);
+  free(h->ca_file);
+  free(h);
+}
+
+const tw_curl_res *tw_curl_perform(tw_curl *h, const tw_curl_req *rq) {
+  struct curl_slist *hdrs = NULL;
+  CURLcode rc;
+  res_reset(&h->res, rq->max_body);
+  rc = setup(h->easy, rq, &h->res, h->ca_file, h->verbose, &hdrs);
+  if (rc == CURLE_OK) rc = curl_easy_perform(h->easy);
+  finish(h->easy, rc, &h->res);
+  curl_easy_setopt(h->easy, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+  curl_easy_setopt(h->easy, CURLOPT_ERRORBUFFER, (char *)NULL);
+  curl_slist_free_all(hdrs);
+  return &h->res;
+}
+
+/* ---- multi ------------------------------------------------------------- */
+
+struct tw_curl_xfer {
+  CURL *easy;                  /* owned while in flight; back to the pool after */
+  struct curl_slist *hdrs;     /* owned; freed when the transfer ends */
+  tw_curl_res res;             /* buffers owned */
+  uint64_t token;
+  tw_curl_xfer *prev, *next;   /* active list, or done queue (next only) */
+};
+
+struct tw_curl_multi {
+  CURLM *multi;                /* owned */
+  char *ca_file;               /* owned copy or NULL */
+  tw_curl_xfer *active;        /* in flight (doubly linked) */
+  tw_curl_xfer *done_head, *done_tail;
+  size_t ndone, count;
+  CURL *idle[IDLE_MAX];        /* reusable easy handles, owned */
+  size_t nidle;
+};
+
+static long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+tw_curl_multi *tw_curl_multi_new(long max_connections, const char *ca_file) {
+  tw_curl_multi *m = calloc(1, sizeof *m);   /* owned by the caller */
+  if (!m) return NULL;
+  if (ca_file && !(m->ca_file = dup_str(ca_file))) {
+    free(m);
+    return NULL;
+  }
+  m->multi = curl_multi_init();
+  if (!m->multi) {
+    free(m->ca_file);
+    free(m);
+    return NULL;
+  }
+  if (max_connections > 0) {
+    curl_multi_setopt(m->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, max_connections);
+    curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS, max_connections);
+  }
+  return m;
+}
+
+static void release_easy(tw_curl_multi *m, CURL *e) {
+  if (!e) return;
+  if (m->nidle < IDLE_MAX) m->idle[m->nidle++] = e;
+  else curl_easy_cleanup(e);
+}
+
+static void xfer_free(tw_curl_xfer *x) {
+  curl_slist_free_all(x->hdrs);
+  res_free(&x->res);
+  free(x);
+}
+
+void tw_curl_multi_free(tw_curl_multi *m) {
+  tw_curl_xfer *x, *next;
+  size_t i;
+  if (!m) return;
+  for (x = m->active; x; x = next) {
+    next = x->next;
+    curl_multi_remove_handle(m->multi, x->easy);
+    curl_easy_cleanup(x->easy);
+    xfer_free(x);
+  }
+  for (x = m->done_head; x; x = next) {
+    next = x->next;
+    xfer_free(x);
+  }
+  for (i = 0; i < m->nidle; i++) curl_easy_cleanup(m->idle[i]);
+  curl_multi_cleanup(m->multi);
+  free(m->ca_file);
+  free(m);
+}
+
+int tw_curl_multi_add(tw_curl_multi *m, const tw_curl_req *rq, uint64_t token,
+                      const char **err) {
+  tw_curl_xfer *x;
+  CURLcode rc;
+  x = calloc(1, sizeof *x);                  /* owned by m until dropped */
+  if (!x) { *err = "out of memory"; return -1; }
+  x->token = token;
+  x->easy = m->nidle ? m->idle[--m->nidle] : curl_easy_init();
+  if (!x->easy) { free(x); *err = "curl_easy_init failed"; return -1; }
+  res_reset(&x->res, rq->max_body);
+  rc = setup(x->easy, rq, &x->res, m->ca_file, 0, &x->hdrs);
+  if (rc != CURLE_OK) {
+    release_easy(m, x->easy);
+    xfer_free(x);
+    *err = curl_easy_strerror(rc);
+    return -1;
+  }
+  curl_easy_setopt(x->easy, CURLOPT_PRIVATE, (void *)x);
+  if (curl_multi_add_handle(m->multi, x->easy) != CURLM_OK) {
+    release_easy(m, x->easy);
+    xfer_free(x);
+    *err = "curl_multi_add_handle failed";
+    return -1;
+  }
+  x->next = m->active;
+  if (m->active) m->active->prev = x;
+  m->active = x;
+  m->count++;
+  return 0;
+}
+
+/* Moves every finished transfer from the active list to the done queue. */
+static void collect(tw_curl_multi *m) {
+  CURLMsg *msg;
+  int left;
+  while ((msg = curl_multi_info_read(m->multi, &left)) != NULL) {
+    tw_curl_xfer *x = NULL;
+    if (msg->msg != CURLMSG_DONE) continue;
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+    if (!x) continue;
+    finish(x->easy, msg->data.result, &x->res);
+    curl_multi_remove_handle(m->multi, x->easy);
+    curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+    curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, (char *)NULL);
+    release_easy(m, x->easy);
+    x->easy = NULL;
+    curl_slist_free_all(x->hdrs);
+    x->hdrs = NULL;
+    if (x->prev) x->prev->next = x->next;
+    else m->active = x->next;
+    if (x->next) x->next->prev = x->prev;
+    x->prev = x->next = NULL;
+    if (m->done_tail) m->done_tail->next = x;
+    else m->done_head = x;
+    m->done_tail = x;
+    m->ndone++;
+  }
+}
+
+size_t tw_curl_multi_poll(tw_curl_multi *m, long timeout_ms) {
+  long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+  for (;;) {
+    int running = 0;
+    long left;
+    if (curl_multi_perform(m->multi, &running) != CURLM_OK) break;
+    collect(m);
+    if (m->ndone > 0 || !m->active) break;
+    left = deadline - now_ms();
+    if (left <= 0) break;
+    if (curl_multi_poll(m->multi, NULL, 0, left > INT_MAX ? INT_MAX : (int)left, NULL) != CURLM_OK)
+      break;
+  }
+  return m->ndone;
+}
+
+const tw_curl_res *tw_curl_multi_peek_done(tw_curl_multi *m, uint64_t *token) {
+  if (!m->done_head) return NULL;
+  *token = m->done_head->token;
+  return &m->done_head->res;
+}
+
+void tw_curl_multi_drop_done(tw_curl_multi *m) {
+  tw_curl_xfer *x = m->done_head;
+  if (!x) return;
+  m->done_head = x->next;
+  if (!m->done_head) m->done_tail = NULL;
+  m->ndone--;
+  m->count--;
+  xfer_free(x);
+}
+
+size_t tw_curl_multi_count(const tw_curl_multi *m) { return m->count; }

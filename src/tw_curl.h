@@ -1,0 +1,101 @@
+/* tw_curl.h -- the libcurl transport's C API (no lua.h, no curl.h here).
+ *
+ * tw_curl.c is the only file that includes curl/curl.h. This API performs
+ * whole requests into buffers it owns; the Lua binding (ltw_curl.c) reads
+ * those buffers only after libcurl has returned, so no Lua call (and no
+ * longjmp) can ever happen inside a libcurl frame.
+ *
+ * Ownership: a tw_curl owns its easy handle and the buffers of its last
+ * response (reused by the next perform, freed by tw_curl_free). A
+ * tw_curl_multi owns its multi handle, every transfer in it (easy handle,
+ * header list, response buffers) and a pool of idle easy handles. Request
+ * strings (tw_curl_req) are only borrowed for the duration of the call:
+ * libcurl copies the URL and (CURLOPT_COPYPOSTFIELDS) the body, and the
+ * header lines are copied into a curl_slist owned by the transfer. */
+#ifndef TW_CURL_H
+#define TW_CURL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TW_CURL_MSG_SIZE 256   /* == CURL_ERROR_SIZE (checked in tw_curl.c) */
+
+enum { TW_METHOD_GET = 0, TW_METHOD_POST = 1, TW_METHOD_DELETE = 2 };
+
+typedef struct tw_curl_req {
+  int method;                    /* TW_METHOD_* */
+  const char *url;               /* NUL-terminated; borrowed */
+  const char *body;              /* POST only; may be NULL; borrowed */
+  size_t body_len;
+  const char *const *headers;    /* "Name: value" or "Name;" lines; borrowed */
+  size_t nheaders;
+  long timeout_ms;               /* > 0 */
+  long connect_timeout_ms;       /* > 0 */
+  size_t max_body;               /* > 0 */
+} tw_curl_req;
+
+typedef struct tw_buf {
+  char *data;                    /* malloc'd; owned by the response */
+  size_t len, cap;
+} tw_buf;
+
+enum { TW_CURL_OK = 0, TW_CURL_TIMEOUT = 1, TW_CURL_TRANSPORT = 2, TW_CURL_DECODE = 3 };
+
+typedef struct tw_curl_res {
+  int kind;                      /* TW_CURL_OK or the error kind */
+  long status;                   /* HTTP status of the final response, 0 if none */
+  tw_buf body;
+  tw_buf headers;                /* "name\0value\0" pairs: names lower-case,
+                                    values trimmed; final response only */
+  int sent;                      /* error: request bytes may have reached the server */
+  int curl_code;                 /* CURLcode */
+  long new_connections;          /* CURLINFO_NUM_CONNECTS */
+  double total_time;             /* seconds */
+  size_t max_body;               /* cap for this transfer */
+  int too_big;                   /* the body went over max_body */
+  char message[TW_CURL_MSG_SIZE]; /* error message */
+  char errbuf[TW_CURL_MSG_SIZE];  /* libcurl's CURLOPT_ERRORBUFFER */
+} tw_curl_res;
+
+/* Walks the header pairs of res: start with *pos = 0; returns 1 and sets
+ * name/value (NUL-terminated, inside res->headers) or 0 at the end. */
+int tw_curl_header_next(const tw_curl_res *res, size_t *pos,
+                        const char **name, const char **value);
+
+/* curl_global_init(CURL_GLOBAL_DEFAULT); 0 on success. Safe to call more
+ * than once (libcurl counts; thread-safe since 7.84). */
+int tw_curl_global_init(void);
+const char *tw_curl_version(void);
+
+/* ---- easy: one reused handle, one request at a time ------------------- */
+typedef struct tw_curl tw_curl;
+
+/* ca_file is copied (may be NULL). Returns NULL on allocation failure. */
+tw_curl *tw_curl_new(const char *ca_file, int verbose);
+void tw_curl_free(tw_curl *h);
+/* Performs rq; returns the handle's response (valid until the next perform
+ * or tw_curl_free). Never NULL. */
+const tw_curl_res *tw_curl_perform(tw_curl *h, const tw_curl_req *rq);
+
+/* ---- multi: many transfers in flight ---------------------------------- */
+typedef struct tw_curl_multi tw_curl_multi;
+typedef struct tw_curl_xfer tw_curl_xfer;
+
+tw_curl_multi *tw_curl_multi_new(long max_connections, const char *ca_file);
+void tw_curl_multi_free(tw_curl_multi *m);   /* aborts transfers in flight */
+/* Starts rq under `token` (chosen by the caller). 0, or -1 with a static
+ * message in *err (allocation failure, libcurl refusal). */
+int tw_curl_multi_add(tw_curl_multi *m, const tw_curl_req *rq, uint64_t token,
+                      const char **err);
+/* Drives transfers until at least one has finished or timeout_ms has passed
+ * (never longer; 0 = just drive what is ready). Returns the number of
+ * finished transfers waiting to be taken. */
+size_t tw_curl_multi_poll(tw_curl_multi *m, long timeout_ms);
+/* The oldest finished transfer (NULL if none); it stays owned by m until
+ * tw_curl_multi_drop_done, so a failure while reading it leaks nothing. */
+const tw_curl_res *tw_curl_multi_peek_done(tw_curl_multi *m, uint64_t *token);
+void tw_curl_multi_drop_done(tw_curl_multi *m);
+/* Transfers added and not yet dropped (in flight + finished). */
+size_t tw_curl_multi_count(const tw_curl_multi *m);
+
+#endif
