@@ -801,10 +801,10 @@ static void push_param(lua_State *L, const tw_param *p) {
     }
     lua_setfield(L, -2, "enum");
   }
-  if (p->flags & TW_P_HAS_MIN) { lua_pushnumber(L, (lua_Number)p->min); lua_setfield(L, -2, "min"); }
-  if (p->flags & TW_P_HAS_MAX) { lua_pushnumber(L, (lua_Number)p->max); lua_setfield(L, -2, "max"); }
+  if (p->flags & TW_P_HAS_MIN) { lua_pushinteger(L, (lua_Integer)p->min); lua_setfield(L, -2, "min"); }
+  if (p->flags & TW_P_HAS_MAX) { lua_pushinteger(L, (lua_Integer)p->max); lua_setfield(L, -2, "max"); }
   if (p->maxlen && p->type == TW_T_STRING) {
-    lua_pushnumber(L, (lua_Number)p->maxlen);
+    lua_pushinteger(L, (lua_Integer)p->maxlen);
     lua_setfield(L, -2, "max_length");
   }
   if (p->flags & TW_P_INT_OR_STR) {
