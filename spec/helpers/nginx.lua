@@ -162,6 +162,14 @@ function Server:request(o)
   return status, table.concat(chunks), rheaders
 end
 
+-- HTTP request to any loopback URL (o.url is complete): status, body, headers
+function H.request_url(o)
+  local oo = {}
+  for k, v in pairs(o) do oo[k] = v end
+  oo.path = oo.path or ""
+  return Server.request({}, oo)
+end
+
 function Server:json(o)
   local status, body = self:request(o)
   if not status then error("request to " .. tostring(o.path) .. " failed: " .. tostring(body)) end
@@ -202,7 +210,7 @@ function Server:stop()
   end
 end
 
--- o: name, main, http, server (config snippets), env (table), conf (a full
+-- o: name, main, http, server (config snippets), env (table), unset (names), conf (a full
 -- config text with ${PORT}, ${DIR}, ${ROOT} placeholders instead of the template)
 function H.start(o)
   local okv, why = H.available()
@@ -221,6 +229,7 @@ function H.start(o)
     end
     write_file(dir .. "/conf/nginx.conf", conf)
     local envs = {}
+    for _, k in ipairs(o.unset or {}) do envs[#envs + 1] = "-u " .. k end
     for k, v in pairs(o.env or {}) do envs[#envs + 1] = k .. "=" .. sh_quote(v) end
     local cmd = "env -u LD_PRELOAD -u ASAN_OPTIONS -u UBSAN_OPTIONS " .. table.concat(envs, " ") .. " "
       .. H.NGINX .. " -p " .. sh_quote(dir) .. " -c " .. sh_quote(dir .. "/conf/nginx.conf")
@@ -230,8 +239,9 @@ function H.start(o)
     local srv = setmetatable({ dir = dir, port = port, url = "http://127.0.0.1:" .. port }, Server)
     local up = false
     for _ = 1, 100 do  -- up to ~5 s
+      -- any HTTP answer means it is up (a custom conf may not have /__ping)
       local status = srv:request{ path = "/__ping", timeout = 0.5 }
-      if status == 200 then up = true break end
+      if status then up = true break end
       if not srv:pid() and file_exists(dir .. "/logs/start.out")
          and (read_file(dir .. "/logs/start.out") or ""):find("emerg") then
         break

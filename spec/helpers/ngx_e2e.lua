@@ -1,0 +1,115 @@
+-- spec/helpers/ngx_e2e.lua -- the twilio facade driven from inside the test
+-- nginx against the emulator (spec/nginx/e2e_spec.lua). Each handler runs one
+-- scenario and answers a JSON report; raised errors are reported, not lost.
+-- luacheck: globals ngx
+local ngx = ngx
+local cjson = require "cjson.safe"
+
+local _M = {}
+
+local function reply(t)
+  local s = cjson.encode(t) or '{"encode":"failed"}'
+  ngx.header.content_type = "application/json"
+  ngx.header.content_length = #s
+  ngx.print(s)
+end
+
+local function client(opts)
+  local twilio = require "twilio"
+  local o = {
+    base_url = os.getenv("TWILIO_EMULATOR_URL"),
+    account_sid = os.getenv("TWILIO_EMULATOR_ACCOUNT_SID"),
+    auth_token = os.getenv("TWILIO_EMULATOR_AUTH_TOKEN"),
+  }
+  for k, v in pairs(opts or {}) do o[k] = v end
+  return assert(twilio.new(o))
+end
+
+local function err_table(e)
+  if type(e) ~= "table" then return { raised = tostring(e) } end
+  return { kind = e.kind, status = e.status, code = e.code, message = e.message,
+           is_error = require("twilio").is_error(e), sent = e.sent, text = tostring(e) }
+end
+
+local function run(fn)
+  local report = {}
+  local ok, e = pcall(fn, report)
+  if not ok then report.raised = tostring(e) end
+  reply(report)
+end
+
+-- create 3 numbers, list across pages, fetch, update, release, errors
+function _M.flow()
+  run(function(r)
+    local c = client()
+    local nums = c.incoming_phone_numbers
+    r.transport = (getmetatable(require("twilio.transport.pick").pick()) or {}).__index
+      == require("twilio.transport.ngx") and "ngx" or "other"
+    r.created = {}
+    for i = 1, 3 do
+      local n, err = nums:create{ area_code = "415", friendly_name = "e2e " .. i }
+      if not n then r.create_err = err_table(err) return end
+      r.created[i] = { sid = n.sid, phone_number = n.phone_number, friendly_name = n.friendly_name }
+    end
+    local all, lerr = nums:list{ page_size = 2 }
+    if not all then r.list_err = err_table(lerr) return end
+    r.listed = {}
+    for i, n in ipairs(all) do r.listed[i] = n.sid end
+    local count = 0
+    for _ in nums:each{ page_size = 1 } do count = count + 1 end
+    r.each_count = count
+
+    local sid = r.created[1].sid
+    local n, ferr = nums:fetch(sid)
+    if not n then r.fetch_err = err_table(ferr) return end
+    r.fetched = n.phone_number
+    local u, uerr = n:update{ friendly_name = "updated via nginx", voice_url = "https://example.com/voice" }
+    if not u then r.update_err = err_table(uerr) return end
+    r.updated_in_place = n.friendly_name
+    local again = assert(nums:fetch(sid))
+    r.refetched = { friendly_name = again.friendly_name, voice_url = again.voice_url }
+
+    local rel, rerr = n:release()
+    if not rel then r.release_err = err_table(rerr) return end
+    r.released = true
+    local gone, gerr = nums:fetch(sid)
+    r.fetch_released = gone and "found" or err_table(gerr)
+    local after = assert(nums:list{})
+    r.after_release = #after
+
+    local _, nf = nums:fetch("PN" .. string.rep("0", 32))
+    r.not_found = err_table(nf)
+    local mok, merr = pcall(function() return again:update{ no_such_field = "x" } end)
+    r.misuse = { ok = mok, message = tostring(merr) }
+  end)
+end
+
+-- a list call through a delayed emulator (the spec measures other requests meanwhile)
+function _M.slow_list()
+  run(function(r)
+    local t0 = ngx.now()
+    local all, err = client().incoming_phone_numbers:list{}
+    ngx.update_time()
+    r.elapsed_ms = (ngx.now() - t0) * 1000
+    r.count = all and #all
+    r.err = err and err_table(err)
+  end)
+end
+
+-- a timeout through the facade: no retries, 300 ms budget
+function _M.timeout()
+  run(function(r)
+    local c = client{ retries = 0, timeout = 0.3 }
+    local _, err = c.incoming_phone_numbers:list{}
+    r.err = err_table(err)
+  end)
+end
+
+-- pick() refuses the log phase: the facade returns the error, nothing is sent
+function _M.log_phase()
+  local c = client()
+  local ok, res, err = pcall(c.incoming_phone_numbers.list, c.incoming_phone_numbers, {})
+  ngx.shared.twtest:set("log_phase", cjson.encode{ ok = ok, res = res and #res, err = err_table(err or res) })
+end
+
+return _M
