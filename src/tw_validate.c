@@ -311,14 +311,17 @@ const char *tw_check_string(const tw_param *p, const char *s, size_t n) {
     default: return format_phrase(p);
     }
   }
-  scan = tw_scan_text(s, n, p->fmt == TW_F_TEXT);
-  if (scan == TW_TEXT_NUL) return "free of NUL bytes";
-  if (scan == TW_TEXT_CRLF) return "a single line (no CR or LF)";
-  if (scan == TW_TEXT_CTL) return "free of control characters";
-  if (scan == TW_TEXT_UTF8) return "valid UTF-8";
   switch (p->fmt) {
   case TW_F_LINE:
   case TW_F_TEXT:
+    /* Text: say what is wrong with it. Formatted values below need no scan:
+     * every format admits printable ASCII only, so the format phrase (what
+     * is expected) is the more useful message. */
+    scan = tw_scan_text(s, n, p->fmt == TW_F_TEXT);
+    if (scan == TW_TEXT_NUL) return "free of NUL bytes";
+    if (scan == TW_TEXT_CRLF) return "a single line (no CR or LF)";
+    if (scan == TW_TEXT_CTL) return "free of control characters";
+    if (scan == TW_TEXT_UTF8) return "valid UTF-8";
     count = tw_utf8_count(s, n);
     if (p->maxlen && count > (long)p->maxlen)
       return p->maxlen == 64 ? "at most 64 characters"
