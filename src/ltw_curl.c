@@ -395,29 +395,34 @@ static int l_curl_version(lua_State *L) {
 /* ---- registration ------------------------------------------------------- */
 
 static const luaL_Reg curl_methods[] = {
-  { "perform", curl_perform }, { "close", curl_gc }, { NULL, NULL }
+  { "perform", curl_perform }, { NULL, NULL }
 };
 static const luaL_Reg curl_meta[] = {
-  { "__gc", curl_gc }, { "__close", curl_gc }, { "__tostring", curl_tostring }, { NULL, NULL }
+  { "__gc", curl_gc }, { "__tostring", curl_tostring }, { NULL, NULL }
 };
 static const luaL_Reg multi_methods[] = {
   { "add", multi_add }, { "poll", multi_poll }, { "pending", multi_pending },
-  { "close", multi_gc }, { NULL, NULL }
+  { NULL, NULL }
 };
 static const luaL_Reg multi_meta[] = {
-  { "__gc", multi_gc }, { "__close", multi_gc }, { "__tostring", multi_tostring }, { NULL, NULL }
+  { "__gc", multi_gc }, { "__tostring", multi_tostring }, { NULL, NULL }
 };
 static const luaL_Reg funcs[] = {
   { "curl_new", curl_new }, { "curl_multi_new", multi_new },
   { "curl_version", l_curl_version }, { NULL, NULL }
 };
 
+/* __gc, __close and the close method are one function object. */
 static void register_class(lua_State *L, const char *name, const luaL_Reg *meta,
                            const luaL_Reg *methods) {
   if (twl_newmetatable(L, name)) {
     luaL_setfuncs(L, meta, 0);
+    lua_getfield(L, -1, "__gc");
+    lua_setfield(L, -2, "__close");
     lua_newtable(L);
     luaL_setfuncs(L, methods, 0);
+    lua_getfield(L, -2, "__gc");
+    lua_setfield(L, -2, "close");
     lua_setfield(L, -2, "__index");
   }
   lua_pop(L, 1);

@@ -1,0 +1,94 @@
+-- twilio.transport.curl -- the blocking libcurl transport (core.curl_new).
+--
+--   local T = require "twilio.transport.curl"
+--   local t = T.new{ ca_file = nil, timeout_ms = 30000, connect_timeout_ms = 10000,
+--                    max_body = 16 * 1024 * 1024, verbose = false }
+--   local res, terr = t:request(req)   -- req from cfg:build(); fields not given
+--                                      -- take the transport's defaults
+--   t:close()
+--
+-- res  = { status=, headers = { [lower-case name] = value }, body = "", new_connections=, total_time= }
+-- terr = twilio.Error{ kind = "timeout"|"transport"|"decode", message=, sent=bool, status=, curl_code= }
+--
+-- One easy handle per transport, reused, so connections are kept alive from
+-- one request to the next. It blocks: use it outside nginx request phases
+-- (twilio.transport.pick chooses). Proxies come from libcurl's standard
+-- environment variables (http_proxy, HTTPS_PROXY, NO_PROXY, ...).
+local core = require "twilio.core"
+
+local type = type
+local error = error
+local pairs = pairs
+local setmetatable = setmetatable
+local math_type = math.type
+local math_floor = math.floor
+
+local _M = { _VERSION = core._VERSION, name = "curl" }
+local mt = { __index = _M }
+
+local DEFAULTS = {
+  timeout_ms = 30000,
+  connect_timeout_ms = 10000,
+  max_body = 16 * 1024 * 1024,
+}
+
+local function positive_integer(v)
+  if type(v) ~= "number" or v < 1 then return false end
+  if math_type then return math_type(v) == "integer" or v == math_floor(v) end
+  return v == math_floor(v)
+end
+
+function _M.new(opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    error("twilio.transport.curl.new: options table expected", 2)
+  end
+  opts = opts or {}
+  local self = { ca_file = opts.ca_file, verbose = opts.verbose and true or false }
+  for k, def in pairs(DEFAULTS) do
+    local v = opts[k]
+    if v == nil then
+      v = def
+    elseif not positive_integer(v) then
+      error("twilio.transport.curl.new: " .. k .. " must be a positive integer", 2)
+    end
+    self[k] = v
+  end
+  if self.ca_file ~= nil and type(self.ca_file) ~= "string" then
+    error("twilio.transport.curl.new: ca_file must be a string", 2)
+  end
+  self.handle = core.curl_new{ ca_file = self.ca_file, verbose = self.verbose }
+  return setmetatable(self, mt)
+end
+
+-- Performs req (method, url, headers, body, and optionally timeout_ms,
+-- connect_timeout_ms, max_body). req itself is not modified.
+function _M.request(self, req)
+  if type(req) ~= "table" then
+    error("twilio.transport.curl: request table expected", 2)
+  end
+  local h = self.handle
+  if not h then
+    error("twilio.transport.curl: transport is closed", 2)
+  end
+  return h:perform{
+    method = req.method,
+    url = req.url,
+    headers = req.headers,
+    body = req.body,
+    timeout_ms = req.timeout_ms or self.timeout_ms,
+    connect_timeout_ms = req.connect_timeout_ms or self.connect_timeout_ms,
+    max_body = req.max_body or self.max_body,
+  }
+end
+
+-- Idempotent.
+function _M.close(self)
+  local h = self.handle
+  if h then
+    self.handle = nil
+    h:close()
+  end
+  return true
+end
+
+return _M
