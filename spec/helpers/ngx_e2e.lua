@@ -79,8 +79,9 @@ function _M.flow()
 
     local _, nf = nums:fetch("PN" .. string.rep("0", 32))
     r.not_found = err_table(nf)
-    local mok, merr = pcall(function() return again:update{ no_such_field = "x" } end)
-    r.misuse = { ok = mok, message = tostring(merr) }
+    local mok, mres, merr = pcall(again.update, again, { no_such_field = "x" })
+    r.misuse = { raised = not mok, message = not mok and tostring(mres) or nil,
+                 returned = mok and not mres and err_table(merr) or nil }
   end)
 end
 
