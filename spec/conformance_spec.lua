@@ -235,6 +235,7 @@ describe("peer conformance vectors", function()
     if plan.refused then
       assert.is_nil(out.value, "expected a client-side refusal")
       assert.are.equal(plan.refused, out.err and out.err.kind, tostring(out.err))
+      if plan.refused_field then assert.are.equal(plan.refused_field, out.err.field) end
       assert.are.equal(0, #log, "nothing may be sent; got:\n" .. logtext)
       return
     end

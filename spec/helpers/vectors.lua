@@ -297,7 +297,7 @@ local function resource_plan(v, plan, overrides)
   -- is refused before sending (the spec's x-twilio.conditional needs one).
   if action == "create" and target ~= "add_ons" and target ~= "extensions"
      and plan.params.phone_number == nil and plan.params.area_code == nil then
-    plan.refused = "invalid"
+    plan.refused, plan.refused_field = "invalid", "phone_number"
     plan.differs = "create() without phone_number or area_code is refused client-side (kind invalid), nothing sent"
   end
   return plan
