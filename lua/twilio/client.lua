@@ -23,6 +23,13 @@ _M.Client = Client
 
 local VERSION = core._VERSION
 
+-- An environment variable that is set but empty counts as unset.
+local function env(name)
+  local v = getenv(name)
+  if v == "" then return nil end
+  return v
+end
+
 local function user_agent(extra)
   local vm = rawget(_G, "jit") and rawget(_G, "jit").version or _VERSION
   local curl = core.curl_version and core.curl_version() or "libcurl"
@@ -65,13 +72,13 @@ function _M.new(opts)
   if type(opts) ~= "table" then error("twilio.new: options table expected", 2) end
   check_opts(opts, CLIENT_OPTS, "twilio.new")
   local conf = {
-    account_sid = opts.account_sid or getenv("TWILIO_ACCOUNT_SID"),
-    auth_token = opts.auth_token or getenv("TWILIO_AUTH_TOKEN"),
-    api_key = opts.api_key or getenv("TWILIO_API_KEY"),
-    api_secret = opts.api_secret or getenv("TWILIO_API_SECRET"),
-    region = opts.region or getenv("TWILIO_REGION"),
-    edge = opts.edge or getenv("TWILIO_EDGE"),
-    base_url = opts.base_url or getenv("TWILIO_BASE_URL"),
+    account_sid = opts.account_sid or env("TWILIO_ACCOUNT_SID"),
+    auth_token = opts.auth_token or env("TWILIO_AUTH_TOKEN"),
+    api_key = opts.api_key or env("TWILIO_API_KEY"),
+    api_secret = opts.api_secret or env("TWILIO_API_SECRET"),
+    region = opts.region or env("TWILIO_REGION"),
+    edge = opts.edge or env("TWILIO_EDGE"),
+    base_url = opts.base_url or env("TWILIO_BASE_URL"),
     user_agent = user_agent(opts.user_agent),
   }
   -- An explicit auth_token wins over an API key found only in the environment.

@@ -1,0 +1,57 @@
+-- luarocks --lua-version 5.4 make rockspec/twilio-numbers-scm-1.rockspec
+-- (LuaJIT / OpenResty: luarocks --lua-version 5.1 make ... with LuaJIT's headers,
+--  e.g. LUA_INCDIR=/usr/include/luajit-2.1)
+-- spec/rockspec_spec.lua checks that every src/*.c and lua/**/*.lua is listed here
+-- and installs the rock into a scratch tree.
+rockspec_format = "3.0"
+package = "twilio-numbers"
+version = "scm-1"
+source = {
+  url = "git+file:///dev/null/twilio-numbers",   -- `luarocks make` builds the checkout it runs in
+}
+description = {
+  summary = "Own Twilio phone numbers as code: a C core with a Lua API for IncomingPhoneNumbers",
+  detailed = [[
+Search, buy, configure, move, list and release Twilio phone numbers from Lua
+5.4, LuaJIT and OpenResty: validation against Twilio's own spec, lazy
+zero-copy JSON records, safe retries with no double purchase, bulk calls over
+libcurl's multi interface, non-blocking inside nginx.]],
+  license = "MIT",
+}
+dependencies = {
+  "lua >= 5.1, <= 5.4",
+}
+external_dependencies = {
+  -- a header check fails on Debian's multiarch layout (STYLE.md section 2); check the library
+  CURL = { library = "curl" },
+}
+build = {
+  type = "builtin",
+  modules = {
+    ["twilio.core"] = {
+      sources = {
+        "src/ltw_clock.c", "src/ltw_core.c", "src/ltw_curl.c", "src/ltw_error.c",
+        "src/ltw_record.c", "src/ltw_request.c", "src/ltw_util.c",
+        "src/tw_csv.c", "src/tw_curl.c", "src/tw_encode.c", "src/tw_json.c",
+        "src/tw_ops.c", "src/tw_time.c", "src/tw_validate.c",
+      },
+      libraries = { "curl" },
+      incdirs = { "src", "$(CURL_INCDIR)", "/usr/include/x86_64-linux-gnu" },
+      libdirs = { "$(CURL_LIBDIR)" },
+      defines = { "_POSIX_C_SOURCE=200809L" },
+    },
+    ["twilio"] = "lua/twilio.lua",
+    ["twilio.account"] = "lua/twilio/account.lua",
+    ["twilio.available"] = "lua/twilio/available.lua",
+    ["twilio.bulk"] = "lua/twilio/bulk.lua",
+    ["twilio.client"] = "lua/twilio/client.lua",
+    ["twilio.csv"] = "lua/twilio/csv.lua",
+    ["twilio.errors"] = "lua/twilio/errors.lua",
+    ["twilio.list"] = "lua/twilio/list.lua",
+    ["twilio.number"] = "lua/twilio/number.lua",
+    ["twilio.retry"] = "lua/twilio/retry.lua",
+    ["twilio.transport.curl"] = "lua/twilio/transport/curl.lua",
+    ["twilio.transport.ngx"] = "lua/twilio/transport/ngx.lua",
+    ["twilio.transport.pick"] = "lua/twilio/transport/pick.lua",
+  },
+}
