@@ -120,12 +120,32 @@ static void box_drop(tw_jdoc **box) {
   tw_jdoc_release(d);
 }
 
-/* The doc lives outside the Lua heap: tell the collector about it, as if
- * it had been allocated, so that pages no one holds are collected at the
- * pace pages arrive instead of the pace of the small userdata. */
+/* The doc lives outside the Lua heap, where the collector cannot see it.
+ * Incremental mode (LuaJIT, 5.4 embedders): a step "as if" the doc's size
+ * had been allocated paces collection with the pages, not with the small
+ * userdata. Generational mode (the 5.4 interpreter's default): records that
+ * survive a minor collection grow old and only a major collection frees
+ * them and their doc, and majors follow Lua heap growth only; so on 5.4,
+ * once the docs allocated since the last full collection outweigh the Lua
+ * heap (and 32 MiB), collect fully. R.ext_kb counts those KiB. */
 static void gc_pressure(lua_State *L, const tw_jdoc *d) {
   size_t kb = tw_jdoc_bytes(d) / 1024;
-  if (kb > 0) lua_gc(L, LUA_GCSTEP, kb > INT_MAX ? INT_MAX : (int)kb);
+  if (kb == 0) return;
+  lua_gc(L, LUA_GCSTEP, kb > INT_MAX ? INT_MAX : (int)kb);
+#if LUA_VERSION_NUM >= 504
+  {
+    lua_Integer ext;
+    lua_getfield(L, R_IDX, "ext_kb");
+    ext = lua_tointeger(L, -1) + (lua_Integer)kb;
+    lua_pop(L, 1);
+    if (ext > 32 * 1024 && ext > (lua_Integer)lua_gc(L, LUA_GCCOUNT, 0)) {
+      lua_gc(L, LUA_GCCOLLECT, 0);
+      ext = 0;
+    }
+    lua_pushinteger(L, ext);
+    lua_setfield(L, R_IDX, "ext_kb");
+  }
+#endif
 }
 
 static int is_oom(const tw_jerr *e) {

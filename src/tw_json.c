@@ -20,12 +20,11 @@
 
 #include "tw_json.h"
 
-#define HINT_SLOTS 32
+#define HINT_SLOTS 64
 
 struct tw_jdoc {
   int refs;
   int ntok;
-  int escaped_keys;          /* some key holds a backslash: slow compare */
   jsmntok_t *tok;            /* owned: malloc'd, ntok used */
   size_t tokcap;
   size_t len;                /* of text, without the NUL */
@@ -93,8 +92,7 @@ static int valid_primitive(const char *s, size_t n) {
 }
 
 /* Walks tokens and the bytes between them as a JSON grammar (iterative,
- * depth-limited). Returns 0, or -1 with err filled. Also notes whether any
- * object key holds an escape. */
+ * depth-limited). Returns 0, or -1 with err filled. */
 static int validate(tw_jdoc *d, tw_jerr *err) {
   const char *s = d->text;
   const size_t len = d->len;
@@ -112,9 +110,6 @@ static int validate(tw_jdoc *d, tw_jerr *err) {
       k = &t[ti];
       if (state == KEY) {
         if (k->type != JSMN_STRING || (size_t)k->start != pos + 1) goto bad;
-        if (!d->escaped_keys &&
-            memchr(s + k->start, '\\', (size_t)(k->end - k->start)))
-          d->escaped_keys = 1;
         pos = skip_ws(s, (size_t)k->end + 1, len);
         ti++;
         if (pos >= len || s[pos] != ':') goto bad;
@@ -349,7 +344,8 @@ static int key_equals(const tw_jdoc *d, int k, const char *key, size_t klen) {
   const char *raw = d->text + d->tok[k].start;
   size_t n = (size_t)(d->tok[k].end - d->tok[k].start);
   if (n == klen && memcmp(raw, key, klen) == 0) return 1;
-  if (d->escaped_keys && n > klen && memchr(raw, '\\', n)) {
+  /* an escaped key is longer than its text: only then look for '\\' */
+  if (n > klen && memchr(raw, '\\', n)) {
     /* rare: compare the unescaped key (it is at most n bytes) */
     char small[256];
     char *buf = n <= sizeof small ? small : malloc(n);
@@ -363,8 +359,10 @@ static int key_equals(const tw_jdoc *d, int k, const char *key, size_t klen) {
 }
 
 static unsigned hint_slot(const void *hint) {
-  uintptr_t h = (uintptr_t)hint;
-  return (unsigned)((h >> 3) ^ (h >> 9)) & (HINT_SLOTS - 1);
+  /* Fibonacci hashing of the address: keys allocated close together
+   * (interned strings) still spread over the slots. */
+  uint64_t h = (uint64_t)(uintptr_t)hint * UINT64_C(0x9E3779B97F4A7C15);
+  return (unsigned)(h >> 58) & (HINT_SLOTS - 1);
 }
 
 int tw_json_find(tw_jdoc *d, int obj, const char *key, size_t klen,
