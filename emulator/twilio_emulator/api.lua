@@ -356,7 +356,7 @@ end
 
 local function find_addon(ctx, rec, sid)
   if not util.is_sid(sid, "XE") then return nil, not_found(ctx.path) end
-  local arr = rec.addons
+  local arr = state.addons(rec)
   local i = state.lower_bound(arr, sid)
   if arr[i] and arr[i].sid == sid then return arr[i] end
   return nil, not_found(ctx.path)
@@ -366,7 +366,7 @@ local function list_addons(ctx, rec, q)
   local p, e = parse_paging(q, "XE")
   if not p then return e end
   local base = V .. rec.account_sid .. "/IncomingPhoneNumbers/" .. rec.sid .. "/AssignedAddOns.json"
-  local items, env = paginate(rec.addons, nil, p, base, {})
+  local items, env = paginate(state.addons(rec), nil, p, base, {})
   if ctx.ext == "csv" then
     local rows = {}
     for i, a in ipairs(items) do rows[i] = render.addon_table(rec, a) end
@@ -383,7 +383,7 @@ local function create_addon(_, rec, form)
   if not util.is_sid(xe, "XE") then return bad(20001, "Invalid InstalledAddOnSid: " .. xe) end
   local inst = state.addon_by_sid[xe]
   if not inst then return bad(20001, "Installed Add-on " .. xe .. " not found") end
-  for _, a in ipairs(rec.addons) do
+  for _, a in ipairs(state.addons(rec)) do
     if a.installed == inst then return bad(20001, "Add-on " .. xe .. " is already assigned to " .. rec.sid) end
   end
   local sid, n = state.next_xe_sid()
@@ -393,7 +393,7 @@ local function create_addon(_, rec, form)
     a.extensions[i] = { sid = util.ordered_sid("XF", n * 16 + i), friendly_name = x.friendly_name,
                         product_name = x.product_name, unique_name = x.unique_name, enabled = x.enabled }
   end
-  state.sorted_insert(rec.addons, a)
+  state.sorted_insert(state.addons(rec), a)
   state.stats.addon_assigns = state.stats.addon_assigns + 1
   return jsonres(201, render.addon(rec, a))
 end
@@ -564,7 +564,7 @@ local function route(ctx)
           if n == 4 then
             if m == "GET" then res = jsonres(200, render.addon(rec, a))
             elseif m == "DELETE" then
-              state.sorted_remove(rec.addons, a)
+              state.sorted_remove(state.addons(rec), a)
               state.stats.addon_removals = state.stats.addon_removals + 1
               res = { status = 204 }
             else res = method_not_allowed(ctx) end

@@ -66,8 +66,8 @@ local function nanp_local(ac, meta)
       national = ac .. "555" .. line,
       iso_country = meta.cc, type = "local",
       lata = meta.lata, locality = meta.locality, rate_center = meta.rate_center,
-      latitude = fmt("%.6f", meta.lat + (i % 20) * 0.01 - 0.1),
-      longitude = fmt("%.6f", meta.long + (floor(i / 20) % 20) * 0.01 - 0.1),
+      latitude = fmt("%.6f", meta.lat + (i % 20) * 0.002 - 0.02),
+      longitude = fmt("%.6f", meta.long + (floor(i / 20) % 20) * 0.002 - 0.02),
       region = meta.region, postal_code = meta.postal[i % #meta.postal + 1],
       address_requirements = addr, beta = (i % 50 == 49),
       capabilities = meta.cc == "US" and caps(true, true, i % 10 ~= 7, i % 4 == 0)

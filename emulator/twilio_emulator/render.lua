@@ -4,8 +4,8 @@
 -- lists); state changes clear the cache (render.touch).
 local util = require "twilio_emulator.util"
 
-local jstr, encode, object = util.jstr, util.encode, util.object
-local concat = table.concat
+local encode, object = util.encode, util.object
+local concat, type = table.concat, type
 
 local _M = {}
 local V = "/2010-04-01/Accounts/"
@@ -28,27 +28,54 @@ function _M.number_uri(rec)
   return V .. rec.account_sid .. "/IncomingPhoneNumbers/" .. rec.sid .. ".json"
 end
 
+local caps_cache = setmetatable({}, { __mode = "k" })
 local function caps_json(c)
   if not c then return "null" end
-  return '{"voice": ' .. encode(c.voice) .. ', "sms": ' .. encode(c.sms) .. ', "mms": '
+  local j = caps_cache[c]
+  if j then return j end
+  j = '{"voice": ' .. encode(c.voice) .. ', "sms": ' .. encode(c.sms) .. ', "mms": '
     .. encode(c.mms) .. ', "fax": ' .. encode(c.fax) .. "}"
+  caps_cache[c] = j
+  return j
 end
 
+local KEY, KEY1 = {}, {}
+for _, k in ipairs(NUMBER_FIELDS) do KEY[k] = ', "' .. k .. '": '; KEY1[k] = '{"' .. k .. '": ' end
+local find = string.find
+
+-- Pieces are pushed into one table and concatenated once (few temporary
+-- strings: this runs for thousands of records on a large heap).
 local function number_parts(rec, with_type)
-  local base = V .. rec.account_sid .. "/IncomingPhoneNumbers/" .. rec.sid
-  local out = {}
+  local out, n = {}, 0
   local fields = with_type and NUMBER_FIELDS or NUMBER_FIELDS_SUB
+  local acct, sid = rec.account_sid, rec.sid
   for i = 1, #fields do
     local k = fields[i]
-    local v
-    if k == "capabilities" then v = caps_json(rec.capabilities)
-    elseif k == "uri" then v = jstr(base .. ".json")
+    n = n + 1
+    out[n] = i == 1 and KEY1[k] or KEY[k]
+    if k == "capabilities" then
+      n = n + 1; out[n] = caps_json(rec.capabilities)
+    elseif k == "uri" then
+      out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5] =
+        '"' .. V, acct, "/IncomingPhoneNumbers/", sid, '.json"'
+      n = n + 5
     elseif k == "subresource_uris" then
-      v = '{"assigned_add_ons": ' .. jstr(base .. "/AssignedAddOns.json") .. "}"
-    else v = encode(rec[k]) end
-    out[i] = '"' .. k .. '": ' .. v
+      out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5] =
+        '{"assigned_add_ons": "' .. V, acct, "/IncomingPhoneNumbers/", sid, '/AssignedAddOns.json"}'
+      n = n + 5
+    else
+      local v = rec[k]
+      if type(v) == "string" and not find(v, '[%c"\\]') then
+        out[n + 1], out[n + 2], out[n + 3] = '"', v, '"'
+        n = n + 3
+      else
+        n = n + 1; out[n] = encode(v)
+      end
+    end
   end
-  return "{" .. concat(out, ", ") .. "}"
+  n = n + 1
+  out[n] = "}"
+  return concat(out)
 end
 
 function _M.number(rec)

@@ -7,6 +7,7 @@ local ngx = ngx
 local md5 = ngx.md5
 local remove, insert = table.remove, table.insert
 local floor = math.floor
+local setmetatable, rawget = setmetatable, rawget
 
 local _M = {}
 
@@ -133,26 +134,39 @@ function _M.next_xe_sid()
   return util.ordered_sid("XE", _M.counters.xe), _M.counters.xe
 end
 
+-- Fields every new number starts with; records only hold what differs
+-- (a metatable supplies the rest), which keeps a 50,000-number account small.
+-- Fields whose default is non-nil are never set to nil (cleared URLs and
+-- application SIDs become "").
+local DEFAULTS = {
+  origin = "twilio", api_version = util.API_VERSION,
+  sms_application_sid = "", sms_fallback_method = "POST", sms_fallback_url = "",
+  sms_method = "POST", sms_url = "", status_callback = "", status_callback_method = "POST",
+  voice_application_sid = "", voice_caller_id_lookup = false, voice_fallback_method = "POST",
+  voice_method = "POST", voice_receive_mode = "voice",
+  emergency_status = "Inactive", emergency_address_status = "unregistered", status = "in-use",
+}
+local NUMBER_MT = { __index = DEFAULTS }
+_M.NUMBER_DEFAULTS = DEFAULTS
+
 -- Build a number record from an inventory record (or a plain table for seeding).
 function _M.new_number(acct, src, now)
   local date = util.rfc2822(now)
-  local rec = {
+  return setmetatable({
     sid = _M.next_pn_sid(), account_sid = acct.sid,
     phone_number = src.phone_number, friendly_name = src.friendly_name,
-    type = src.type, origin = "twilio", beta = src.beta,
+    type = src.type, beta = src.beta,
     capabilities = src.capabilities, address_requirements = src.address_requirements,
-    api_version = util.API_VERSION,
-    address_sid = nil, identity_sid = nil, bundle_sid = nil, trunk_sid = nil,
-    sms_application_sid = "", sms_fallback_method = "POST", sms_fallback_url = "",
-    sms_method = "POST", sms_url = "", status_callback = "", status_callback_method = "POST",
-    voice_application_sid = "", voice_caller_id_lookup = false, voice_fallback_method = "POST",
-    voice_fallback_url = nil, voice_method = "POST", voice_url = nil, voice_receive_mode = "voice",
-    emergency_status = "Inactive", emergency_address_sid = nil, emergency_address_status = "unregistered",
-    status = "in-use", date_created = date, date_updated = date,
+    date_created = date, date_updated = date,
     inv = src.owned ~= nil and src or nil,
-    addons = {},
-  }
-  return rec
+  }, NUMBER_MT)
+end
+
+-- The assigned add-ons of a number (created on first use).
+function _M.addons(rec)
+  local a = rawget(rec, "addons")
+  if not a then a = {}; rec.addons = a end
+  return a
 end
 
 function _M.add_number(acct, rec)

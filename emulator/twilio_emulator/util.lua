@@ -18,7 +18,9 @@ local function esc(c)
   return escapes[c] or fmt("\\u%04x", byte(c))
 end
 
+local find = string.find
 local function jstr(s)
+  if not find(s, '[%c"\\]') then return '"' .. s .. '"' end
   return '"' .. gsub(s, '[%c"\\]', esc) .. '"'
 end
 _M.jstr = jstr
@@ -96,8 +98,10 @@ end
 
 -- Dates ---------------------------------------------------------------------
 
+local last_t, last_s
 function _M.rfc2822(t)
-  return os.date("!%a, %d %b %Y %H:%M:%S +0000", t)
+  if t ~= last_t then last_t, last_s = t, os.date("!%a, %d %b %Y %H:%M:%S +0000", t) end
+  return last_s
 end
 
 -- Query strings --------------------------------------------------------------
