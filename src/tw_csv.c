@@ -123,6 +123,9 @@ int tw_csv_needs_quotes(const char *s, size_t len, int only_field) {
   size_t i;
   if (len == 0) return only_field;
   if (s[0] == ' ' || s[0] == '\t' || s[len - 1] == ' ' || s[len - 1] == '\t') return 1;
+  /* a leading BOM would be taken for the file's BOM if this is the first field */
+  if (len >= 3 && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB &&
+      (unsigned char)s[2] == 0xBF) return 1;
   for (i = 0; i < len; i++)
     if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n') return 1;
   return 0;

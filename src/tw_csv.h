@@ -56,7 +56,8 @@ int tw_csv_next(tw_csv *c, tw_csv_field *f);
 size_t tw_csv_unescape(const tw_csv_field *f, char *out);
 
 /* 1 when a field must be quoted: it holds a comma, quote, CR or LF, starts or
- * ends with a space or tab, or is empty and the only field of its record. */
+ * ends with a space or tab, starts with a UTF-8 BOM (which would be skipped
+ * at the start of a file), or is empty and the only field of its record. */
 int tw_csv_needs_quotes(const char *s, size_t len, int only_field);
 
 /* Bytes tw_csv_escape writes for s (quotes included when needed). */

@@ -132,6 +132,7 @@ int main(void) {
   CHECK(!tw_csv_needs_quotes("a c", 3, 0), "inner space unquoted");
   CHECK(!tw_csv_needs_quotes("", 0, 0), "empty field among others unquoted");
   CHECK(tw_csv_needs_quotes("", 0, 1), "empty only field quoted");
+  CHECK(tw_csv_needs_quotes("\xEF\xBB\xBFx", 4, 0), "leading BOM quoted");
   CHECK(tw_csv_escaped_len("a\"b", 3, 0) == 6, "escaped length");
   {
     static const char *const r1[] = { "sid", "friendly name", "note", NULL };
