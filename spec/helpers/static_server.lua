@@ -4,7 +4,7 @@
 --   local server = require "helpers.static_server"
 --   local srv = assert(server.start())
 --   srv.url            -- "http://127.0.0.1:<port>"
---   srv:stop()         -- idempotent
+--   srv:stop()         -- idempotent; removes the prefix directory
 --
 -- Endpoints:
 --   /echo          JSON { method, uri, headers (lower-case names), body }
@@ -109,9 +109,10 @@ function Server:stop()
     c:settimeout(0.1)
     local ok = c:connect("127.0.0.1", self.port)
     c:close()
-    if not ok then return end
+    if not ok then break end
     socket.sleep(0.05)
   end
+  os.execute("rm -rf " .. sh(self.dir))
 end
 
 function _M.start()
