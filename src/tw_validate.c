@@ -209,12 +209,14 @@ int tw_valid_http_url(const char *s, size_t n) {
   int given;
   a = scheme_len(s, n);
   if (a == 0) return 0;
-  for (i = 0; i < n; i++)
-    if ((unsigned char)s[i] < 33 || (unsigned char)s[i] > 126) return 0;
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    /* printable ASCII minus the characters RFC 3986 never allows */
+    if (c < 33 || c > 126 || strchr("\"<>\\^`{|}", c)) return 0;
+  }
   for (auth_end = a; auth_end < n; auth_end++) {
     char c = s[auth_end];
     if (c == '/' || c == '?' || c == '#') break;
-    if (c == '\\') return 0;
     if (c == '@') at = auth_end + 1;          /* userinfo: keep the last @ */
   }
   if (at) {

@@ -35,7 +35,8 @@ int tw_valid_latlong(const char *s, size_t n);
 int tw_valid_api_version(const char *s, size_t n);
 /* Absolute http:// or https:// URL (scheme case-insensitive) with a
  * non-empty host, optional userinfo and port 1-65535, and only printable
- * ASCII without spaces (non-ASCII must be percent-encoded). */
+ * ASCII without spaces or the characters RFC 3986 never allows
+ * ("<>\\^`{|}); non-ASCII must be percent-encoded. */
 int tw_valid_http_url(const char *s, size_t n);
 /* Printable ASCII without space (33..126). */
 int tw_valid_token(const char *s, size_t n);

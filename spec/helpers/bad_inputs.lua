@@ -141,6 +141,8 @@ local url_cases = {
   { "https://example.com/\0", "\\x00" },
   { "https://ex\195\169mple.com/", "absolute http" },
   { "javascript:alert(1)", "absolute http" },
+  { "https://example.com/a\\b", "absolute http" },
+  { "https://example.com/<x>", "absolute http" },
   { "https://example.com:99999/", "absolute http" },
   { "https://" .. KB10, "at most 2048 bytes" },
   { 80, "must be a string" },

@@ -96,6 +96,8 @@ int main(void) {
   CHECK(!tw_valid_http_url(S("https://example.com:65536/")), "port too big");
   CHECK(!tw_valid_http_url(S("https://ex\xc3\xa9.com/")), "non-ASCII host");
   CHECK(!tw_valid_http_url(S("javascript:alert(1)")), "javascript:");
+  CHECK(!tw_valid_http_url(S("http://1//1:\\8:/")), "backslash in the path (fuzz find)");
+  CHECK(!tw_valid_http_url(S("https://x.test/<script>")), "angle brackets");
 
   /* UTF-8 and text */
   CHECK(tw_utf8_count(S("h\xc3\xa9llo")) == 5, "utf8 count");
