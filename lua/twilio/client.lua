@@ -76,11 +76,14 @@ function _M.new(opts)
     auth_token = opts.auth_token or env("TWILIO_AUTH_TOKEN"),
     api_key = opts.api_key or env("TWILIO_API_KEY"),
     api_secret = opts.api_secret or env("TWILIO_API_SECRET"),
-    region = opts.region or env("TWILIO_REGION"),
-    edge = opts.edge or env("TWILIO_EDGE"),
     base_url = opts.base_url or env("TWILIO_BASE_URL"),
     user_agent = user_agent(opts.user_agent),
   }
+  -- A base URL (the emulator, a test server) names the host itself: region
+  -- and edge from the environment do not apply to it (explicit ones still
+  -- conflict, and core.config says so).
+  conf.region = opts.region or (not conf.base_url and env("TWILIO_REGION") or nil)
+  conf.edge = opts.edge or (not conf.base_url and env("TWILIO_EDGE") or nil)
   -- An explicit auth_token wins over an API key found only in the environment.
   if opts.auth_token and not opts.api_key then conf.api_key, conf.api_secret = nil, nil end
   if opts.api_key and not opts.auth_token then conf.auth_token = nil end
