@@ -401,7 +401,9 @@ describe("incoming phone numbers", function()
     it("falls back to TWILIO_* environment variables", function()
       local vm = os.getenv("TWILIO_TEST_VM") or "lua5.4"
       local cmd = string.format(
-        "TWILIO_ACCOUNT_SID=%s TWILIO_AUTH_TOKEN=%s TWILIO_BASE_URL=%s %s -e %q 2>&1",
+        -- TWILIO_REGION/EDGE do not apply to a base URL; empty variables count as unset
+        "TWILIO_ACCOUNT_SID=%s TWILIO_AUTH_TOKEN=%s TWILIO_BASE_URL=%s TWILIO_REGION=ie1 TWILIO_EDGE=dublin " ..
+        "TWILIO_API_KEY= TWILIO_API_SECRET= %s -e %q 2>&1",
         emu.account_sid(), emu.auth_token(), emu.url(), vm,
         "local t = require 'twilio'; local c = assert(t.new{ retries = 0 }); " ..
         "local l = assert(c.incoming_phone_numbers:list{ limit = 1 }); io.write('ok ', #l)")
