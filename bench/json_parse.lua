@@ -5,6 +5,7 @@
 -- then: parse only; parse + read sid and phone_number of every item; the
 -- same through record_totable; and memory (collectgarbage("count") and
 -- VmRSS) over many pages, to show pages are freed.
+-- luacheck: no max line length
 local core = require "twilio.core"
 local pages = tonumber(arg[1]) or 50
 local per_page = tonumber(arg[2]) or 1000
@@ -22,7 +23,6 @@ local body = '{"end":999,"first_page_uri":"/2010-04-01/Accounts/AC/IncomingPhone
   .. '"incoming_phone_numbers":[' .. table.concat(items, ",") .. '],'
   .. '"next_page_uri":"/2010-04-01/Accounts/AC/IncomingPhoneNumbers.json?PageSize=1000&Page=1&PageToken=PAxx",'
   .. '"page":0,"page_size":1000,"previous_page_uri":null,"start":0,"uri":"/x"}'
-items = nil
 
 local function rss_kb()
   local f = io.open("/proc/self/status")

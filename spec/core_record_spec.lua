@@ -1,0 +1,504 @@
+-- core_record_spec.lua -- twilio.core records, pages and error bodies
+-- (src/ltw_record.c, src/tw_json.c): the "Records and pages" contract of
+-- docs/DESIGN.md, with canned bodies, then every example body of the
+-- OpenAPI document and every response body of the peer vectors in ../shared.
+local core = require "twilio.core"
+
+local function number_body(over)
+  local t = {
+    '"sid":"PNaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"', '"phone_number":"+14155550100"',
+    '"friendly_name":"caf\\u00e9 \\ud83d\\ude00 \\"q\\" \\/ \\\\ \\n"',
+    '"beta":false', '"voice_caller_id_lookup":true',
+    '"capabilities":{"voice":true,"sms":false,"mms":true,"fax":false}',
+    '"sms_application_sid":""', '"trunk_sid":null', '"voice_url":"https://example.com/v"',
+    '"n_int":42', '"n_neg":-7', '"n_float":1.5', '"n_exp":2e3', '"latitude":"19.720000"',
+    '"configuration":[1,null,"x",{"deep":[true]}]', '"empty_obj":{}', '"empty_arr":[]',
+  }
+  if over then t[#t + 1] = over end
+  return "{" .. table.concat(t, ",") .. "}"
+end
+
+local function page_body(key, items, next_uri)
+  return '{"end":0,"' .. key .. '":[' .. table.concat(items, ",") .. '],'
+    .. '"next_page_uri":' .. (next_uri and ('"' .. next_uri .. '"') or "null")
+    .. ',"page":0,"page_size":50,"previous_page_uri":null,"start":0,"uri":"/x"}'
+end
+
+describe("core.parse_record", function()
+  it("reads every field type", function()
+    local n = assert(core.parse_record("PhoneNumber", number_body()))
+    assert.equal("PNaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", n.sid)
+    assert.equal("+14155550100", n.phone_number)
+    assert.is_false(n.beta)
+    assert.is_true(n.voice_caller_id_lookup)
+    assert.is_true(n.capabilities.voice)
+    assert.is_false(n.capabilities.sms)
+    assert.equal(42, n.n_int)
+    assert.equal(-7, n.n_neg)
+    assert.equal(1.5, n.n_float)
+    assert.equal(2000, n.n_exp)
+    if math.type then
+      assert.equal("integer", math.type(n.n_int))
+      assert.equal("float", math.type(n.n_float))
+    end
+    assert.equal("19.720000", n.latitude)               -- strings stay strings
+    assert.same({ 1, nil, "x", { deep = { true } } }, n.configuration)
+    assert.same({}, n.empty_obj)
+    assert.same({}, n.empty_arr)
+  end)
+
+  it("reads null, \"\", missing and non-string keys as nil", function()
+    local n = assert(core.parse_record("PhoneNumber", number_body()))
+    assert.is_nil(n.sms_application_sid)
+    assert.is_nil(n.trunk_sid)
+    assert.is_nil(n.no_such_field)
+    assert.is_nil(n[1])
+    assert.is_nil(n[true])
+  end)
+
+  it("unescapes strings to UTF-8", function()
+    local n = assert(core.parse_record("PhoneNumber", number_body()))
+    assert.equal("caf\195\169 \240\159\152\128 \"q\" / \\ \n", n.friendly_name)
+    local r, err = core.parse_record("Country", '{"country":"\\u00"}')
+    assert.is_nil(r)                                    -- "\u00" is not JSON
+    assert.equal("decode", err.kind)
+  end)
+
+  it("replaces lone surrogates with U+FFFD", function()
+    local r = assert(core.parse_record("Country", '{"country":"a\\ud800b\\udc00c","k\\u0065y":1}'))
+    assert.equal("a\239\191\189b\239\191\189c", r.country)
+    assert.equal(1, r.key)                              -- escaped keys match
+  end)
+
+  it("objects and arrays decode to fresh tables", function()
+    local n = assert(core.parse_record("PhoneNumber", number_body()))
+    local a, b = n.capabilities, n.capabilities
+    assert.are_not.equal(a, b)
+    a.voice = "changed"
+    assert.is_true(n.capabilities.voice)
+  end)
+
+  it("fields are read-only and point to update", function()
+    local n = assert(core.parse_record("PhoneNumber", number_body()))
+    local ok, err = pcall(function() n.voice_url = "https://x" end)
+    assert.is_false(ok)
+    assert.matches("twilio.PhoneNumber: field 'voice_url' is read-only; use n:update{ voice_url = ... }",
+      err, 1, true)
+    local c = assert(core.parse_record("Country", '{"country_code":"US"}'))
+    ok, err = pcall(function() c.country_code = "CA" end)
+    assert.is_false(ok)
+    assert.matches("twilio.Country: field 'country_code' is read-only", err, 1, true)
+    assert.equal("US", c.country_code)
+  end)
+
+  it("uses one named metatable per kind", function()
+    local bodies = { PhoneNumber = "twilio.PhoneNumber",
+      AvailablePhoneNumber = "twilio.AvailablePhoneNumber", AssignedAddOn = "twilio.AssignedAddOn",
+      Extension = "twilio.AddOnExtension", Country = "twilio.Country" }
+    for kind, mt in pairs(bodies) do
+      local r = assert(core.parse_record(kind, '{"sid":"X"}'))
+      assert.equal(mt, getmetatable(r).__name)
+      assert.equal(kind, core.record_kind(r))
+    end
+    assert.has_error(function() core.parse_record("Nope", "{}") end)
+  end)
+
+  it("tostring shows kind, sid and number only", function()
+    local n = assert(core.parse_record("PhoneNumber", number_body()))
+    assert.equal("twilio.PhoneNumber: PNaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa +14155550100", tostring(n))
+    core.record_release(n)
+    assert.equal("twilio.PhoneNumber: PNaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa +14155550100 (released)", tostring(n))
+    local a = assert(core.parse_record("AvailablePhoneNumber", '{"phone_number":"+15005550006","friendly_name":"x"}'))
+    assert.equal("twilio.AvailablePhoneNumber: +15005550006", tostring(a))
+    local c = assert(core.parse_record("Country", '{"country_code":"GB","country":"United Kingdom"}'))
+    assert.equal("twilio.Country: GB", tostring(c))
+    local x = assert(core.parse_record("Extension", '{"sid":"XF1","unique_name":"secret-ish"}'))
+    assert.equal("twilio.AddOnExtension: XF1", tostring(x))
+  end)
+
+  it("release marks the record but keeps its fields", function()
+    local n = assert(core.parse_record("PhoneNumber", number_body()))
+    assert.is_false(core.record_released(n))
+    core.record_release(n)
+    assert.is_true(core.record_released(n))
+    assert.equal("+14155550100", n.phone_number)
+  end)
+
+  it("consults the kind's methods before fields", function()
+    local methods = {
+      describe = function(self) return "number " .. self.phone_number end,
+      sid = function() return "method wins" end,
+    }
+    core.set_methods("AssignedAddOn", methods)
+    finally(function() core.set_methods("AssignedAddOn", nil) end)
+    local r = assert(core.parse_record("AssignedAddOn", '{"sid":"XE1","phone_number":"+1"}'))
+    assert.equal("number +1", r:describe())
+    assert.equal("method wins", r.sid())
+    assert.equal("XE1", core.record_get(r, "sid"))       -- bypasses methods
+    methods.later = function() return "added later" end -- the table is used live
+    assert.equal("added later", r:later())
+    local other = assert(core.parse_record("Country", '{"describe":"field"}'))
+    assert.equal("field", other.describe)               -- other kinds unaffected
+  end)
+
+  it("keeps ctx in the uservalue", function()
+    local ctx = { client = "c" }
+    local n = assert(core.parse_record("PhoneNumber", number_body(), ctx))
+    assert.equal(ctx, core.record_ctx(n))
+    local m = assert(core.parse_record("PhoneNumber", number_body()))
+    local shared = core.record_ctx(m)
+    assert.same({}, shared)
+    assert.equal(shared, core.record_ctx(assert(core.parse_record("Country", "{}"))))
+    local ctx2 = {}
+    core.record_set_ctx(m, ctx2)
+    assert.equal(ctx2, core.record_ctx(m))
+    core.record_set_ctx(m, nil)
+    assert.equal(shared, core.record_ctx(m))
+    assert.has_error(function() core.parse_record("PhoneNumber", "{}", "not a table") end)
+  end)
+
+  it("record_replace takes the other's data in place", function()
+    local ctx = {}
+    local n = assert(core.parse_record("PhoneNumber", '{"sid":"PN1","voice_url":"old"}', ctx))
+    do
+      local u = assert(core.parse_record("PhoneNumber", '{"sid":"PN1","voice_url":"new"}'))
+      assert.equal(n, core.record_replace(n, u))
+    end
+    assert.equal("new", n.voice_url)
+    assert.equal(ctx, core.record_ctx(n))
+    collectgarbage(); collectgarbage()                  -- the other record is gone
+    assert.equal("new", n.voice_url)
+    assert.equal('{"sid":"PN1","voice_url":"new"}', core.record_json(n))
+    local c = assert(core.parse_record("Country", "{}"))
+    assert.has_error(function() core.record_replace(n, c) end)
+    assert.has_error(function() core.record_replace(n, {}) end)
+  end)
+
+  it("record_totable decodes every field; record_json gives the object text", function()
+    local n = assert(core.parse_record("PhoneNumber", number_body()))
+    local t = core.record_totable(n)
+    assert.equal("PNaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", t.sid)
+    assert.is_nil(t.sms_application_sid)
+    assert.is_nil(t.trunk_sid)
+    assert.same({ voice = true, sms = false, mms = true, fax = false }, t.capabilities)
+    assert.is_nil(getmetatable(t))
+    assert.equal(number_body(), core.record_json(n))
+    local p = assert(core.parse_page("PhoneNumber", "incoming_phone_numbers",
+      page_body("incoming_phone_numbers", { '{"sid":"PN1"}', ' {"sid":"PN2"} ' })))
+    assert.equal('{"sid":"PN2"}', core.record_json(p[2]))
+  end)
+
+  it("__close and __gc free the data; later use raises", function()
+    local n = assert(core.parse_record("PhoneNumber", number_body()))
+    local gc = getmetatable(n).__gc
+    gc(n); gc(n)                                        -- idempotent
+    assert.has_error(function() return n.sid end)
+    assert.has_error(function() core.record_totable(n) end)
+    assert.matches("(closed)", tostring(n), 1, true)
+    assert.has_error(function() gc({}) end)             -- not a record
+  end)
+
+  it("rejects bodies that are not one JSON object", function()
+    for _, body in ipairs { "", "   ", "[]", '"s"', "{", '{"a":1,}', "<html></html>", "{}x" } do
+      local r, err = core.parse_record("PhoneNumber", body)
+      assert.is_nil(r)
+      assert.is_true(core.is_error(err))
+      assert.equal("decode", err.kind)
+      assert.is_string(err.message)
+    end
+    local _, err = core.parse_record("PhoneNumber", '{"a": [1, 2,]}')
+    assert.equal("response is not valid JSON at byte 13", err.message)
+  end)
+end)
+
+describe("core.parse_page", function()
+  local key = "incoming_phone_numbers"
+
+  it("returns records and next_page_uri", function()
+    local items, nxt, err = core.parse_page("PhoneNumber", key,
+      page_body(key, { number_body(), '{"sid":"PN2","phone_number":"+2"}' },
+        "/2010-04-01/x.json?Page=1&PageToken=PA\\u0041"))
+    assert.is_nil(err)
+    assert.equal(2, #items)
+    assert.equal("+14155550100", items[1].phone_number)
+    assert.equal("PN2", items[2].sid)
+    assert.equal("/2010-04-01/x.json?Page=1&PageToken=PAA", nxt)
+    assert.equal("twilio.PhoneNumber", getmetatable(items[2]).__name)
+  end)
+
+  it("gives nil for a null, missing or empty next_page_uri", function()
+    local _, nxt = core.parse_page("PhoneNumber", key, page_body(key, {}))
+    assert.is_nil(nxt)
+    _, nxt = core.parse_page("PhoneNumber", key, '{"' .. key .. '":[],"next_page_uri":""}')
+    assert.is_nil(nxt)
+    local items
+    items, nxt = core.parse_page("PhoneNumber", key, '{"' .. key .. '":[{}]}')
+    assert.equal(1, #items)
+    assert.is_nil(nxt)
+  end)
+
+  it("passes ctx to every record", function()
+    local ctx = {}
+    local items = core.parse_page("PhoneNumber", key, page_body(key, { "{}", "{}" }), ctx)
+    assert.equal(ctx, core.record_ctx(items[1]))
+    assert.equal(ctx, core.record_ctx(items[2]))
+  end)
+
+  it("records outlive their page", function()
+    local keep, weak
+    do
+      local items = core.parse_page("PhoneNumber", key,
+        page_body(key, { number_body(), '{"sid":"PN2","capabilities":{"sms":true}}' }))
+      keep = items[2]
+      weak = setmetatable({ items }, { __mode = "v" })
+    end
+    collectgarbage(); collectgarbage()
+    assert.is_nil(weak[1])                               -- the page table is gone
+    assert.equal("PN2", keep.sid)
+    assert.is_true(keep.capabilities.sms)
+    assert.equal('{"sid":"PN2","capabilities":{"sms":true}}', core.record_json(keep))
+  end)
+
+  it("reports every malformed shape as a decode error", function()
+    local cases = {
+      { "", "response body is empty" },
+      { "not json", "response is not valid JSON at byte 5" },
+      { "<html>", "response is not valid JSON at byte 1" },
+      { '{"' .. key .. '":[{}', "truncated" },
+      { "[]", "page is not a JSON object" },
+      { "{}", "page has no 'incoming_phone_numbers' array" },
+      { '{"' .. key .. '":{}}', "page has no 'incoming_phone_numbers' array" },
+      { '{"' .. key .. '":null}', "page has no 'incoming_phone_numbers' array" },
+      { '{"' .. key .. '":[{},1]}', "item 2 of 'incoming_phone_numbers' is not an object" },
+      { '{"' .. key .. '":["PN1"]}', "item 1 of 'incoming_phone_numbers' is not an object" },
+      { '{"' .. key .. '":[{}],}', "not valid JSON" },
+    }
+    for _, c in ipairs(cases) do
+      local n = select("#", core.parse_page("PhoneNumber", key, c[1]))
+      local items, nxt, err = core.parse_page("PhoneNumber", key, c[1])
+      assert.equal(3, n)
+      assert.is_nil(items)
+      assert.is_nil(nxt)
+      assert.equal("decode", err.kind)
+      assert.matches(c[2], err.message, 1, true)
+    end
+  end)
+
+  it("handles a large page", function()
+    local its = {}
+    for i = 1, 3000 do
+      its[i] = ('{"sid":"PN%032d","phone_number":"+1415%07d","n":%d}'):format(i, i, i)
+    end
+    local items, _, err = core.parse_page("PhoneNumber", key, page_body(key, its))
+    assert.is_nil(err)
+    assert.equal(3000, #items)
+    for i = 1, 3000, 97 do
+      assert.equal(("+1415%07d"):format(i), items[i].phone_number)
+      assert.equal(i, items[i].n)
+    end
+  end)
+end)
+
+describe("core.parse_error", function()
+  it("reads a Twilio error body", function()
+    local e = core.parse_error(404, '{"code":20404,"message":"The requested resource /x was not found",'
+      .. '"more_info":"https://www.twilio.com/docs/errors/20404","status":404}', "application/json")
+    assert.is_true(core.is_error(e))
+    assert.equal("api", e.kind)
+    assert.equal(404, e.status)
+    assert.equal(20404, e.code)
+    assert.equal("The requested resource /x was not found", e.message)
+    assert.equal("https://www.twilio.com/docs/errors/20404", e.more_info)
+  end)
+
+  it("keeps details and the HTTP status over the body's", function()
+    local e = core.parse_error(400, '{"status":418,"message":"Bad request","code":20001,'
+      .. '"more_info":"https://www.twilio.com/docs/errors/20001","details":{"foo":"bar"}}')
+    assert.equal(400, e.status)
+    assert.same({ foo = "bar" }, e.details)
+  end)
+
+  it("reads RFC 9457 problem details", function()
+    local e = core.parse_error(422, '{"type":"https://www.twilio.com/docs/api/errors/20001",'
+      .. '"title":"Validation failed","status":422,"code":20001,"detail":"Request validation failed",'
+      .. '"instance":"/api/v1/x","errors":[{"detail":"must be a positive integer","pointer":"#/age"}]}',
+      "application/problem+json")
+    assert.equal(422, e.status)
+    assert.equal(20001, e.code)
+    assert.equal("Request validation failed", e.message)
+    assert.equal("https://www.twilio.com/docs/api/errors/20001", e.more_info)
+    assert.equal("/api/v1/x", e.instance)
+    assert.equal("#/age", e.details[1].pointer)
+    e = core.parse_error(400, '{"type":"about:blank","title":"Invalid parameter"}')
+    assert.equal("Invalid parameter", e.message)
+    assert.is_nil(e.more_info)
+    assert.equal(400, e.code)
+  end)
+
+  it("falls back to the HTTP status for bodies without a usable object", function()
+    local e = core.parse_error(500, "")
+    assert.equal(500, e.status)
+    assert.equal(500, e.code)
+    assert.equal("api", e.kind)
+    assert.equal("HTTP 500 (empty body)", e.message)
+    e = core.parse_error(500, "{}")
+    assert.equal(500, e.code)
+    assert.matches("HTTP 500", e.message, 1, true)
+    e = core.parse_error(502, "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>"
+      .. string.rep("x", 500) .. "</body></html>", "text/html")
+    assert.equal(502, e.code)
+    assert.matches("^HTTP 502 %(non%-JSON body: text/html%): <html> <head><title>502 Bad Gateway", e.message)
+    assert.is_true(#e.message < 200)
+    e = core.parse_error(500, "This is not JSON")
+    assert.equal("HTTP 500 (non-JSON body): This is not JSON", e.message)
+    e = core.parse_error(400, '{\n\t"status": 400,\n\t"code":20001,\n\t"message":"Bad request",\n}',
+      "application/json")
+    assert.equal(400, e.status)
+    assert.equal(400, e.code)
+    assert.matches("HTTP 400 (invalid JSON body at byte", e.message, 1, true)
+    e = core.parse_error(503, "\1\2\255 binary", "application/octet-stream")
+    assert.equal("HTTP 503 (non-JSON body: application/octet-stream): ??? binary", e.message)
+    e = core.parse_error(404, '"just a string"')
+    assert.matches("HTTP 404", e.message, 1, true)
+    e = core.parse_error(404, '{"message":"Resource not found"}')
+    assert.equal(404, e.code)
+    assert.equal("Resource not found", e.message)
+    e = core.parse_error(400, '{"message":"Invalid phone number","code":"21211"}')
+    assert.equal(21211, e.code)
+  end)
+end)
+
+-- Bodies from ../shared: every example of the OpenAPI document for our
+-- resources, and every response body of the peer vectors.
+describe("bodies from ../shared", function()
+  local ok_json, json = pcall(require, "dkjson")
+  local vectors_ok, vectors = pcall(require, "helpers.vectors")
+  local dir = vectors_ok and vectors.shared_dir and vectors.shared_dir()
+  if not dir then
+    for _, d in ipairs { (os.getenv("TWILIO_NUMBERS_ROOT") or ".") .. "/../shared", "../shared" } do
+      local f = io.open(d .. "/twilio-oai/twilio_api_v2010.json")
+      if f then f:close(); dir = d; break end
+    end
+  end
+  if not dir or not ok_json then
+    print("core_record_spec: ../shared or dkjson not found; skipping the shared bodies")
+    return
+  end
+
+  local items_keys = {
+    incoming_phone_numbers = "PhoneNumber", assigned_add_ons = "AssignedAddOn",
+    extensions = "Extension", available_phone_numbers = "AvailablePhoneNumber",
+    countries = "Country",
+  }
+  local function kind_of_path(path)
+    if path:find("/Extensions") then return "Extension" end
+    if path:find("/AssignedAddOns") then return "AssignedAddOn" end
+    if path:find("/IncomingPhoneNumbers") then return "PhoneNumber" end
+    if path:find("/AvailablePhoneNumbers/[^/]+/") then return "AvailablePhoneNumber" end
+    if path:find("/AvailablePhoneNumbers") then return "Country" end
+  end
+
+  -- The value a field must read as: null and "" -> nil, nested null -> absent.
+  local function expected(v, top)
+    if v == json.null then return nil end
+    if top and v == "" then return nil end
+    if type(v) == "table" then
+      local t = {}
+      for k, x in pairs(v) do t[k] = expected(x, false) end
+      return t
+    end
+    return v
+  end
+
+  local function check_record(rec, obj, where)
+    for k, v in pairs(obj) do
+      local want, got = expected(v, true), core.record_get(rec, k)
+      assert.same(want, got, where .. ": field " .. k)
+      if type(want) ~= "table" then assert.equal(want, rec[k], where .. ": rec." .. k) end
+    end
+    local t = core.record_totable(rec)
+    for k in pairs(t) do assert.is_not_nil(obj[k], where .. ": extra key " .. k) end
+    assert.is_truthy(tostring(rec):find("^twilio%."))
+  end
+
+  local function check_body(kind_hint, obj, where)
+    local text = json.encode(obj)
+    for key, kind in pairs(items_keys) do
+      if type(obj[key]) == "table" then
+        local items, nxt, err = core.parse_page(kind, key, text)
+        assert.is_nil(err, where)
+        assert.equal(#obj[key], #items, where)
+        for i, it in ipairs(obj[key]) do check_record(items[i], it, where .. "[" .. i .. "]") end
+        local want = obj.next_page_uri
+        if want == json.null or want == "" then want = nil end
+        assert.equal(want, nxt, where .. ": next_page_uri")
+        return 1
+      end
+    end
+    local rec, err = core.parse_record(kind_hint or "PhoneNumber", text)
+    assert.is_nil(err, where)
+    check_record(rec, obj, where)
+    return 1
+  end
+
+  it("loads every example body of the OpenAPI document", function()
+    local f = assert(io.open(dir .. "/twilio-oai/twilio_api_v2010.json", "rb"))
+    local doc = json.decode(f:read("*a"), 1, json.null)
+    f:close()
+    local n = 0
+    for path, item in pairs(doc.paths) do
+      local kind = kind_of_path(path)
+      if kind and (path:find("IncomingPhoneNumbers") or path:find("AvailablePhoneNumbers")) then
+        for method, op in pairs(item) do
+          if type(op) == "table" and type(op.responses) == "table" then
+            for status, resp in pairs(op.responses) do
+              local c = type(resp.content) == "table" and resp.content["application/json"]
+              if type(c) == "table" and type(c.examples) == "table" then
+                for name, ex in pairs(c.examples) do
+                  if type(ex.value) == "table" then
+                    n = n + check_body(kind, ex.value, path .. " " .. method .. " " .. status .. " " .. name)
+                  end
+                end
+              end
+            end
+          end
+        end
+      end
+    end
+    assert.is_true(n >= 30, "examples found: " .. n)
+  end)
+
+  it("loads every response body of the peer vectors", function()
+    local f = assert(io.open(dir .. "/conformance/peer-vectors.json", "rb"))
+    local vs = json.decode(f:read("*a"), 1, json.null)
+    f:close()
+    local n = 0
+    for _, v in ipairs(vs) do
+      local r = v.response
+      if type(r) == "table" and r.status then
+        local bodies = { r.body }
+        for _, s in ipairs(type(r.sequence) == "table" and r.sequence or {}) do
+          if type(s.response) == "table" then bodies[#bodies + 1] = s.response.body end
+        end
+        for _, s in ipairs(type(r.additional_mocks) == "table" and r.additional_mocks or {}) do
+          if type(s) == "table" and type(s.response) == "table" then bodies[#bodies + 1] = s.response.body
+          elseif type(s) == "table" then bodies[#bodies + 1] = s.body end
+        end
+        for _, body in ipairs(bodies) do
+          local text = type(body) == "table" and json.encode(body) or (type(body) == "string" and body or "")
+          if r.status >= 400 then
+            local e = core.parse_error(r.status, text, "application/json")
+            assert.equal(r.status, e.status, v.name)
+            assert.is_not_nil(e.code, v.name)
+            assert.is_string(e.message, v.name)
+            n = n + 1
+          elseif type(body) == "table" and next(body) ~= nil then
+            local kind = kind_of_path(v.request and v.request.url or "") or "PhoneNumber"
+            n = n + check_body(kind, body, v.name)
+          end
+        end
+      end
+    end
+    assert.is_true(n >= 150, "bodies checked: " .. n)
+  end)
+end)
