@@ -5,7 +5,7 @@ max_line_length = 120
 codes = true
 self = false
 files["spec/"] = { std = "+busted" }
-files["emulator/"] = { read_globals = { "ngx" } }
+files["emulator/"] = { globals = { "ngx" } }   -- sets ngx.status, ngx.header, ngx.ctx
 files["lua/twilio/transport/ngx.lua"] = { read_globals = { "ngx" } }
 files["examples/"] = { read_globals = { "ngx" } }
 exclude_files = { "build/", "luarocks-tree/" }

@@ -95,5 +95,11 @@ install: $(SO54)
 uninstall:
 	rm -rf $(DESTDIR)$(LUA54_CMOD)/twilio $(DESTDIR)$(LUA54_LMOD)/twilio $(DESTDIR)$(LUA54_LMOD)/twilio.lua
 
+emulator-start:
+	@bin/twilio-emulator start
+
+emulator-stop:
+	@bin/twilio-emulator stop
+
 clean:
 	rm -rf build
