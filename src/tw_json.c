@@ -252,8 +252,10 @@ tw_jdoc *tw_jdoc_parse(const char *body, size_t len, tw_jerr *err) {
     tw_jdoc_release(d);
     return NULL;
   }
-  /* Give back what the estimate over-reserved (keep it if realloc fails). */
-  if (d->tokcap > (size_t)d->ntok + 64) {
+  /* Give back what the estimate over-reserved by more than half (a shrink
+   * that moves costs a copy: ~0.3 ms on a 1000-number page, so a modest
+   * surplus is kept). Keep the old array if realloc fails. */
+  if (d->tokcap > 2 * (size_t)d->ntok + 64) {
     jsmntok_t *nt = realloc(d->tok, ((size_t)d->ntok + 1) * sizeof *nt);
     if (nt) {
       d->tok = nt;
