@@ -7,6 +7,7 @@
 #   make bench      benchmarks against a raw libcurl baseline
 #   make deps       apt-get the Debian packages that are missing
 #   make install    install the module for Lua 5.4 (PREFIX=/usr/local)
+#   make install-jit  the same for LuaJIT / OpenResty (lua/5.1 paths)
 
 PREFIX    ?= /usr/local
 CC        ?= cc
@@ -37,7 +38,7 @@ SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 
 C_TESTS   := $(patsubst tests/c/%.c,build/ctest/%,$(wildcard tests/c/test_*.c))
 
-.PHONY: all deps test test-c test-lua demo bench fuzz install uninstall clean lint rock emulator-start emulator-stop
+.PHONY: all deps test test-c demo bench fuzz install install-jit uninstall clean lint rock emulator-start emulator-stop
 
 all: $(SO54) $(SOJIT)
 
@@ -83,17 +84,25 @@ lint:
 rock: deps
 	luarocks --lua-version 5.4 make --local rockspec/twilio-numbers-scm-1.rockspec
 
-LUA54_LMOD := $(PREFIX)/share/lua/5.4
-LUA54_CMOD := $(PREFIX)/lib/lua/5.4
+# install: Lua 5.4 paths; install-jit: LuaJIT / OpenResty (5.1) paths.
+define install_tree # $(1) = .so, $(2) = Lua version directory
+	install -d $(DESTDIR)$(PREFIX)/lib/lua/$(2)/twilio $(DESTDIR)$(PREFIX)/share/lua/$(2)/twilio/transport
+	install -m 0755 $(1) $(DESTDIR)$(PREFIX)/lib/lua/$(2)/twilio/core.so
+	install -m 0644 lua/twilio.lua $(DESTDIR)$(PREFIX)/share/lua/$(2)/twilio.lua
+	install -m 0644 lua/twilio/*.lua $(DESTDIR)$(PREFIX)/share/lua/$(2)/twilio/
+	install -m 0644 lua/twilio/transport/*.lua $(DESTDIR)$(PREFIX)/share/lua/$(2)/twilio/transport/
+endef
+
 install: $(SO54)
-	install -d $(DESTDIR)$(LUA54_CMOD)/twilio $(DESTDIR)$(LUA54_LMOD)/twilio/transport
-	install -m 0755 $(SO54) $(DESTDIR)$(LUA54_CMOD)/twilio/core.so
-	install -m 0644 lua/twilio.lua $(DESTDIR)$(LUA54_LMOD)/twilio.lua
-	install -m 0644 lua/twilio/*.lua $(DESTDIR)$(LUA54_LMOD)/twilio/
-	install -m 0644 lua/twilio/transport/*.lua $(DESTDIR)$(LUA54_LMOD)/twilio/transport/
+	$(call install_tree,$(SO54),5.4)
+
+install-jit: $(SOJIT)
+	$(call install_tree,$(SOJIT),5.1)
 
 uninstall:
-	rm -rf $(DESTDIR)$(LUA54_CMOD)/twilio $(DESTDIR)$(LUA54_LMOD)/twilio $(DESTDIR)$(LUA54_LMOD)/twilio.lua
+	rm -rf $(DESTDIR)$(PREFIX)/lib/lua/5.4/twilio $(DESTDIR)$(PREFIX)/share/lua/5.4/twilio \
+	       $(DESTDIR)$(PREFIX)/share/lua/5.4/twilio.lua $(DESTDIR)$(PREFIX)/lib/lua/5.1/twilio \
+	       $(DESTDIR)$(PREFIX)/share/lua/5.1/twilio $(DESTDIR)$(PREFIX)/share/lua/5.1/twilio.lua
 
 emulator-start:
 	@bin/twilio-emulator start

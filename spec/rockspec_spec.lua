@@ -63,3 +63,29 @@ describe("rockspec", function()
     assert.matches("^%d+%.%d+%.%d+ " .. tree:gsub("%p", "%%%0"), out)
   end)
 end)
+
+describe("make install", function()
+  it("installs for Lua 5.4 (install) and LuaJIT (install-jit) into a DESTDIR, and both load", function()
+    if os.getenv("TWILIO_TEST_VM") ~= "lua5.4" or os.getenv("TWILIO_TEST_ASAN") then
+      pending("run once, by the plain lua5.4 pass")
+      return
+    end
+    local dest = root .. "/build/dest"
+    local ok = os.execute(string.format("rm -rf %s && cd %s && make -s install install-jit DESTDIR=%s " ..
+                                        "PREFIX=/usr/local >/dev/null 2>&1", dest, root, dest))
+    assert.truthy(ok == true or ok == 0, "make install failed")
+    for _, vm in ipairs{ { "lua5.4", "5.4" }, { "luajit", "5.1" } } do
+      local pre = dest .. "/usr/local"
+      local code = table.concat({
+        "package.path = '%s/share/lua/%s/?.lua'",
+        "package.cpath = '%s/lib/lua/%s/?.so'",
+        "local t = require 'twilio'",
+        "io.write(t._VERSION, ' ', package.searchpath('twilio.core', package.cpath))",
+      }, "; "):format(pre, vm[2], pre, vm[2])
+      local p = io.popen(string.format("cd /tmp && env -u LUA_PATH -u LUA_CPATH %s -e %q 2>&1", vm[1], code))
+      local out = p:read("*a")
+      p:close()
+      assert.matches("^%d+%.%d+%.%d+ " .. (pre .. "/lib/lua/" .. vm[2]):gsub("%p", "%%%0"), out)
+    end
+  end)
+end)
