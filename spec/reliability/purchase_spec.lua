@@ -1,0 +1,90 @@
+-- No double purchase (issue 6): a create is never resent blindly; when its
+-- outcome is unknown the number is looked up exactly, and the emulator's
+-- purchase counter proves how many were bought.
+local emu = require "helpers.emulator"
+
+local FAST = { max = 2, base = 0.01, cap = 0.05 }
+local NUMBER = "+14155550100"
+
+describe("purchases under faults", function()
+  local client, numbers
+
+  setup(function() emu.ensure() end)
+  teardown(function() emu.stop_if_started() end)
+
+  before_each(function()
+    emu.reset()
+    client = emu.client{ retries = FAST, timeout = 0.3 }
+    numbers = client.incoming_phone_numbers
+    -- a warm keep-alive connection, as in any program that did something before buying
+    assert(numbers:page{ page_size = 1 })
+    emu.clear_log()
+  end)
+
+  after_each(function()
+    emu.clear_faults()
+    client:close()
+  end)
+
+  local function purchases() return emu.stats().purchases end
+  local function posts()
+    local n = 0
+    for _, e in ipairs(emu.requests("IncomingPhoneNumbers%.json$")) do
+      if e.method == "POST" then n = n + 1 end
+    end
+    return n
+  end
+
+  it("applied then dropped on a reused connection: one POST, one purchase, the number recovered", function()
+    emu.fault{ fault = "drop_after", method = "POST", path = "IncomingPhoneNumbers%.json$" }
+    local n, err = numbers:create{ phone_number = NUMBER }
+    assert.is_nil(err)
+    assert.equals(NUMBER, n.phone_number)
+    assert.is_true(n:call_info().recovered)
+    assert.equals(1, posts())          -- libcurl did not resend it on a fresh connection
+    assert.equals(1, purchases())
+  end)
+
+  it("area_code purchase applied then dropped on a reused connection: one purchase, outcome unknown", function()
+    emu.fault{ fault = "drop_after", method = "POST", path = "IncomingPhoneNumbers%.json$" }
+    local n, err = numbers:create{ area_code = "415" }
+    assert.is_nil(n)
+    assert.equals("transport", err.kind)
+    assert.equals("unknown", err.outcome)
+    assert.matches("may have gone through", err.message)
+    assert.matches("numbers:list{ phone_number = '+1415' }", err.message, 1, true)
+    assert.equals(1, posts())
+    assert.equals(1, purchases())
+  end)
+
+  it("a create always goes on a fresh connection; the next GET reuses that one", function()
+    local t = client:transport()
+    assert(numbers:create{ phone_number = NUMBER })
+    assert.are_not.equal(t, client:transport())
+    local t2 = client:transport()
+    assert(numbers:page{ page_size = 1 })
+    assert.equals(t2, client:transport())
+  end)
+
+  it("429 on a purchase is retried (not processed) and buys once", function()
+    emu.fault{ fault = "status", status = 429, retry_after = "0", method = "POST",
+               path = "IncomingPhoneNumbers%.json$" }
+    local n = assert(numbers:create{ phone_number = NUMBER })
+    assert.equals(1, n:call_info().retries)
+    assert.is_false(n:call_info().recovered)
+    assert.equals(2, posts())
+    assert.equals(1, purchases())
+  end)
+
+  it("5xx on a purchase is never resent: looked up, reported not bought", function()
+    emu.fault{ fault = "status", status = 503, count = -1, method = "POST", path = "IncomingPhoneNumbers%.json$" }
+    local n, err = numbers:create{ phone_number = NUMBER }
+    assert.is_nil(n)
+    assert.equals("api", err.kind)
+    assert.equals(503, err.status)
+    assert.equals("not_applied", err.outcome)
+    assert.matches("not bought", err.message)
+    assert.equals(1, posts())
+    assert.equals(0, purchases())
+  end)
+end)
