@@ -314,7 +314,12 @@ function List:recover_purchase(params, err, opts)
                              info = { retries = err.retries or 0, recovered = true, error = err } })
     return n
   end
-  if ferr.kind == "not_found" then
+  if ferr.kind == "not_found" and err.kind == "timeout" then
+    -- the server may still be working on the request we stopped waiting for
+    err.message = fmt("%s; checked: %s is not in account %s yet, but the timed-out request may still " ..
+                      "be applied: look for it again with numbers:find before buying again",
+                      err.message or "request failed", number, tostring(self.path.account_sid))
+  elseif ferr.kind == "not_found" then
     err.outcome = "not_applied"
     err.message = fmt("%s; checked: %s is not in account %s, so it was not bought and buying again is safe",
                       err.message or "request failed", number, tostring(self.path.account_sid))

@@ -2,6 +2,7 @@
 -- outcome is unknown the number is looked up exactly, and the emulator's
 -- purchase counter proves how many were bought.
 local emu = require "helpers.emulator"
+local core = require "twilio.core"
 
 local FAST = { max = 2, base = 0.01, cap = 0.05 }
 local NUMBER = "+14155550100"
@@ -64,6 +65,22 @@ describe("purchases under faults", function()
     local t2 = client:transport()
     assert(numbers:page{ page_size = 1 })
     assert.equals(t2, client:transport())
+  end)
+
+  it("a timed-out purchase the server is still working on is not declared safe to repeat", function()
+    emu.fault{ fault = "delay", delay_ms = 800, method = "POST", path = "IncomingPhoneNumbers%.json$" }
+    local t0 = core.monotonic()
+    local n, err = numbers:create{ phone_number = NUMBER }
+    assert.is_nil(n)
+    assert.equals("timeout", err.kind)
+    assert.is_true(err.sent)
+    assert.equals("unknown", err.outcome)
+    assert.matches("not in account %w+ yet", err.message)
+    assert.matches("before buying again", err.message)
+    assert.is_nil(err.message:find("buying again is safe", 1, true))
+    core.sleep(math.max(0, 0.9 - (core.monotonic() - t0)))
+    assert.equals(1, purchases())      -- it did land
+    assert(numbers:find(NUMBER))
   end)
 
   it("429 on a purchase is retried (not processed) and buys once", function()
