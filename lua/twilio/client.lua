@@ -269,6 +269,19 @@ function Client:send(req, opts)
   end
 end
 
+-- The body of a 2xx answer the caller parses as JSON: body | nil, err (kind
+-- "decode", HTTP status kept) when the server labels it as something else
+-- (an HTML page from a proxy, text/plain). No Content-Type: accepted.
+function _M.json_body(res, req)
+  local ct = res.headers and res.headers["content-type"]
+  if ct and not ct:lower():find("json", 1, true) then
+    return nil, errors.new("decode", fmt("expected a JSON response, got Content-Type '%s' (HTTP %d)",
+                                         ct:sub(1, 80):gsub("[%c]", "?"), res.status),
+                           { status = res.status, method = req and req.method, url = req and req.url })
+  end
+  return res.body or ""
+end
+
 -- build + send: res, nil, retries | nil, err
 function Client:request(op, path, params, opts)
   local req, err = self.cfg:build(op, path, params)

@@ -9,6 +9,7 @@
 local core = require "twilio.core"
 local errors = require "twilio.errors"
 local retry = require "twilio.retry"
+local json_body = require("twilio.client").json_body
 
 local setmetatable, type, tostring, pairs, ipairs, error = setmetatable, type, tostring, pairs, ipairs, error
 local math_type = math.type
@@ -85,7 +86,9 @@ end
 function List:fetch_page(req, opts)
   local res, err = self.client:send(req, opts)
   if not res then return nil, nil, err end
-  local items, next_uri, perr = core.parse_page(self.kind, self.items_key, res.body, self.ctx)
+  local body, cerr = json_body(res, req)
+  if not body then return nil, nil, cerr end
+  local items, next_uri, perr = core.parse_page(self.kind, self.items_key, body, self.ctx)
   if not items then
     perr.status, perr.method, perr.url = res.status, req.method, req.url
     return nil, nil, perr
@@ -187,7 +190,9 @@ function List:record(res, retries, extra)
   local info = { retries = retries or 0 }
   if extra then for k, v in pairs(extra) do info[k] = v end end
   local ctx = { client = self.client, account_sid = self.path.account_sid, info = info }
-  local rec, err = core.parse_record(self.kind, res.body, ctx)
+  local body, cerr = json_body(res)
+  if not body then return nil, cerr end
+  local rec, err = core.parse_record(self.kind, body, ctx)
   if not rec then err.status = res.status end
   return rec, err
 end

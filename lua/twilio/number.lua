@@ -11,6 +11,7 @@
 -- A released number refuses :update, :release and :fetch (raises).
 local core = require "twilio.core"
 local list = require "twilio.list"
+local json_body = require("twilio.client").json_body
 
 local type, error, tostring = type, error, tostring
 local fmt = string.format
@@ -34,7 +35,9 @@ end
 -- Replace rec's data with the single object in res (same kind).
 local function reload(rec, client, res, retries)
   local ctx = { client = client, account_sid = rec.account_sid, info = { retries = retries or 0 } }
-  local fresh, err = core.parse_record(core.record_kind(rec), res.body, ctx)
+  local body, cerr = json_body(res)
+  if not body then return nil, cerr end
+  local fresh, err = core.parse_record(core.record_kind(rec), body, ctx)
   if not fresh then err.status = res.status; return nil, err end
   core.record_replace(rec, fresh)
   ctx.account_sid = rec.account_sid or ctx.account_sid
