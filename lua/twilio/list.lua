@@ -297,10 +297,15 @@ function List:create(params, opts)
   if params ~= nil and type(params) ~= "table" then error("twilio: create: parameters must be a table", 2) end
   opts = self.client:call_options(opts)
   local res, err, retries = self.client:request(self.create_op, self.path, params, opts)
-  if res then return self:record(res, retries) end
+  if res then
+    local rec, perr = self:record(res, retries)
+    if rec then return rec end
+    -- a 2xx whose body cannot be read: bought, but we cannot see what
+    err, perr.retries = perr, retries
+  end
   if err.kind == "invalid" then return nil, err end
   err.outcome = retry.outcome(err)
-  if err.outcome ~= "unknown" or self.kind ~= "PhoneNumber" then return nil, err end
+  if err.outcome == "not_applied" or self.kind ~= "PhoneNumber" then return nil, err end
   return self:recover_purchase(params, err, opts)
 end
 
@@ -308,9 +313,11 @@ function List:recover_purchase(params, err, opts)
   local acct = self.client:account(self.path.account_sid)
   local number = params and params.phone_number
   if not number then
-    err.message = fmt("%s; the purchase in area code %s may have gone through: check with " ..
+    err.message = fmt("%s; the purchase in area code %s %s: check with " ..
       "numbers:list{ phone_number = '+1%s' } before buying again", err.message or "request failed",
-      tostring(params and params.area_code), tostring(params and params.area_code))
+      tostring(params and params.area_code),
+      err.outcome == "applied" and "went through (HTTP " .. tostring(err.status) .. ")" or "may have gone through",
+      tostring(params and params.area_code))
     return nil, err
   end
   local n, ferr = acct.incoming_phone_numbers:find(number, { retries = 2, timeout = opts and opts.timeout })

@@ -61,9 +61,12 @@ function _M.delay(p, attempt, req, err)
   return backoff(p, attempt)
 end
 
--- The outcome of a request whose answer was lost: "unknown" when it may have
--- been applied, "not_applied" when it certainly was not.
+-- The outcome of a request whose answer was lost: "applied" when a 2xx
+-- status arrived (the body was cut, too big or unreadable), "unknown" when it
+-- may have been applied, "not_applied" when it certainly was not.
 function _M.outcome(err)
+  local s = err.status
+  if type(s) == "number" and s >= 200 and s < 300 then return "applied" end
   if err.kind == "transport" or err.kind == "timeout" then
     return err.sent == false and "not_applied" or "unknown"
   end

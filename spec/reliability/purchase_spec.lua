@@ -83,6 +83,32 @@ describe("purchases under faults", function()
     assert(numbers:find(NUMBER))
   end)
 
+  it("a 2xx purchase answer that cannot be read is recovered by the lookup", function()
+    for _, f in ipairs{ { fault = "malformed" }, { fault = "content_type" },
+                        { fault = "truncate" }, { fault = "oversize", bytes = 1024 * 1024 } } do
+      emu.reset()
+      local c = emu.client{ retries = FAST, timeout = 2, max_body = 256 * 1024 }
+      emu.fault{ fault = f.fault, bytes = f.bytes, method = "POST", path = "IncomingPhoneNumbers%.json$" }
+      local n, err = c.incoming_phone_numbers:create{ phone_number = NUMBER }
+      assert.is_nil(err, f.fault)
+      assert.equals(NUMBER, n.phone_number)
+      assert.is_true(n:call_info().recovered, f.fault)
+      assert.equals(1, purchases(), f.fault)
+      c:close()
+    end
+  end)
+
+  it("a 2xx area_code answer that cannot be read says the purchase went through", function()
+    emu.fault{ fault = "malformed", method = "POST", path = "IncomingPhoneNumbers%.json$" }
+    local n, err = numbers:create{ area_code = "415" }
+    assert.is_nil(n)
+    assert.equals("decode", err.kind)
+    assert.equals(200, err.status)
+    assert.equals("applied", err.outcome)
+    assert.matches("went through %(HTTP 200%)", err.message)
+    assert.equals(1, purchases())
+  end)
+
   it("429 on a purchase is retried (not processed) and buys once", function()
     emu.fault{ fault = "status", status = 429, retry_after = "0", method = "POST",
                path = "IncomingPhoneNumbers%.json$" }
