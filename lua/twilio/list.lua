@@ -231,7 +231,7 @@ function List:delete(sid, opts)
   local res, err = self.client:request(self.delete_op, path, nil, opts)
   if not res then
     -- A retried DELETE that finds the object gone: an earlier attempt deleted it.
-    if err.status == 404 and (err.retries or 0) > 0 then return true end
+    if retry.deleted(err) then return true end
     return nil, err
   end
   return true

@@ -11,6 +11,7 @@
 -- A released number refuses :update, :release and :fetch (raises).
 local core = require "twilio.core"
 local list = require "twilio.list"
+local retry = require "twilio.retry"
 local json_body = require("twilio.client").json_body
 
 local type, error, tostring = type, error, tostring
@@ -113,7 +114,7 @@ local number_methods = {
     local res, err = op_with_path(n, "DeleteIncomingPhoneNumber", { sid = n.sid }, nil, opts)
     if not res then
       -- A retried DELETE that finds the number gone: an earlier attempt released it.
-      if err.status == 404 and (err.retries or 0) > 0 then
+      if retry.deleted(err) then
         core.record_release(n)
         return true
       end
@@ -142,7 +143,7 @@ core.set_methods("AssignedAddOn", {
     local res, err = op_with_path(a, "DeleteIncomingPhoneNumberAssignedAddOn",
                                   { resource_sid = a.resource_sid, sid = a.sid }, nil, opts)
     if not res then
-      if err.status == 404 and (err.retries or 0) > 0 then core.record_release(a); return true end
+      if retry.deleted(err) then core.record_release(a); return true end
       return nil, err
     end
     core.record_release(a)

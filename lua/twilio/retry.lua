@@ -77,4 +77,14 @@ function _M.outcome(err)
   return "not_applied"
 end
 
+-- Whether a failed DELETE nevertheless leaves the object gone: a 2xx whose
+-- body could not be read (a DELETE's answer carries nothing we need), or a
+-- 404 on a retry (an earlier attempt deleted it).
+function _M.deleted(err)
+  local s = err.status
+  if type(s) ~= "number" then return false end
+  if s >= 200 and s < 300 then return true end
+  return s == 404 and (err.retries or 0) > 0
+end
+
 return _M

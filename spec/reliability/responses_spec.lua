@@ -104,4 +104,15 @@ describe("bad responses", function()
     -- the client is still usable
     assert.equals(3, #assert(numbers:list{}))
   end)
+
+  it("a DELETE answered 2xx with an unreadable body still reports the number released", function()
+    local n = assert(numbers:fetch(sid))
+    emu.fault{ fault = "oversize", bytes = 1024 * 1024, method = "DELETE" }
+    assert.is_true(n:release())
+    assert.is_true(n:released())
+    assert.equals(1, emu.stats().releases)
+    local sid2 = assert(numbers:list{})[1].sid
+    respond("DELETE", "/PN%x+%.json$", 200, "text/html", "<html>ok</html>")
+    assert.is_true(numbers:delete(sid2))
+  end)
 end)
