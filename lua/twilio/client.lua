@@ -187,7 +187,7 @@ function Client:attempt(t, req)
   if not res then
     local sent = terr and terr.sent
     local msg = (terr and terr.message) or "transport failed"
-    if sent and not req.idempotent then
+    if sent and req.method ~= "GET" then   -- an update or DELETE too, once retries are spent
       msg = msg .. "; the request was sent, so it may have been applied"
     elseif sent == false then
       msg = msg .. "; the request was not sent"
