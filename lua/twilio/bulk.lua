@@ -25,6 +25,15 @@ local type, error, pairs, tostring, max, min, floor = type, error, pairs, tostri
 
 local _M = {}
 
+-- A task's outcome as a result entry: it raised (ok false), or returned v, e.
+local function result_of(ok, v, e)
+  if not ok then
+    return { ok = false, error = errors.is(v) and v or errors.new("invalid", "task raised: " .. tostring(v)) }
+  end
+  if v == nil and e ~= nil then return { ok = false, error = e } end
+  return { ok = true, value = v }
+end
+
 local Scheduler = {}
 Scheduler.__index = Scheduler
 
@@ -76,14 +85,7 @@ local function run_multi(self, tasks, results)
   local resume   -- forward
 
   local function finish(i, ok, v, e)
-    local r
-    if not ok then
-      r = { ok = false, error = errors.is(v) and v or errors.new("invalid", "task raised: " .. tostring(v)) }
-    elseif v == nil and e ~= nil then
-      r = { ok = false, error = e }
-    else
-      r = { ok = true, value = v }
-    end
+    local r = result_of(ok, v, e)
     results[i] = r
     running, done_count = running - 1, done_count + 1
     if on_progress then on_progress(done_count, total, i, r) end
@@ -159,15 +161,7 @@ local function run_ngx(self, tasks, results, ngx)
     while next_task <= total do
       local i = next_task
       next_task = i + 1
-      local ok, v, e = pcall(tasks[i])
-      local r
-      if not ok then
-        r = { ok = false, error = errors.is(v) and v or errors.new("invalid", "task raised: " .. tostring(v)) }
-      elseif v == nil and e ~= nil then
-        r = { ok = false, error = e }
-      else
-        r = { ok = true, value = v }
-      end
+      local r = result_of(pcall(tasks[i]))
       results[i] = r
       done_count = done_count + 1
       if on_progress then on_progress(done_count, total, i, r) end

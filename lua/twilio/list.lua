@@ -197,13 +197,18 @@ function List:record(res, retries, extra)
   return rec, err
 end
 
-function List:fetch(sid, opts)
-  if not self.fetch_op then error("twilio: " .. tostring(self.name) .. " has no fetch", 2) end
-  if type(sid) ~= "string" then error("twilio: fetch(sid): sid must be a string", 2) end
+-- One request on the object `sid` of this list: res, nil, retries | nil, err
+function List:on_sid(what, op, sid, params, opts)
+  if not op then error(("twilio: %s has no %s"):format(tostring(self.name), what), 3) end
+  if type(sid) ~= "string" then error(("twilio: %s(sid): sid must be a string"):format(what), 3) end
   opts = self.client:call_options(opts)
   local path = copy(self.path)
   path.sid = sid
-  local res, err, retries = self.client:request(self.fetch_op, path, nil, opts)
+  return self.client:request(op, path, params, opts)
+end
+
+function List:fetch(sid, opts)
+  local res, err, retries = self:on_sid("fetch", self.fetch_op, sid, nil, opts)
   if not res then return nil, err end
   return self:record(res, retries)
 end
@@ -211,24 +216,14 @@ end
 -- update(sid, {...}) / delete(sid): act on an object by SID without fetching
 -- it first (one request). numbers:release(sid) is delete under its own name.
 function List:update(sid, params, opts)
-  if not self.update_op then error("twilio: " .. tostring(self.name) .. " has no update", 2) end
-  if type(sid) ~= "string" then error("twilio: update(sid, params): sid must be a string", 2) end
   if type(params) ~= "table" then error("twilio: update(sid, params): a table of fields expected", 2) end
-  opts = self.client:call_options(opts)
-  local path = copy(self.path)
-  path.sid = sid
-  local res, err, retries = self.client:request(self.update_op, path, params, opts)
+  local res, err, retries = self:on_sid("update", self.update_op, sid, params, opts)
   if not res then return nil, err end
   return self:record(res, retries)
 end
 
 function List:delete(sid, opts)
-  if not self.delete_op then error("twilio: " .. tostring(self.name) .. " has no delete", 2) end
-  if type(sid) ~= "string" then error("twilio: delete(sid): sid must be a string", 2) end
-  opts = self.client:call_options(opts)
-  local path = copy(self.path)
-  path.sid = sid
-  local res, err = self.client:request(self.delete_op, path, nil, opts)
+  local res, err = self:on_sid("delete", self.delete_op, sid, nil, opts)
   if not res then
     -- A retried DELETE that finds the object gone: an earlier attempt deleted it.
     if retry.deleted(err) then return true end
