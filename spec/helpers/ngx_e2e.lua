@@ -113,4 +113,26 @@ function _M.log_phase()
   ngx.shared.twtest:set("log_phase", cjson.encode{ ok = ok, res = res and #res, err = err_table(err or res) })
 end
 
+-- bulk updates inside nginx: ngx.thread workers on cosockets, in parallel
+function _M.bulk()
+  run(function(r)
+    local c = client()
+    local nums = c.incoming_phone_numbers
+    local list = assert(nums:list())
+    ngx.update_time()
+    local t0 = ngx.now()
+    local progress = 0
+    local results = nums:update_many(list, function(_, i) return { friendly_name = "ngx bulk " .. i } end,
+      { concurrency = 8, on_progress = function() progress = progress + 1 end })
+    ngx.update_time()
+    r.elapsed = ngx.now() - t0
+    r.count, r.ok, r.progress = #results, 0, progress
+    for i, res in ipairs(results) do
+      if res.ok and list[i].friendly_name == "ngx bulk " .. i then r.ok = r.ok + 1 end
+    end
+    local bad = nums:update_many({ "PN" .. string.rep("0", 32) }, { friendly_name = "x" })
+    r.bad_status = bad[1].error and bad[1].error.status
+  end)
+end
+
 return _M

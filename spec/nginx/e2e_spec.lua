@@ -79,6 +79,7 @@ describe("twilio in nginx, end to end (emulator)", function()
     location = /e2e/flow { content_by_lua_block { require("helpers.ngx_e2e").flow() } }
     location = /e2e/slow_list { content_by_lua_block { require("helpers.ngx_e2e").slow_list() } }
     location = /e2e/timeout { content_by_lua_block { require("helpers.ngx_e2e").timeout() } }
+    location = /e2e/bulk { content_by_lua_block { require("helpers.ngx_e2e").bulk() } }
     location = /e2e/log_phase {
       content_by_lua_block { ngx.say("ok") }
       log_by_lua_block { require("helpers.ngx_e2e").log_phase() }
@@ -122,6 +123,20 @@ describe("twilio in nginx, end to end (emulator)", function()
     if not r.misuse.raised then
       assert.equal("invalid", r.misuse.returned.kind)
     end
+  end)
+
+  it("bulk updates run in parallel on ngx.thread workers", function()
+    emulator("/_emulator/seed", cjson.encode{ account_sid = os.getenv("TWILIO_EMULATOR_ACCOUNT_SID"), count = 16 })
+    emulator("/_emulator/config", cjson.encode{ latency_ms = 100 })
+    local r = srv:json{ path = "/e2e/bulk", timeout = 30 }
+    emulator("/_emulator/config", cjson.encode{ latency_ms = 0 })
+    assert.is_nil(r.raised)
+    assert.equal(16, r.count)
+    assert.equal(16, r.ok)
+    assert.equal(16, r.progress)
+    assert.equal(404, r.bad_status)
+    -- 16 updates of 100 ms at concurrency 8 (plus one list): well under 1.6 s
+    assert.is_true(r.elapsed < 0.9, "bulk took " .. r.elapsed .. " s")
   end)
 
   it("keeps the worker responsive while the emulator delays a list by 2 s", function()
