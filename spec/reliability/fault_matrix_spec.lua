@@ -392,12 +392,14 @@ describe("fault matrix", function()
     end
   end)
 
-  it("docs/RELIABILITY.md shows the matrix as tools/fault-matrix prints it", function()
-    local fh = assert(io.open(root() .. "/docs/RELIABILITY.md", "rb"))
-    local doc = fh:read("*a")
-    fh:close()
-    local table_text = doc:match("<!%-%- fault%-matrix:begin %-%->\n(.-)<!%-%- fault%-matrix:end %-%->")
-    assert.is_string(table_text, "markers <!-- fault-matrix:begin --> / <!-- fault-matrix:end --> in the doc")
-    assert.equals(M.markdown(), table_text, "run: tools/fault-matrix --update")
-  end)
+  for _, doc_path in ipairs{ "docs/RELIABILITY.md", "README.md" } do
+    it(doc_path .. " shows the matrix as tools/fault-matrix prints it", function()
+      local fh = assert(io.open(root() .. "/" .. doc_path, "rb"))
+      local doc = fh:read("*a")
+      fh:close()
+      local table_text = doc:match("<!%-%- fault%-matrix:begin %-%->\n(.-)<!%-%- fault%-matrix:end %-%->")
+      assert.is_string(table_text, "markers <!-- fault-matrix:begin --> / <!-- fault-matrix:end --> in " .. doc_path)
+      assert.equals(M.markdown(), table_text, "run: tools/fault-matrix --update")
+    end)
+  end
 end)
