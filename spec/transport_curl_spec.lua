@@ -105,9 +105,87 @@ describe("twilio.Curl", function()
     assert.equal(503, res.status)
   end)
 
-  it("keeps the last of repeated response headers", function()
-    local res = assert(h:perform{ method = "GET", url = srv.url .. "/dup" })
+  it("keeps the last of repeated response headers (all_headers)", function()
+    local h2 = core.curl_new{ all_headers = true }
+    local res = assert(h2:perform{ method = "GET", url = srv.url .. "/dup" })
+    h2:close()
     assert.equal("two", res.headers["x-dup"])
+    assert.matches("^text/", res.headers["content-type"])
+  end)
+
+  it("returns only the documented headers by default, lower-case", function()
+    local res = assert(h:perform{ method = "GET", url = srv.url .. "/dup" })
+    assert.is_nil(res.headers["x-dup"])
+    assert.is_nil(res.headers.server)
+    assert.is_nil(res.headers.date)
+    assert.matches("^text/", res.headers["content-type"])
+    for name in pairs(res.headers) do
+      assert.truthy(({ ["content-type"] = true, ["content-length"] = true, ["retry-after"] = true,
+                       location = true, ["www-authenticate"] = true,
+                       ["twilio-request-id"] = true })[name], name)
+    end
+  end)
+
+  it("sends changed header lines, and none when headers go away", function()
+    local function echo(headers)
+      local res = assert(h:perform{ method = "GET", url = srv.url .. "/echo", headers = headers })
+      return cjson.decode(res.body).headers
+    end
+    assert.equal("1", echo({ ["X-A"] = "1" })["x-a"])
+    assert.equal("1", echo({ ["X-A"] = "1" })["x-a"])       -- same lines: the list is reused
+    local e = echo({ ["X-A"] = "2", ["X-B"] = 3 })
+    assert.equal("2", e["x-a"])
+    assert.equal("3", e["x-b"])
+    e = echo(nil)
+    assert.is_nil(e["x-a"])
+    assert.is_nil(e["x-b"])
+    assert.is_nil(e.expect)
+    assert.equal("", echo({ ["X-Empty"] = "" })["x-empty"])
+  end)
+
+  it("switches methods on the reused handle", function()
+    local function method(req)
+      req.url = srv.url .. "/echo"
+      local echo = cjson.decode(assert(h:perform(req)).body)
+      return echo.method, echo.body
+    end
+    assert.same({ "POST", "a=1" }, { method{ method = "POST", body = "a=1" } })
+    assert.same({ "GET", "" }, { method{ method = "GET" } })
+    assert.same({ "DELETE", "" }, { method{ method = "DELETE" } })
+    assert.same({ "POST", "b=2" }, { method{ method = "POST", body = "b=2" } })
+    assert.same({ "DELETE", "" }, { method{ method = "DELETE" } })
+    assert.same({ "GET", "" }, { method{ method = "GET" } })
+  end)
+
+  it("opens a new connection for fresh_connect, and reuses it afterwards", function()
+    local h2 = core.curl_new()
+    local r1 = assert(h2:perform{ method = "GET", url = srv.url .. "/echo" })
+    local r2 = assert(h2:perform{ method = "POST", url = srv.url .. "/echo", body = "x=1",
+                                  fresh_connect = true })
+    local r3 = assert(h2:perform{ method = "GET", url = srv.url .. "/echo" })
+    h2:close()
+    assert.equal(1, r1.new_connections)
+    assert.equal(1, r2.new_connections)
+    assert.equal(0, r3.new_connections)
+  end)
+
+  it("takes request defaults from curl_new", function()
+    local h2 = core.curl_new{ max_body = 10, timeout_ms = 200 }
+    local _, err = h2:perform{ method = "GET", url = srv.url .. "/big?n=11" }
+    assert.equal("decode", err.kind)
+    assert.equal(11, #assert(h2:perform{ method = "GET", url = srv.url .. "/big?n=11",
+                                         max_body = 11 }).body)
+    local _, err2 = h2:perform{ method = "GET", url = srv.url .. "/slow?ms=2000" }
+    assert.equal("timeout", err2.kind)
+    h2:close()
+    assert.has_error(function() core.curl_new{ timeout_ms = 0 } end)
+  end)
+
+  it("returns bodies of every size from one handle, big then small then big", function()
+    for _, n in ipairs({ 3000000, 10, 0, 6000000, 1, 1500000 }) do
+      local res = assert(h:perform{ method = "GET", url = srv.url .. "/big?n=" .. n })
+      assert.equal(n, #res.body)
+    end
   end)
 
   it("never follows redirects", function()
@@ -381,8 +459,14 @@ describe("twilio.Curl against the emulator", function()
     end
     local h = core.curl_new()
     local res, err = h:perform{ method = "GET", url = url .. "/_emulator/info" }
-    h:close()
     assert.is_nil(err)
     assert.equal(200, res.status)
+    -- a body announced by Content-Length (the buffer is sized from it)
+    for _ = 1, 3 do
+      res = assert(h:perform{ method = "GET", url = url .. "/_emulator/info" })
+      assert.equal(tostring(#res.body), res.headers["content-length"])
+      assert.matches("json", res.headers["content-type"])
+    end
+    h:close()
   end)
 end)

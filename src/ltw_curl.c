@@ -1,18 +1,29 @@
 /* ltw_curl.c -- twilio.Curl and twilio.CurlMulti: the Lua face of tw_curl.c.
  *
- *   h = core.curl_new{ ca_file=, verbose= }      res | nil, terr = h:perform(req)
- *   m = core.curl_multi_new{ max_connections=, ca_file= }
+ *   h = core.curl_new{ ca_file=, verbose=, all_headers=, timeout_ms=,
+ *                      connect_timeout_ms=, max_body= }
+ *   res | nil, terr = h:perform(req)
+ *   m = core.curl_multi_new{ max_connections=, ca_file=, all_headers= }
  *   m:add(id, req)  done = m:poll(timeout_ms)  m:pending()  m:close()
  *   core.curl_version()
  *
  * Discipline (STYLE.md 3.6): the request table is checked completely, and
- * every argument error raised, before any C resource is touched. Request
- * strings stay on the Lua stack (header lines in a temporary table) while
- * libcurl runs, and libcurl copies what it keeps (URL, body, headers). No
+ * every argument error raised, before any C resource is touched. The URL
+ * and body strings stay on the Lua stack while libcurl runs; the header
+ * lines are checked and packed into a C buffer owned by the userdata
+ * (no Lua string per line); libcurl copies what it keeps. No
  * Lua function is called while a libcurl frame is live: results are pushed
  * after tw_curl_perform / tw_curl_multi_poll return, from buffers owned by
  * the C objects (so a memory error while pushing leaks nothing; the buffers
- * are freed by close/__gc or the next request). */
+ * are freed by close/__gc or the next request).
+ *
+ * req: method ("GET"|"POST"|"DELETE"), url, body (POST only), headers
+ * ({ Name = value }), timeout_ms, connect_timeout_ms, max_body (the
+ * handle's defaults when absent), fresh_connect (true: a new connection,
+ * never a pooled one). res.headers holds the lower-case names of
+ * TW_CURL_HEADERS (tw_curl.h: content-type, content-length, retry-after,
+ * location, www-authenticate, twilio-request-id), or every header when the
+ * handle was created with all_headers = true. */
 #include <string.h>
 #include "ltw.h"
 #include "tw_curl.h"
@@ -26,20 +37,37 @@
 #define MAX_TIMEOUT_MS             (24L * 3600 * 1000)
 #define MAX_MAX_BODY               (1024L * 1024 * 1024)
 
+/* Request defaults of a handle (req fields win). */
+typedef struct ltw_defaults {
+  long timeout_ms, connect_timeout_ms, max_body;
+} ltw_defaults;
+
 typedef struct ltw_curl {
   tw_curl *h;                  /* owned; NULL once closed */
+  tw_buf lines;                /* owned: the packed header lines of the
+                                  request being checked/performed; freed
+                                  by close/__gc */
+  ltw_defaults def;
 } ltw_curl;
 
 typedef struct ltw_multi {
   tw_curl_multi *m;            /* owned; NULL once closed */
   uint64_t next_token;         /* keys of the ids in the uservalue table */
+  tw_buf lines;                /* owned, as in ltw_curl */
+  ltw_defaults def;
 } ltw_multi;
 
 /* ---- request table ------------------------------------------------------ */
 
-static int is_tchar(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+/* RFC 9110 tchar, as a table: header names are checked byte by byte. */
+static unsigned char TCHAR[256];
+
+static void init_tchar(void) {
+  const char *extra = "!#$%&'*+-.^_`|~";
+  int c;
+  for (c = 0; c < 256; c++)
+    TCHAR[c] = (unsigned char)((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                               (c >= '0' && c <= '9') || (c != 0 && strchr(extra, c) != NULL));
 }
 
 static long opt_number(lua_State *L, int t, const char *key, long def, long max) {
@@ -60,18 +88,26 @@ static long opt_number(lua_State *L, int t, const char *key, long def, long max)
   return r;
 }
 
-/* Checks the request table at idx and fills rq. Leaves three values on the
- * stack (url, body or nil, header lines table) that keep rq's strings alive;
- * the caller must not pop them before the transfer has been handed over. */
-static void check_req(lua_State *L, int idx, tw_curl_req *rq) {
+static void add_bytes(lua_State *L, tw_buf *b, const char *s, size_t n) {
+  if (tw_buf_add(b, s, n) < 0) luaL_error(L, "twilio: not enough memory");
+}
+
+/* Checks the request table at idx and fills rq. Leaves two values on the
+ * stack (url, body or nil) that keep rq's strings alive; the caller must
+ * not pop them before the transfer has been handed over. The header lines
+ * go into `lines` (owned by the userdata, so an error raised half-way
+ * leaks nothing): "Name: value\0" each, or "Name;\0" (libcurl's way to
+ * send an empty value). Every request is checked, built by cfg:build or
+ * not: the checks are byte loops, no allocation. */
+static void check_req(lua_State *L, int idx, tw_curl_req *rq, tw_buf *lines,
+                      const ltw_defaults *def) {
   const char *s;
-  size_t len, n = 0, i = 0;
-  int lines, ptrs;
-  const char **arr;
+  size_t len;
 
   idx = lua_absindex(L, idx);
   luaL_checktype(L, idx, LUA_TTABLE);
   memset(rq, 0, sizeof *rq);
+  lines->len = 0;
 
   lua_getfield(L, idx, "method");
   s = lua_tostring(L, -1);
@@ -96,31 +132,19 @@ static void check_req(lua_State *L, int idx, tw_curl_req *rq) {
     rq->body = lua_tolstring(L, -1, &rq->body_len);
   }
 
-  rq->timeout_ms = opt_number(L, idx, "timeout_ms", DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS);
+  rq->timeout_ms = opt_number(L, idx, "timeout_ms", def->timeout_ms, MAX_TIMEOUT_MS);
   rq->connect_timeout_ms = opt_number(L, idx, "connect_timeout_ms",
-                                      DEFAULT_CONNECT_TIMEOUT_MS, MAX_TIMEOUT_MS);
-  rq->max_body = (size_t)opt_number(L, idx, "max_body", DEFAULT_MAX_BODY, MAX_MAX_BODY);
+                                      def->connect_timeout_ms, MAX_TIMEOUT_MS);
+  rq->max_body = (size_t)opt_number(L, idx, "max_body", def->max_body, MAX_MAX_BODY);
+  lua_getfield(L, idx, "fresh_connect");
+  rq->fresh_connect = lua_toboolean(L, -1);
+  lua_pop(L, 1);
 
-  /* headers: "Name: value" lines kept in a table (stays on the stack) and a
-   * pointer array in a userdata referenced from it. */
-  lua_newtable(L);                                     /* stays: lines */
-  lines = lua_gettop(L);
   lua_getfield(L, idx, "headers");
   if (!lua_isnil(L, -1)) {
     if (lua_type(L, -1) != LUA_TTABLE) luaL_argerror(L, idx, "req.headers must be a table");
     lua_pushnil(L);
     while (lua_next(L, -2)) {
-      n++;
-      lua_pop(L, 1);
-    }
-  }
-  arr = lua_newuserdata(L, (n ? n : 1) * sizeof *arr);
-  ptrs = lua_gettop(L);
-  lua_pushvalue(L, ptrs);
-  lua_rawseti(L, lines, 0);                            /* keep the array alive */
-  if (n) {
-    lua_pushnil(L);
-    while (lua_next(L, ptrs - 1)) {
       const char *name, *value;
       size_t nl, vl, k;
       if (lua_type(L, -2) != LUA_TSTRING) luaL_argerror(L, idx, "req.headers keys must be strings");
@@ -130,22 +154,36 @@ static void check_req(lua_State *L, int idx, tw_curl_req *rq) {
       value = lua_tolstring(L, -1, &vl);   /* a number is converted in its stack slot only */
       if (nl == 0) luaL_argerror(L, idx, "req.headers: empty header name");
       for (k = 0; k < nl; k++)
-        if (!is_tchar((unsigned char)name[k]))
+        if (!TCHAR[(unsigned char)name[k]])
           luaL_argerror(L, idx, "req.headers: invalid character in a header name");
       for (k = 0; k < vl; k++)
         if (value[k] == '\r' || value[k] == '\n' || value[k] == '\0')
           luaL_argerror(L, idx, "req.headers: CR, LF or NUL in a header value");
-      /* "Name;" is libcurl's way to send a header with an empty value. */
-      if (vl == 0) lua_pushfstring(L, "%s;", name);
-      else lua_pushfstring(L, "%s: %s", name, value);
-      arr[i] = lua_tostring(L, -1);
-      lua_rawseti(L, lines, (int)++i);
+      add_bytes(L, lines, name, nl);
+      if (vl == 0) {
+        add_bytes(L, lines, ";", 2);                   /* "Name;" and its NUL */
+      } else {
+        add_bytes(L, lines, ": ", 2);
+        add_bytes(L, lines, value, vl + 1);            /* with its NUL */
+      }
       lua_pop(L, 1);                                   /* value; key stays for lua_next */
     }
   }
-  lua_pop(L, 2);                                       /* ptrs, headers */
-  rq->headers = arr;
-  rq->nheaders = i;
+  lua_pop(L, 1);                                       /* headers */
+  rq->hdr_lines = lines->data;
+  rq->hdr_len = lines->len;
+}
+
+/* Request defaults from an options table at idx (absent: built-in ones). */
+static void check_defaults(lua_State *L, int idx, ltw_defaults *d) {
+  d->timeout_ms = DEFAULT_TIMEOUT_MS;
+  d->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
+  d->max_body = DEFAULT_MAX_BODY;
+  if (idx == 0) return;
+  d->timeout_ms = opt_number(L, idx, "timeout_ms", d->timeout_ms, MAX_TIMEOUT_MS);
+  d->connect_timeout_ms = opt_number(L, idx, "connect_timeout_ms", d->connect_timeout_ms,
+                                     MAX_TIMEOUT_MS);
+  d->max_body = opt_number(L, idx, "max_body", d->max_body, MAX_MAX_BODY);
 }
 
 /* ---- results ------------------------------------------------------------ */
@@ -167,14 +205,18 @@ static const char *kind_name(int kind) {
 static int push_result(lua_State *L, const tw_curl_res *r, const char *method, const char *url) {
   if (r->kind == TW_CURL_OK) {
     size_t pos = 0;
+    int n = 0;
     const char *name, *value;
     lua_createtable(L, 0, 5);
     lua_pushinteger(L, (lua_Integer)r->status);
     lua_setfield(L, -2, "status");
-    lua_newtable(L);
+    while (tw_curl_header_next(r, &pos, &name, &value)) n++;
+    lua_createtable(L, 0, n);
+    pos = 0;
     while (tw_curl_header_next(r, &pos, &name, &value)) {
+      lua_pushlstring(L, name, (size_t)(value - name) - 1);
       lua_pushstring(L, value);
-      lua_setfield(L, -2, name);                       /* last one wins */
+      lua_rawset(L, -3);                               /* last one wins */
     }
     lua_setfield(L, -2, "headers");
     push_lstring(L, &r->body);
@@ -227,7 +269,8 @@ static ltw_curl *check_curl(lua_State *L) {
 
 static int curl_new(lua_State *L) {
   const char *ca_file = NULL;
-  int verbose = 0;
+  int verbose = 0, all = 0;
+  ltw_defaults def;
   ltw_curl *u;
   if (!lua_isnoneornil(L, 1)) {
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -238,12 +281,18 @@ static int curl_new(lua_State *L) {
     }
     lua_getfield(L, 1, "verbose");
     verbose = lua_toboolean(L, -1);
-    lua_pop(L, 1);
+    lua_getfield(L, 1, "all_headers");
+    all = lua_toboolean(L, -1);
+    lua_pop(L, 2);
+    check_defaults(L, 1, &def);
+  } else {
+    check_defaults(L, 0, &def);
   }
   u = twl_newud(L, sizeof *u);
-  u->h = NULL;                                         /* closed until opened */
+  memset(u, 0, sizeof *u);                             /* closed until opened */
+  u->def = def;
   luaL_setmetatable(L, LTW_CURL_MT);
-  u->h = tw_curl_new(ca_file, verbose);                /* owned by u: curl_gc */
+  u->h = tw_curl_new(ca_file, verbose, all);           /* owned by u: curl_gc */
   if (!u->h) return luaL_error(L, "twilio: cannot create a libcurl easy handle");
   return 1;
 }
@@ -252,7 +301,7 @@ static int curl_perform(lua_State *L) {
   ltw_curl *u = check_curl(L);
   tw_curl_req rq;
   const tw_curl_res *r;
-  check_req(L, 2, &rq);
+  check_req(L, 2, &rq, &u->lines, &u->def);
   r = tw_curl_perform(u->h, &rq);                      /* no Lua inside */
   return push_result(L, r, method_name(rq.method), rq.url);
 }
@@ -263,6 +312,7 @@ static int curl_gc(lua_State *L) {                     /* __gc, __close, close *
     tw_curl_free(u->h);
     u->h = NULL;
   }
+  tw_buf_free(&u->lines);
   return 0;
 }
 
@@ -284,6 +334,8 @@ static ltw_multi *check_multi(lua_State *L) {
 static int multi_new(lua_State *L) {
   const char *ca_file = NULL;
   long maxc = 16;
+  int all = 0;
+  ltw_defaults def;
   ltw_multi *u;
   if (!lua_isnoneornil(L, 1)) {
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -292,15 +344,19 @@ static int multi_new(lua_State *L) {
       if (lua_type(L, -1) != LUA_TSTRING) luaL_argerror(L, 1, "ca_file must be a string");
       ca_file = lua_tostring(L, -1);                   /* stays on the stack */
     }
+    lua_getfield(L, 1, "all_headers");
+    all = lua_toboolean(L, -1);
+    lua_pop(L, 1);
     maxc = opt_number(L, 1, "max_connections", 16, 1024);
   }
+  check_defaults(L, 0, &def);
   u = twl_newud(L, sizeof *u);
-  u->m = NULL;                                         /* closed until opened */
-  u->next_token = 0;
+  memset(u, 0, sizeof *u);                             /* closed until opened */
+  u->def = def;
   luaL_setmetatable(L, LTW_MULTI_MT);
   lua_newtable(L);                                     /* token -> id */
   twl_setuv(L, -2);
-  u->m = tw_curl_multi_new(maxc, ca_file);             /* owned by u: multi_gc */
+  u->m = tw_curl_multi_new(maxc, ca_file, all);        /* owned by u: multi_gc */
   if (!u->m) return luaL_error(L, "twilio: cannot create a libcurl multi handle");
   return 1;
 }
@@ -312,7 +368,7 @@ static int multi_add(lua_State *L) {
   uint64_t token;
   int ids;
   luaL_argcheck(L, !lua_isnoneornil(L, 2), 2, "id must not be nil");
-  check_req(L, 3, &rq);
+  check_req(L, 3, &rq, &u->lines, &u->def);
   token = ++u->next_token;
   twl_getuv(L, 1);                                     /* ids table */
   ids = lua_gettop(L);
@@ -377,6 +433,7 @@ static int multi_gc(lua_State *L) {                    /* __gc, __close, close *
     tw_curl_multi_free(u->m);
     u->m = NULL;
   }
+  tw_buf_free(&u->lines);
   return 0;
 }
 
@@ -430,6 +487,7 @@ static void register_class(lua_State *L, const char *name, const luaL_Reg *meta,
 
 void ltw_open_curl(lua_State *L) {
   if (tw_curl_global_init() != 0) luaL_error(L, "twilio: curl_global_init failed");
+  init_tchar();
   register_class(L, LTW_CURL_MT, curl_meta, curl_methods);
   register_class(L, LTW_MULTI_MT, multi_meta, multi_methods);
   luaL_setfuncs(L, funcs, 0);

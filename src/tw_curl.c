@@ -18,9 +18,17 @@
  *   - the body is copied by libcurl (CURLOPT_COPYPOSTFIELDS), so it never
  *     points into a Lua string;
  *   - DELETE is CURLOPT_CUSTOMREQUEST on a body-less request.
- * The easy handle is reused: curl_easy_reset clears the options but keeps
- * the connection cache, the DNS cache and TLS sessions, so keep-alive
- * connections survive from one request to the next. */
+ * The easy handle (tw_curl) is reused and keeps its connection cache, DNS
+ * cache and TLS sessions, so keep-alive connections survive from one
+ * request to the next. The options above are set once, when it is created;
+ * a request sets only what varies (URL, method and body, header list,
+ * timeouts, fresh connect), and the header list is rebuilt only when the
+ * lines change. Multi transfers take a pooled handle, curl_easy_reset it
+ * and set everything (their buffers differ per transfer).
+ * Buffers: a response's body buffer is kept from one request to the next
+ * (dropped only when it is over 4 MiB and over 4x the last body), and is
+ * sized from Content-Length before the body arrives, so a 1.3 MB page is
+ * one allocation of its size, not a doubling to 2 MB, once per handle. */
 #include <curl/curl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -31,7 +39,8 @@
 
 typedef char tw_errsize_check[(TW_CURL_MSG_SIZE == CURL_ERROR_SIZE) ? 1 : -1];
 
-#define SHRINK_ABOVE (1024 * 1024)   /* drop buffers this big between requests */
+#define SHRINK_BODY_ABOVE (4u * 1024 * 1024)  /* and over 4x the last body: dropped */
+#define SHRINK_HDRS_ABOVE (64u * 1024)        /* header buffer: dropped between requests */
 #define IDLE_MAX 64                  /* idle easy handles kept by a multi */
 
 /* ---- buffers ----------------------------------------------------------- */
@@ -44,14 +53,26 @@ static int buf_reserve(tw_buf *b, size_t extra) {
   if (need <= b->cap) return 0;
   cap = b->cap ? b->cap : 256;
   while (cap < need) cap = (cap > (size_t)-1 / 2) ? need : cap * 2;
-  p = realloc(b->data, cap);              /* owned by the response */
+  p = realloc(b->data, cap);              /* owned by the tw_buf's owner */
   if (!p) return -1;
   b->data = p;
   b->cap = cap;
   return 0;
 }
 
-static int buf_add(tw_buf *b, const char *s, size_t n) {
+/* Makes room for exactly n more bytes (+ NUL) when there is less. */
+static int buf_reserve_exact(tw_buf *b, size_t n) {
+  char *p;
+  if (n > (size_t)-1 - b->len - 1) return -1;
+  if (b->len + n + 1 <= b->cap) return 0;
+  p = realloc(b->data, b->len + n + 1);   /* owned by the tw_buf's owner */
+  if (!p) return -1;
+  b->data = p;
+  b->cap = b->len + n + 1;
+  return 0;
+}
+
+int tw_buf_add(tw_buf *b, const char *s, size_t n) {
   if (buf_reserve(b, n) < 0) return -1;
   if (n) memcpy(b->data + b->len, s, n);
   b->len += n;
@@ -59,16 +80,17 @@ static int buf_add(tw_buf *b, const char *s, size_t n) {
   return 0;
 }
 
-static void buf_free(tw_buf *b) {
+void tw_buf_free(tw_buf *b) {
   free(b->data);
   b->data = NULL;
   b->len = b->cap = 0;
 }
 
-/* Empties the response for a new transfer; keeps small buffers. */
+/* Empties the response for a new transfer. The body buffer is kept unless
+ * it is far bigger than the last body (body.len is still that body's). */
 static void res_reset(tw_curl_res *r, size_t max_body) {
-  if (r->body.cap > SHRINK_ABOVE) buf_free(&r->body);
-  if (r->headers.cap > SHRINK_ABOVE) buf_free(&r->headers);
+  if (r->body.cap > SHRINK_BODY_ABOVE && r->body.cap / 4 > r->body.len) tw_buf_free(&r->body);
+  if (r->headers.cap > SHRINK_HDRS_ABOVE) tw_buf_free(&r->headers);
   r->body.len = 0;
   r->headers.len = 0;
   r->kind = TW_CURL_OK;
@@ -84,8 +106,8 @@ static void res_reset(tw_curl_res *r, size_t max_body) {
 }
 
 static void res_free(tw_curl_res *r) {
-  buf_free(&r->body);
-  buf_free(&r->headers);
+  tw_buf_free(&r->body);
+  tw_buf_free(&r->headers);
 }
 
 /* ---- callbacks: C buffers only ---------------------------------------- */
@@ -97,15 +119,55 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud) {
     r->too_big = 1;
     return 0;                             /* abort: CURLE_WRITE_ERROR */
   }
-  if (buf_add(&r->body, ptr, n) < 0) return 0;
+  if (tw_buf_add(&r->body, ptr, n) < 0) return 0;
   return n;
 }
 
 static int is_ows(char c) { return c == ' ' || c == '\t'; }
 
+/* The names kept by default (TW_CURL_HEADERS), lower-case. */
+static const struct { const char *name; size_t len; } KEEP[] = {
+  { "content-type", 12 }, { "content-length", 14 }, { "retry-after", 11 },
+  { "location", 8 }, { "www-authenticate", 16 }, { "twilio-request-id", 17 },
+};
+#define KEEP_MAXLEN 17
+
+static int lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+
+/* Whether the header name (n bytes, any case) is kept: name equal to
+ * KEEP[i] ignoring ASCII case. Sets *is_cl for content-length. */
+static int keep_name(const char *name, size_t n, int *is_cl) {
+  size_t i, k;
+  *is_cl = 0;
+  if (n > KEEP_MAXLEN) return 0;
+  for (i = 0; i < sizeof KEEP / sizeof KEEP[0]; i++) {
+    if (KEEP[i].len != n) continue;
+    for (k = 0; k < n && lower((unsigned char)name[k]) == KEEP[i].name[k]; k++) {}
+    if (k == n) {
+      *is_cl = (i == 1);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* Content-Length value: its size, when it is plain digits within max. */
+static int parse_length(const char *v, size_t n, size_t max, size_t *out) {
+  size_t i, x = 0;
+  if (n == 0 || n > 19) return 0;
+  for (i = 0; i < n; i++) {
+    if (v[i] < '0' || v[i] > '9') return 0;
+    x = x * 10 + (size_t)(v[i] - '0');
+  }
+  if (x > max) return 0;
+  *out = x;
+  return 1;
+}
+
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
   tw_curl_res *r = ud;
-  size_t n = size * nmemb, i, colon, vb, ve, nb = 0, ne;
+  size_t n = size * nmemb, i, colon, vb, ve, nb = 0, ne, cl;
+  int is_cl = 0;
   if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0) {
     r->headers.len = 0;                   /* a new response (1xx, or after auth) */
     return n;
@@ -116,15 +178,18 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
   ne = colon;
   while (ne > nb && is_ows(ptr[ne - 1])) ne--;
   if (ne == nb) return n;
+  if (!keep_name(ptr + nb, ne - nb, &is_cl) && !r->all_headers) return n;
   vb = colon + 1;
   ve = n;
   while (ve > vb && (ptr[ve - 1] == '\r' || ptr[ve - 1] == '\n' || is_ows(ptr[ve - 1]))) ve--;
   while (vb < ve && is_ows(ptr[vb])) vb++;
+  /* the body arrives next: one allocation of its size (a hint only; on
+   * failure the body callback grows the buffer as it goes) */
+  if (is_cl && parse_length(ptr + vb, ve - vb, r->max_body, &cl) && cl > 0)
+    (void)buf_reserve_exact(&r->body, cl);
   if (buf_reserve(&r->headers, (ne - nb) + (ve - vb) + 2) < 0) return 0;
-  for (i = nb; i < ne; i++) {
-    char c = ptr[i];
-    r->headers.data[r->headers.len++] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
-  }
+  for (i = nb; i < ne; i++)
+    r->headers.data[r->headers.len++] = (char)lower((unsigned char)ptr[i]);
   r->headers.data[r->headers.len++] = '\0';
   memcpy(r->headers.data + r->headers.len, ptr + vb, ve - vb);
   r->headers.len += ve - vb;
@@ -149,30 +214,10 @@ int tw_curl_header_next(const tw_curl_res *res, size_t *pos,
 
 #define SET(e, opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt((e), (opt), (val)); } while (0)
 
-/* Resets e and sets every option for rq. *hdrs receives the header list
- * (owned by the caller of setup, to free after the transfer). */
-static CURLcode setup(CURL *e, const tw_curl_req *rq, tw_curl_res *r,
-                      const char *ca_file, int verbose, struct curl_slist **hdrs) {
+/* The options that are the same for every request on e; the callbacks
+ * write into r. */
+static CURLcode set_constant(CURL *e, tw_curl_res *r, const char *ca_file, int verbose) {
   CURLcode rc = CURLE_OK;
-  struct curl_slist *list = NULL, *tmp;
-  size_t i;
-
-  curl_easy_reset(e);
-  *hdrs = NULL;
-  tmp = curl_slist_append(list, "Expect:");      /* copied by libcurl */
-  if (!tmp) return CURLE_OUT_OF_MEMORY;
-  list = tmp;
-  for (i = 0; i < rq->nheaders; i++) {
-    tmp = curl_slist_append(list, rq->headers[i]);
-    if (!tmp) {
-      curl_slist_free_all(list);
-      return CURLE_OUT_OF_MEMORY;
-    }
-    list = tmp;
-  }
-  *hdrs = list;
-
-  SET(e, CURLOPT_URL, rq->url);
   SET(e, CURLOPT_NOSIGNAL, 1L);
   SET(e, CURLOPT_FOLLOWLOCATION, 0L);
 #if LIBCURL_VERSION_NUM >= 0x075500
@@ -185,17 +230,47 @@ static CURLcode setup(CURL *e, const tw_curl_req *rq, tw_curl_res *r,
   if (ca_file) SET(e, CURLOPT_CAINFO, ca_file);
   SET(e, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
   SET(e, CURLOPT_TCP_KEEPALIVE, 1L);
-  SET(e, CURLOPT_TIMEOUT_MS, rq->timeout_ms);
-  SET(e, CURLOPT_CONNECTTIMEOUT_MS, rq->connect_timeout_ms);
-  SET(e, CURLOPT_HTTPHEADER, list);
   SET(e, CURLOPT_WRITEFUNCTION, on_body);
   SET(e, CURLOPT_WRITEDATA, (void *)r);
   SET(e, CURLOPT_HEADERFUNCTION, on_header);
   SET(e, CURLOPT_HEADERDATA, (void *)r);
   SET(e, CURLOPT_ERRORBUFFER, r->errbuf);
   SET(e, CURLOPT_VERBOSE, verbose ? 1L : 0L);
+  return rc;
+}
+
+/* A new header list: "Expect:" (an empty value: never wait for a
+ * 100-continue) and rq's lines, copied. NULL when out of memory. */
+static struct curl_slist *build_list(const tw_curl_req *rq) {
+  struct curl_slist *list, *tmp;
+  size_t p = 0;
+  list = curl_slist_append(NULL, "Expect:");     /* copied by libcurl */
+  if (!list) return NULL;
+  while (rq->hdr_lines && p < rq->hdr_len) {
+    const char *line = rq->hdr_lines + p;
+    tmp = curl_slist_append(list, line);
+    if (!tmp) {
+      curl_slist_free_all(list);
+      return NULL;
+    }
+    list = tmp;
+    p += strlen(line) + 1;
+  }
+  return list;
+}
+
+/* The options that vary per request. list stays owned by the caller and
+ * must outlive the transfer. */
+static CURLcode set_request(CURL *e, const tw_curl_req *rq, struct curl_slist *list) {
+  CURLcode rc = CURLE_OK;
+  SET(e, CURLOPT_URL, rq->url);
+  SET(e, CURLOPT_TIMEOUT_MS, rq->timeout_ms);
+  SET(e, CURLOPT_CONNECTTIMEOUT_MS, rq->connect_timeout_ms);
+  SET(e, CURLOPT_HTTPHEADER, list);
+  SET(e, CURLOPT_FRESH_CONNECT, rq->fresh_connect ? 1L : 0L);
   switch (rq->method) {
   case TW_METHOD_POST:
+    SET(e, CURLOPT_CUSTOMREQUEST, (char *)NULL);
     SET(e, CURLOPT_POST, 1L);
     SET(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(rq->body ? rq->body_len : 0));
     SET(e, CURLOPT_COPYPOSTFIELDS, rq->body ? rq->body : "");
@@ -206,8 +281,22 @@ static CURLcode setup(CURL *e, const tw_curl_req *rq, tw_curl_res *r,
     break;
   default:
     SET(e, CURLOPT_HTTPGET, 1L);
+    SET(e, CURLOPT_CUSTOMREQUEST, (char *)NULL);
     break;
   }
+  return rc;
+}
+
+/* Resets e and sets every option for rq (multi transfers). *hdrs receives
+ * the header list (owned by the caller, to free after the transfer). */
+static CURLcode setup(CURL *e, const tw_curl_req *rq, tw_curl_res *r,
+                      const char *ca_file, int verbose, struct curl_slist **hdrs) {
+  CURLcode rc;
+  curl_easy_reset(e);
+  *hdrs = build_list(rq);
+  if (!*hdrs) return CURLE_OUT_OF_MEMORY;
+  rc = set_constant(e, r, ca_file, verbose);
+  if (rc == CURLE_OK) rc = set_request(e, rq, *hdrs);
   return rc;
 }
 
@@ -290,21 +379,26 @@ struct tw_curl {
   CURL *easy;              /* owned; curl_easy_cleanup in tw_curl_free */
   char *ca_file;           /* owned copy or NULL */
   int verbose;
-  tw_curl_res res;         /* buffers owned; reused by each perform */
+  struct curl_slist *hdrs; /* owned; set as CURLOPT_HTTPHEADER; NULL before
+                              the first request */
+  tw_buf hdr_key;          /* owned; the packed lines hdrs was built from */
+  int hdr_key_ok;          /* hdr_key describes hdrs (0 after a failure) */
+  tw_curl_res res;         /* buffers owned; reused by each perform; the
+                              callbacks and the error buffer point here */
 };
 
-tw_curl *tw_curl_new(const char *ca_file, int verbose) {
+tw_curl *tw_curl_new(const char *ca_file, int verbose, int all_headers) {
   tw_curl *h = calloc(1, sizeof *h);   /* owned by the caller: tw_curl_free */
   if (!h) return NULL;
   h->verbose = verbose;
+  h->res.all_headers = all_headers ? 1 : 0;
   if (ca_file && !(h->ca_file = dup_str(ca_file))) {
     free(h);
     return NULL;
   }
   h->easy = curl_easy_init();
-  if (!h->easy) {
-    free(h->ca_file);
-    free(h);
+  if (!h->easy || set_constant(h->easy, &h->res, h->ca_file, verbose) != CURLE_OK) {
+    tw_curl_free(h);
     return NULL;
   }
   return h;
@@ -312,22 +406,46 @@ tw_curl *tw_curl_new(const char *ca_file, int verbose) {
 
 void tw_curl_free(tw_curl *h) {
   if (!h) return;
-  if (h->easy) curl_easy_cleanup(h->easy);
+  if (h->easy) curl_easy_cleanup(h->easy);   /* before the list it points to */
+  curl_slist_free_all(h->hdrs);
+  tw_buf_free(&h->hdr_key);
   res_free(&h->res);
   free(h->ca_file);
   free(h);
 }
 
+/* Points h's easy handle at a header list for rq's lines: the current one
+ * when the lines are the same (the usual case: every request of a client
+ * sends the same few headers), else a new one. */
+static CURLcode use_headers(tw_curl *h, const tw_curl_req *rq) {
+  struct curl_slist *list;
+  size_t len = rq->hdr_lines ? rq->hdr_len : 0;
+  if (h->hdr_key_ok && len == h->hdr_key.len &&
+      (len == 0 || memcmp(h->hdr_key.data, rq->hdr_lines, len) == 0))
+    return CURLE_OK;
+  list = build_list(rq);
+  if (!list) return CURLE_OUT_OF_MEMORY;
+  h->hdr_key_ok = 0;
+  h->hdr_key.len = 0;
+  /* the old list is still set on the handle: swap before freeing it */
+  if (tw_buf_add(&h->hdr_key, rq->hdr_lines ? rq->hdr_lines : "", len) < 0 ||
+      curl_easy_setopt(h->easy, CURLOPT_HTTPHEADER, list) != CURLE_OK) {
+    curl_slist_free_all(list);
+    return CURLE_OUT_OF_MEMORY;
+  }
+  curl_slist_free_all(h->hdrs);
+  h->hdrs = list;
+  h->hdr_key_ok = 1;
+  return CURLE_OK;
+}
+
 const tw_curl_res *tw_curl_perform(tw_curl *h, const tw_curl_req *rq) {
-  struct curl_slist *hdrs = NULL;
   CURLcode rc;
   res_reset(&h->res, rq->max_body);
-  rc = setup(h->easy, rq, &h->res, h->ca_file, h->verbose, &hdrs);
+  rc = use_headers(h, rq);
+  if (rc == CURLE_OK) rc = set_request(h->easy, rq, h->hdrs);
   if (rc == CURLE_OK) rc = curl_easy_perform(h->easy);
   finish(h->easy, rc, &h->res);
-  curl_easy_setopt(h->easy, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
-  curl_easy_setopt(h->easy, CURLOPT_ERRORBUFFER, (char *)NULL);
-  curl_slist_free_all(hdrs);
   return &h->res;
 }
 
@@ -344,6 +462,7 @@ struct tw_curl_xfer {
 struct tw_curl_multi {
   CURLM *multi;                /* owned */
   char *ca_file;               /* owned copy or NULL */
+  int all_headers;
   tw_curl_xfer *active;        /* in flight (doubly linked) */
   tw_curl_xfer *done_head, *done_tail;
   size_t ndone, count;
@@ -357,9 +476,10 @@ static long now_ms(void) {
   return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-tw_curl_multi *tw_curl_multi_new(long max_connections, const char *ca_file) {
+tw_curl_multi *tw_curl_multi_new(long max_connections, const char *ca_file, int all_headers) {
   tw_curl_multi *m = calloc(1, sizeof *m);   /* owned by the caller */
   if (!m) return NULL;
+  m->all_headers = all_headers ? 1 : 0;
   if (ca_file && !(m->ca_file = dup_str(ca_file))) {
     free(m);
     return NULL;
@@ -419,6 +539,7 @@ int tw_curl_multi_add(tw_curl_multi *m, const tw_curl_req *rq, uint64_t token,
   x->easy = m->nidle ? m->idle[--m->nidle] : curl_easy_init();
   if (!x->easy) { free(x); *err = "curl_easy_init failed"; return -1; }
   res_reset(&x->res, rq->max_body);
+  x->res.all_headers = m->all_headers;
   rc = setup(x->easy, rq, &x->res, m->ca_file, 0, &x->hdrs);
   if (rc != CURLE_OK) {
     release_easy(m, x->easy);

@@ -5,13 +5,15 @@
  * those buffers only after libcurl has returned, so no Lua call (and no
  * longjmp) can ever happen inside a libcurl frame.
  *
- * Ownership: a tw_curl owns its easy handle and the buffers of its last
+ * Ownership: a tw_curl owns its easy handle, its header list (kept while
+ * the next request sends the same lines) and the buffers of its last
  * response (reused by the next perform, freed by tw_curl_free). A
  * tw_curl_multi owns its multi handle, every transfer in it (easy handle,
  * header list, response buffers) and a pool of idle easy handles. Request
  * strings (tw_curl_req) are only borrowed for the duration of the call:
  * libcurl copies the URL and (CURLOPT_COPYPOSTFIELDS) the body, and the
- * header lines are copied into a curl_slist owned by the transfer. */
+ * header lines are copied into a curl_slist owned by the handle or the
+ * transfer. */
 #ifndef TW_CURL_H
 #define TW_CURL_H
 
@@ -27,11 +29,18 @@ typedef struct tw_curl_req {
   const char *url;               /* NUL-terminated; borrowed */
   const char *body;              /* POST only; may be NULL; borrowed */
   size_t body_len;
-  const char *const *headers;    /* "Name: value" or "Name;" lines; borrowed */
-  size_t nheaders;
+  const char *hdr_lines;         /* "Name: value" or "Name;" lines, each one
+                                    NUL-terminated, packed end to end
+                                    (hdr_len bytes, NULs included); may be
+                                    NULL; borrowed, checked by the caller */
+  size_t hdr_len;
   long timeout_ms;               /* > 0 */
   long connect_timeout_ms;       /* > 0 */
   size_t max_body;               /* > 0 */
+  int fresh_connect;             /* 1: open a new connection for this request
+                                    (never a pooled one, so libcurl cannot
+                                    silently resend it on a dead keep-alive
+                                    connection); later requests may reuse it */
 } tw_curl_req;
 
 typedef struct tw_buf {
@@ -46,16 +55,32 @@ typedef struct tw_curl_res {
   long status;                   /* HTTP status of the final response, 0 if none */
   tw_buf body;
   tw_buf headers;                /* "name\0value\0" pairs: names lower-case,
-                                    values trimmed; final response only */
+                                    values trimmed; final response only;
+                                    only the TW_CURL_HEADERS names unless the
+                                    handle keeps all headers */
   int sent;                      /* error: request bytes may have reached the server */
   int curl_code;                 /* CURLcode */
   long new_connections;          /* CURLINFO_NUM_CONNECTS */
   double total_time;             /* seconds */
   size_t max_body;               /* cap for this transfer */
   int too_big;                   /* the body went over max_body */
+  int all_headers;               /* set by the handle: keep every header */
   char message[TW_CURL_MSG_SIZE]; /* error message */
   char errbuf[TW_CURL_MSG_SIZE];  /* libcurl's CURLOPT_ERRORBUFFER */
 } tw_curl_res;
+
+/* The response headers kept by default (lower-case; a handle created with
+ * all_headers keeps every header): what the library and its callers read.
+ * Skipping the others saves their copies and their Lua strings. */
+#define TW_CURL_HEADERS "content-type, content-length, retry-after, location, " \
+                        "www-authenticate, twilio-request-id"
+
+/* Growable byte buffers (the tw_buf above): tw_buf_add appends n bytes and
+ * keeps a NUL after them; 0, or -1 on overflow / allocation failure (b is
+ * unchanged then). tw_buf_free frees and zeroes. The owner of the tw_buf
+ * owns data. */
+int tw_buf_add(tw_buf *b, const char *s, size_t n);
+void tw_buf_free(tw_buf *b);
 
 /* Walks the header pairs of res: start with *pos = 0; returns 1 and sets
  * name/value (NUL-terminated, inside res->headers) or 0 at the end. */
@@ -70,8 +95,10 @@ const char *tw_curl_version(void);
 /* ---- easy: one reused handle, one request at a time ------------------- */
 typedef struct tw_curl tw_curl;
 
-/* ca_file is copied (may be NULL). Returns NULL on allocation failure. */
-tw_curl *tw_curl_new(const char *ca_file, int verbose);
+/* ca_file is copied (may be NULL); all_headers: keep every response header
+ * (else only TW_CURL_HEADERS). The options that never change are set here,
+ * once. Returns NULL on allocation failure or a libcurl refusal. */
+tw_curl *tw_curl_new(const char *ca_file, int verbose, int all_headers);
 void tw_curl_free(tw_curl *h);
 /* Performs rq; returns the handle's response (valid until the next perform
  * or tw_curl_free). Never NULL. */
@@ -81,7 +108,7 @@ const tw_curl_res *tw_curl_perform(tw_curl *h, const tw_curl_req *rq);
 typedef struct tw_curl_multi tw_curl_multi;
 typedef struct tw_curl_xfer tw_curl_xfer;
 
-tw_curl_multi *tw_curl_multi_new(long max_connections, const char *ca_file);
+tw_curl_multi *tw_curl_multi_new(long max_connections, const char *ca_file, int all_headers);
 void tw_curl_multi_free(tw_curl_multi *m);   /* aborts transfers in flight */
 /* Starts rq under `token` (chosen by the caller). 0, or -1 with a static
  * message in *err (allocation failure, libcurl refusal). */

@@ -2,13 +2,19 @@
 --
 --   local T = require "twilio.transport.curl"
 --   local t = T.new{ ca_file = nil, timeout_ms = 30000, connect_timeout_ms = 10000,
---                    max_body = 16 * 1024 * 1024, verbose = false }
+--                    max_body = 16 * 1024 * 1024, verbose = false, all_headers = false }
 --   local res, terr = t:request(req)   -- req from cfg:build(); fields not given
 --                                      -- take the transport's defaults
 --   t:close()
 --
 -- res  = { status=, headers = { [lower-case name] = value }, body = "", new_connections=, total_time= }
 -- terr = twilio.Error{ kind = "timeout"|"transport"|"decode", message=, sent=bool, status=, curl_code= }
+--
+-- res.headers holds only the headers the library and its callers read:
+-- content-type, content-length, retry-after, location, www-authenticate,
+-- twilio-request-id (each when the server sent it; the last one wins).
+-- T.new{ all_headers = true } keeps every header. req.fresh_connect = true
+-- sends the request on a new connection (never a pooled one).
 --
 -- One easy handle per transport, reused, so connections are kept alive from
 -- one request to the next. It blocks: use it outside nginx request phases
@@ -43,7 +49,8 @@ function _M.new(opts)
     error("twilio.transport.curl.new: options table expected", 2)
   end
   opts = opts or {}
-  local self = { ca_file = opts.ca_file, verbose = opts.verbose and true or false }
+  local self = { ca_file = opts.ca_file, verbose = opts.verbose and true or false,
+                 all_headers = opts.all_headers and true or false }
   for k, def in pairs(DEFAULTS) do
     local v = opts[k]
     if v == nil then
@@ -56,29 +63,24 @@ function _M.new(opts)
   if self.ca_file ~= nil and type(self.ca_file) ~= "string" then
     error("twilio.transport.curl.new: ca_file must be a string", 2)
   end
-  self.handle = core.curl_new{ ca_file = self.ca_file, verbose = self.verbose }
+  -- the handle applies the defaults to requests that do not set them
+  self.handle = core.curl_new{ ca_file = self.ca_file, verbose = self.verbose,
+                               all_headers = self.all_headers, timeout_ms = self.timeout_ms,
+                               connect_timeout_ms = self.connect_timeout_ms, max_body = self.max_body }
   return setmetatable(self, mt)
 end
 
 -- Performs req (method, url, headers, body, and optionally timeout_ms,
--- connect_timeout_ms, max_body). req itself is not modified.
+-- connect_timeout_ms, max_body, fresh_connect). req itself is not modified.
 function _M.request(self, req)
-  if type(req) ~= "table" then
-    error("twilio.transport.curl: request table expected", 2)
-  end
   local h = self.handle
   if not h then
     error("twilio.transport.curl: transport is closed", 2)
   end
-  return h:perform{
-    method = req.method,
-    url = req.url,
-    headers = req.headers,
-    body = req.body,
-    timeout_ms = req.timeout_ms or self.timeout_ms,
-    connect_timeout_ms = req.connect_timeout_ms or self.connect_timeout_ms,
-    max_body = req.max_body or self.max_body,
-  }
+  if type(req) ~= "table" then
+    error("twilio.transport.curl: request table expected", 2)
+  end
+  return h:perform(req)
 end
 
 -- Idempotent.
