@@ -15,6 +15,7 @@ local bulk = require "twilio.bulk"
 local setmetatable, type, tostring, pairs = setmetatable, type, tostring, pairs
 local floor, getenv = math.floor, os.getenv
 local fmt = string.format
+local monotonic = core.monotonic
 
 local _M = {}
 local Client = {}
@@ -177,13 +178,16 @@ function Client:current_scheduler()
   return nil
 end
 
--- One attempt: res (2xx) | nil, err.
+-- One attempt: res (2xx) | nil, err. The clock is read, and debug lines
+-- formatted, only when there is a debug hook.
 function Client:attempt(t, req)
-  local sched = self:current_scheduler()
+  local sched = self.scheduler
+  if sched and not sched:owns_current() then sched = nil end
   if sched then sched:wait_turn() end
-  local t0 = core.monotonic()
+  local debug = self.debug
+  local t0 = debug and monotonic()
   local res, terr = t:request(req)
-  local ms = floor((core.monotonic() - t0) * 1000 + 0.5)
+  local ms = debug and floor((monotonic() - t0) * 1000 + 0.5)
   if not res then
     local sent = terr and terr.sent
     local msg = (terr and terr.message) or "transport failed"
@@ -192,13 +196,15 @@ function Client:attempt(t, req)
     elseif sent == false then
       msg = msg .. "; the request was not sent"
     end
-    self:log("twilio: %s %s -> %s (%d ms)", req.method, req.url, (terr and terr.kind) or "transport", ms)
+    if debug then
+      debug(fmt("twilio: %s %s -> %s (%d ms)", req.method, req.url, (terr and terr.kind) or "transport", ms))
+    end
     return nil, errors.new((terr and terr.kind) or "transport", msg, {
       sent = sent, status = terr and terr.status, method = req.method, url = req.url,
     })
   end
   local status = res.status
-  self:log("twilio: %s %s -> %d (%d ms)", req.method, req.url, status, ms)
+  if debug then debug(fmt("twilio: %s %s -> %d (%d ms)", req.method, req.url, status, ms)) end
   if status >= 200 and status < 300 then return res end
   local headers = res.headers or {}
   local err = core.parse_error(status, res.body or "", headers["content-type"])
