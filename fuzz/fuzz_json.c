@@ -1,5 +1,8 @@
 /* fuzz_json.c -- libFuzzer target for the response parsing of tw_json.c:
- * documents, page shapes, error shapes, field lookup and value decoding.
+ * documents, page shapes, error shapes, key indexes, field lookup and value
+ * decoding; and a differential check against the former pipeline (jsmn +
+ * grammar walk, fuzz/json_oracle.h): the scanner must accept exactly what
+ * it accepted, and reject with the same message and offset.
  * No Lua. Built by fuzz/run with clang -fsanitize=fuzzer,address,undefined
  * against src/tw_*.c. Seeds: fuzz/corpus/json/. */
 #include <stddef.h>
@@ -7,56 +10,118 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tw_json.h"
+#include "json_oracle.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Decodes every value under tok, the way the Lua binding does. */
-static void walk(tw_jdoc *d, int tok, int depth) {
+/* Decodes every value under v, the way the Lua binding does; returns the
+ * end of v, which must be tw_json_end's. */
+static int walk(tw_jdoc *d, int v, int depth) {
   size_t n;
-  const char *raw = tw_json_raw(d, tok, &n);
+  const char *raw;
   long long i;
   double x;
-  int c;
+  int pos, key, val, end = tw_json_end(d, v);
   if (depth > TW_JSON_MAX_DEPTH + 1) abort();   /* validation bounds this */
-  switch (tw_json_type(d, tok)) {
+  switch (tw_json_type(d, v)) {
   case TW_JSTRING: {
-    char *buf = malloc(n + 1);
+    int esc;
+    char *buf;
     size_t m;
-    if (!buf) return;
+    raw = tw_json_string(d, v, &n, &esc);
+    if ((int)n + 2 + v != end) abort();
+    if (esc != tw_json_has_escape(raw, n)) abort();
+    buf = malloc(n + 1);
+    if (!buf) return end;
     m = tw_json_unescape(raw, n, buf);
     if (m > n) abort();                          /* never outgrows input */
     free(buf);
     break;
   }
   case TW_JNUMBER:
+    raw = tw_json_raw(d, v, &n);
     if (tw_json_number(raw, n, &i, &x) == 0) abort();   /* validated */
     break;
-  case TW_JOBJECT:
-    for (c = tw_json_next_child(d, tok, -1); c >= 0;
-         c = tw_json_next_child(d, tok, c)) {
-      const char *k = tw_json_raw(d, c, &n);
-      if (tw_json_type(d, c) != TW_JSTRING) abort();
-      /* lookup by the raw key text finds a key (maybe an earlier dup) */
-      if (!tw_json_has_escape(k, n) && tw_json_find(d, tok, k, n, k) < 0)
-        abort();
-      walk(d, c + 1, depth + 1);
+  case TW_JOBJECT: {
+    tw_jobj o = tw_json_obj(d, v);
+    if (o.end != end) abort();
+    pos = tw_json_first(d, v);
+    while (tw_json_next(d, v, &pos, &key, &val)) {
+      const char *k = tw_json_raw(d, key, &n);
+      if (tw_json_type(d, key) != TW_JSTRING) abort();
+      /* lookups by the raw key text find the first occurrence */
+      if (!tw_json_has_escape(k, n)) {
+        int f = tw_json_find(d, v, k, n);
+        int l = tw_json_lookup(d, &o, k, n, NULL);
+        if (f < 0 || l != f) abort();
+        if (f == val && tw_json_lookup(d, &o, k, n, k) != val) abort();
+      }
+      pos = walk(d, val, depth + 1);
     }
+    if (pos != end) abort();
     break;
+  }
   case TW_JARRAY:
-    for (c = tw_json_next_child(d, tok, -1); c >= 0;
-         c = tw_json_next_child(d, tok, c))
-      walk(d, c, depth + 1);
+    pos = tw_json_first(d, v);
+    while (tw_json_next(d, v, &pos, &key, &val)) {
+      if (key != -1) abort();
+      pos = walk(d, val, depth + 1);
+    }
+    if (pos != end) abort();
     break;
   default:
     break;
+  }
+  return end;
+}
+
+/* The items the scan recorded agree with a walk of the items array, and
+ * their key indexes with tw_json_find. */
+static void check_page(tw_jdoc *d, const char *key) {
+  const tw_jobj *items;
+  int n, next, i;
+  tw_jerr err;
+  static const char *keys[] = { "sid", "phone_number", "capabilities",
+                                "configuration", "next_page_uri", "" };
+  if (tw_json_page(d, key, &items, &n, &next, &err) != 0) {
+    if (!memchr(err.msg, '\0', sizeof err.msg)) abort();
+    return;
+  }
+  {
+    int arr = tw_json_find(d, tw_jdoc_root(d), key, strlen(key));
+    int pos = tw_json_first(d, arr), k, val;
+    i = 0;
+    while (tw_json_next(d, arr, &pos, &k, &val)) {
+      if (i >= n || items[i].start != val) abort();
+      pos = tw_json_end(d, val);
+      if (items[i].end != pos) abort();
+      i++;
+    }
+    if (i != n) abort();
+  }
+  if (next >= 0 && tw_json_type(d, next) != TW_JSTRING) abort();
+  for (i = 0; i < n; i++) {
+    tw_jobj o = items[i];
+    size_t k;
+    for (k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+      size_t kl = strlen(keys[k]);
+      int want = tw_json_find(d, o.start, keys[k], kl);
+      if (tw_json_lookup(d, &o, keys[k], kl, NULL) != want) abort();
+      if (tw_json_lookup(d, &o, keys[k], kl, keys[k]) < -1) abort();
+    }
   }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *body = (const char *)data;
-  tw_jerr err;
-  tw_jdoc *d = tw_jdoc_parse(body, size, &err);
+  tw_jerr err, oerr;
+  tw_jdoc *d = tw_jdoc_parse(body, size, "incoming_phone_numbers", &err);
+  int ok = oracle_parse(body, size, &oerr);
   char msg[256];
+  /* differential: same verdict, same message and offset */
+  if (ok != (d != NULL)) abort();
+  if (!d && (strcmp(err.msg, oerr.msg) != 0 || err.offset != oerr.offset))
+    abort();
   /* the message for a non-JSON error body never overflows */
   tw_json_http_message(msg, sizeof msg, 502, body, size, "text/html",
                        d ? NULL : err.msg);
@@ -65,23 +130,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   }
   {
-    int items, next, it;
     tw_jerror_fields f;
-    static const char *keys[] = { "sid", "phone_number", "capabilities",
-                                  "configuration", "next_page_uri" };
-    walk(d, 0, 0);
-    if (tw_json_page(d, "incoming_phone_numbers", &items, &next, &err) == 0) {
-      for (it = tw_json_next_child(d, items, -1); it >= 0;
-           it = tw_json_next_child(d, items, it)) {
-        size_t k;
-        for (k = 0; k < sizeof keys / sizeof keys[0]; k++)
-          (void)tw_json_find(d, it, keys[k], strlen(keys[k]), keys[k]);
+    const tw_jobj *root;
+    tw_jdoc *r;
+    walk(d, tw_jdoc_root(d), 0);
+    check_page(d, "incoming_phone_numbers");   /* recorded by the scan */
+    check_page(d, "countries");                /* found afterwards */
+    (void)tw_json_error_fields(d, &f);
+    /* the same body as a single record: its root key index */
+    r = tw_jdoc_parse(body, size, NULL, &err);
+    if (!r) abort();
+    root = tw_jdoc_root_obj(r);
+    if (root->start != tw_jdoc_root(r) ||
+        root->end != tw_json_end(r, tw_jdoc_root(r)))
+      abort();
+    if (tw_json_type(r, root->start) == TW_JOBJECT) {
+      tw_jobj o = *root;
+      int pos = tw_json_first(r, o.start), key, val;
+      while (tw_json_next(r, o.start, &pos, &key, &val)) {
+        size_t n;
+        const char *k = tw_json_raw(r, key, &n);
+        if (!tw_json_has_escape(k, n) &&
+            tw_json_lookup(r, &o, k, n, NULL) !=
+              tw_json_find(r, o.start, k, n))
+          abort();
+        pos = tw_json_end(r, val);
       }
     }
-    (void)tw_json_error_fields(d, &f);
+    tw_jdoc_release(r);
   }
   tw_jdoc_release(d);
-  /* unescape over raw input too (not only jsmn-validated strings) */
+  /* unescape over raw input too (not only validated strings) */
   {
     char *buf = malloc(size + 1);
     if (buf) {

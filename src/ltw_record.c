@@ -8,11 +8,12 @@
  *   record_released / record_totable / record_json / record_kind / record_get
  *
  * A record is a small userdata: a reference to a tw_jdoc (tw_json.c: the
- * body copy and its tokens, shared by every record of a page), the token of
- * its JSON object, its kind and a "released" flag (the number was released
- * at Twilio; its fields stay readable). Fields are decoded when read. The
- * doc goes away with its last record: a record that outlives its page keeps
- * it alive, and a page nobody references is freed by the GC.
+ * validated body copy, shared by every record of a page), its JSON object
+ * in it (a tw_jobj: span and key index, the index memory owned by the
+ * doc), its kind and a "released" flag (the number
+ * was released at Twilio; its fields stay readable). Fields are decoded
+ * when read. The doc goes away with its last record: a record that outlives
+ * its page keeps it alive, and a page nobody references is freed by the GC.
  *
  * Ownership while parsing: a parsed doc is first owned by a "box" userdata
  * (DOC_BOX_MT, __gc releases it) created *before* the parse, so any Lua
@@ -33,7 +34,8 @@
 
 typedef struct record {
   tw_jdoc *doc;          /* one reference, owned; NULL once closed */
-  int tok;               /* token of the record's JSON object */
+  tw_jobj obj;           /* the record's JSON object in doc (a copy; its
+                            index memory is borrowed from doc) */
   unsigned char kind;    /* index into kinds[] */
   unsigned char released;
 } record;
@@ -127,7 +129,11 @@ static void box_drop(tw_jdoc **box) {
  * survive a minor collection grow old and only a major collection frees
  * them and their doc, and majors follow Lua heap growth only; so on 5.4,
  * once the docs allocated since the last full collection outweigh the Lua
- * heap (and 32 MiB), collect fully. R.ext_kb counts those KiB. */
+ * heap (and EXT_FULL_KB), collect fully. R.ext_kb counts those KiB. A full
+ * collection costs in proportion to the Lua heap, and it runs only after
+ * docs of at least that size were allocated: amortized, at most a constant
+ * factor over the parses themselves. */
+#define EXT_FULL_KB (4 * 1024)
 static void gc_pressure(lua_State *L, const tw_jdoc *d) {
   size_t kb = tw_jdoc_bytes(d) / 1024;
   if (kb == 0) return;
@@ -138,7 +144,7 @@ static void gc_pressure(lua_State *L, const tw_jdoc *d) {
     lua_getfield(L, R_IDX, "ext_kb");
     ext = lua_tointeger(L, -1) + (lua_Integer)kb;
     lua_pop(L, 1);
-    if (ext > 32 * 1024 && ext > (lua_Integer)lua_gc(L, LUA_GCCOUNT, 0)) {
+    if (ext > EXT_FULL_KB && ext > (lua_Integer)lua_gc(L, LUA_GCCOUNT, 0)) {
       lua_gc(L, LUA_GCCOLLECT, 0);
       ext = 0;
     }
@@ -154,10 +160,12 @@ static int is_oom(const tw_jerr *e) {
 
 /* ---- values --------------------------------------------------------------- */
 
-static void push_string(lua_State *L, const tw_jdoc *d, int tok) {
+/* Pushes string value v of d (unescaped); returns the offset past it. */
+static int push_string(lua_State *L, const tw_jdoc *d, int v) {
   size_t n;
-  const char *raw = tw_json_raw(d, tok, &n);
-  if (!tw_json_has_escape(raw, n)) {
+  int esc;
+  const char *raw = tw_json_string(d, v, &n, &esc);
+  if (!esc) {
     lua_pushlstring(L, raw, n);
   } else {
     char small[128];
@@ -167,11 +175,13 @@ static void push_string(lua_State *L, const tw_jdoc *d, int tok) {
     lua_pushlstring(L, buf, m);
     if (buf != small) lua_remove(L, -2);
   }
+  return v + (int)n + 2;
 }
 
-static void push_number(lua_State *L, const tw_jdoc *d, int tok) {
+/* Pushes number value v; returns the offset past it. */
+static int push_number(lua_State *L, const tw_jdoc *d, int v) {
   size_t n;
-  const char *raw = tw_json_raw(d, tok, &n);
+  const char *raw = tw_json_raw(d, v, &n);
   long long i;
   double x;
   switch (tw_json_number(raw, n, &i, &x)) {
@@ -179,80 +189,78 @@ static void push_number(lua_State *L, const tw_jdoc *d, int tok) {
   case 2: lua_pushnumber(L, (lua_Number)x); break;
   default: lua_pushnil(L); break;   /* cannot happen on a validated doc */
   }
+  return v + (int)n;
 }
 
-/* Pushes the value of token tok as a plain Lua value; JSON null -> nil.
- * Nesting is bounded by TW_JSON_MAX_DEPTH (tw_json.c validates it). */
-static void push_value(lua_State *L, const tw_jdoc *d, int tok) {
-  switch (tw_json_type(d, tok)) {
-  case TW_JSTRING: push_string(L, d, tok); break;
-  case TW_JNUMBER: push_number(L, d, tok); break;
-  case TW_JTRUE:   lua_pushboolean(L, 1); break;
-  case TW_JFALSE:  lua_pushboolean(L, 0); break;
+/* Pushes value v as a plain Lua value; JSON null -> nil. Returns the
+ * offset past the value. Nesting is bounded by TW_JSON_MAX_DEPTH
+ * (tw_json.c validates it). */
+static int push_value(lua_State *L, const tw_jdoc *d, int v) {
+  switch (tw_json_type(d, v)) {
+  case TW_JSTRING: return push_string(L, d, v);
+  case TW_JNUMBER: return push_number(L, d, v);
+  case TW_JTRUE:   lua_pushboolean(L, 1); return v + 4;
+  case TW_JFALSE:  lua_pushboolean(L, 0); return v + 5;
+  case TW_JNULL:   lua_pushnil(L); return v + 4;
   case TW_JOBJECT: {
-    int k;
+    int pos = tw_json_first(d, v), k, val;
     luaL_checkstack(L, 4, "JSON value nested too deeply");
-    lua_createtable(L, 0, tw_json_size(d, tok));
+    lua_newtable(L);
     /* Backwards would make the first duplicate win; forwards the last
      * wins, as in most JSON decoders. Null members are left out. */
-    for (k = tw_json_next_child(d, tok, -1); k >= 0;
-         k = tw_json_next_child(d, tok, k)) {
+    while (tw_json_next(d, v, &pos, &k, &val)) {
       push_string(L, d, k);
-      push_value(L, d, k + 1);
+      pos = push_value(L, d, val);
       lua_rawset(L, -3);          /* a nil value just leaves the key out */
     }
-    break;
+    return pos;
   }
   case TW_JARRAY: {
-    int e, i = 0;
+    int pos = tw_json_first(d, v), k, e, i = 0;
     luaL_checkstack(L, 4, "JSON value nested too deeply");
-    lua_createtable(L, tw_json_size(d, tok), 0);
-    for (e = tw_json_next_child(d, tok, -1); e >= 0;
-         e = tw_json_next_child(d, tok, e)) {
-      push_value(L, d, e);
+    lua_newtable(L);
+    while (tw_json_next(d, v, &pos, &k, &e)) {
+      pos = push_value(L, d, e);
       lua_rawseti(L, -2, ++i);    /* null -> a hole at its index */
     }
-    break;
+    return pos;
   }
-  default: lua_pushnil(L); break;
+  default: lua_pushnil(L); return v;
   }
 }
 
 /* A top-level field: like push_value, but "" also reads as nil. */
-static void push_field(lua_State *L, const tw_jdoc *d, int tok) {
-  if (tw_json_type(d, tok) == TW_JSTRING) {
-    size_t n;
-    (void)tw_json_raw(d, tok, &n);
-    if (n == 0) {
-      lua_pushnil(L);
-      return;
-    }
+static void push_field(lua_State *L, const tw_jdoc *d, int v) {
+  size_t n;
+  const char *s = tw_jdoc_text(d, &n);
+  if (s[v] == '"' && s[v + 1] == '"') {
+    lua_pushnil(L);
+    return;
   }
-  push_value(L, d, tok);
+  (void)push_value(L, d, v);
 }
 
 /* Pushes the whole record as a table (top-level "" and null left out). */
 static void push_table(lua_State *L, const tw_jdoc *d, int obj) {
-  int k;
-  lua_createtable(L, 0, tw_json_size(d, obj));
-  for (k = tw_json_next_child(d, obj, -1); k >= 0;
-       k = tw_json_next_child(d, obj, k)) {
+  int pos = tw_json_first(d, obj), k, val;
+  lua_createtable(L, 0, 40);
+  while (tw_json_next(d, obj, &pos, &k, &val)) {
     push_string(L, d, k);
-    push_field(L, d, k + 1);
+    push_field(L, d, val);
     lua_rawset(L, -3);
+    pos = tw_json_end(d, val);
   }
 }
 
 /* ---- records ------------------------------------------------------------- */
 
-/* Pushes a new record for object token tok of d, with metatable at mt and
- * ctx at ctx (absolute indices). Built in a safe state first (closed, __gc
+/* Pushes a new record for object o of d, with metatable at mt and ctx at
+ * ctx (absolute indices). Built in a safe state first (closed, __gc
  * armed), then it takes its reference to d. */
-static void new_record(lua_State *L, int kind, tw_jdoc *d, int tok, int mt,
-                       int ctx) {
+static void new_record(lua_State *L, int kind, tw_jdoc *d, const tw_jobj *o,
+                       int mt, int ctx) {
   record *r = twl_newud(L, sizeof *r);
   r->doc = NULL;
-  r->tok = -1;
   r->kind = (unsigned char)kind;
   r->released = 0;
   lua_pushvalue(L, mt);
@@ -261,7 +269,18 @@ static void new_record(lua_State *L, int kind, tw_jdoc *d, int tok, int mt,
   twl_setuv(L, -2);
   tw_jdoc_retain(d);
   r->doc = d;
-  r->tok = tok;
+  r->obj = *o;
+}
+
+/* The value of field key (klen bytes) of open record r, or -1. A lookup
+ * may build the record's key index (when the scan did not: objects over
+ * 64 KiB); the doc owns it, so nothing leaks if luaL_error longjmps. hint:
+ * see tw_json_lookup. */
+static int field(lua_State *L, record *r, const char *key, size_t klen,
+                 const void *hint) {
+  int v = tw_json_lookup(r->doc, &r->obj, key, klen, hint);
+  if (v == -2) luaL_error(L, "twilio: out of memory");
+  return v;
 }
 
 static int record_gc(lua_State *L) {           /* __gc and __close */
@@ -292,7 +311,7 @@ static int record_index(lua_State *L) {
   key = lua_tolstring(L, 2, &klen);
   /* The key string's address is the lookup hint: Lua interns short
    * strings, so rec.sid on every record of a page passes the same one. */
-  v = tw_json_find(r->doc, r->tok, key, klen, key);
+  v = field(L, r, key, klen, key);
   if (v < 0) return 0;
   push_field(L, r->doc, v);
   return 1;
@@ -314,12 +333,14 @@ static int record_newindex(lua_State *L) {
 }
 
 /* Appends the printable, SID-like characters of a field (at most 64). */
-static void add_label(luaL_Buffer *b, record *r, const char *field) {
+static void add_label(lua_State *L, luaL_Buffer *b, record *r,
+                      const char *name) {
   size_t n, i;
   const char *raw;
-  int v = tw_json_find(r->doc, r->tok, field, strlen(field), NULL);
+  int esc;
+  int v = field(L, r, name, strlen(name), NULL);
   if (tw_json_type(r->doc, v) != TW_JSTRING) return;
-  raw = tw_json_raw(r->doc, v, &n);
+  raw = tw_json_string(r->doc, v, &n, &esc);
   if (n == 0) return;
   luaL_addchar(b, ' ');
   for (i = 0; i < n && i < 64; i++) {
@@ -343,8 +364,8 @@ static int record_tostring(lua_State *L) {
     luaL_addstring(&b, " (closed)");
   } else {
     luaL_addchar(&b, ':');
-    add_label(&b, r, k->label1);
-    if (k->label2) add_label(&b, r, k->label2);
+    add_label(L, &b, r, k->label1);
+    if (k->label2) add_label(L, &b, r, k->label2);
     if (r->released) luaL_addstring(&b, " (released)");
   }
   luaL_pushresult(&b);
@@ -362,7 +383,7 @@ static int pairs_next(lua_State *L) {
 static int record_pairs(lua_State *L) {
   record *r = check_open(L, 1);
   lua_pushcfunction(L, pairs_next);
-  push_table(L, r->doc, r->tok);
+  push_table(L, r->doc, r->obj.start);
   lua_pushnil(L);
   return 3;
 }
@@ -390,18 +411,18 @@ static int l_parse_record(lua_State *L) {
   lua_rawgeti(L, R_IDX, kind + 1);                  /* top - 1: metatable */
   box = new_box(L);                                 /* top */
   top = lua_gettop(L);
-  d = tw_jdoc_parse(body, len, &e);
+  d = tw_jdoc_parse(body, len, NULL, &e);
   if (!d) {
     if (is_oom(&e)) return luaL_error(L, "twilio: out of memory");
     return decode_fail(L, 0, e.msg);
   }
   *box = d;                                         /* the box owns d */
   gc_pressure(L, d);
-  if (tw_json_type(d, 0) != TW_JOBJECT) {
+  if (tw_json_type(d, tw_jdoc_root(d)) != TW_JOBJECT) {
     box_drop(box);
     return decode_fail(L, 0, "response is not a JSON object");
   }
-  new_record(L, kind, d, 0, top - 1, top - 2);
+  new_record(L, kind, d, tw_jdoc_root_obj(d), top - 1, top - 2);
   box_drop(box);                                    /* the record owns d */
   return 1;
 }
@@ -415,27 +436,29 @@ static int l_parse_page(lua_State *L) {
   tw_jdoc **box;
   tw_jdoc *d;
   tw_jerr e;
-  int top, arr, next, it, n = 0;
+  const tw_jobj *items;
+  int top, next, i, n;
   push_ctx(L, 4);                                   /* top - 2 */
   lua_rawgeti(L, R_IDX, kind + 1);                  /* top - 1 */
   box = new_box(L);                                 /* top */
   top = lua_gettop(L);
-  d = tw_jdoc_parse(body, len, &e);
+  /* The scan records the items array's element spans as it validates. */
+  d = tw_jdoc_parse(body, len, items_key, &e);
   if (!d) {
     if (is_oom(&e)) return luaL_error(L, "twilio: out of memory");
     return decode_fail(L, 1, e.msg);
   }
   *box = d;                                         /* the box owns d */
   gc_pressure(L, d);
-  if (tw_json_page(d, items_key, &arr, &next, &e) != 0) {
+  if (tw_json_page(d, items_key, &items, &n, &next, &e) != 0) {
+    if (is_oom(&e)) return luaL_error(L, "twilio: out of memory");
     box_drop(box);
     return decode_fail(L, 1, e.msg);
   }
-  lua_createtable(L, tw_json_size(d, arr), 0);
-  for (it = tw_json_next_child(d, arr, -1); it >= 0;
-       it = tw_json_next_child(d, arr, it)) {
-    new_record(L, kind, d, it, top - 1, top - 2);   /* takes a reference */
-    lua_rawseti(L, -2, ++n);
+  lua_createtable(L, n, 0);
+  for (i = 0; i < n; i++) {
+    new_record(L, kind, d, &items[i], top - 1, top - 2);
+    lua_rawseti(L, -2, i + 1);                      /* takes a reference */
   }
   if (next >= 0) push_string(L, d, next);
   else lua_pushnil(L);
@@ -512,7 +535,7 @@ static int l_parse_error(lua_State *L) {
   box = new_box(L);
   e.msg[0] = '\0';
   if (len > 0) {
-    d = tw_jdoc_parse(body, len, &e);
+    d = tw_jdoc_parse(body, len, NULL, &e);
     if (!d && is_oom(&e)) return luaL_error(L, "twilio: out of memory");
     *box = d;                                       /* the box owns d */
   }
@@ -603,7 +626,7 @@ static int l_record_replace(lua_State *L) {
                                                kinds[o->kind].mt));
   tw_jdoc_retain(o->doc);          /* first: old and new may be one doc */
   r->doc = o->doc;
-  r->tok = o->tok;
+  r->obj = o->obj;
   tw_jdoc_release(old);
   lua_settop(L, 1);
   return 1;
@@ -621,15 +644,15 @@ static int l_record_released(lua_State *L) {
 
 static int l_record_totable(lua_State *L) {
   record *r = check_open(L, 1);
-  push_table(L, r->doc, r->tok);
+  push_table(L, r->doc, r->obj.start);
   return 1;
 }
 
 static int l_record_json(lua_State *L) {
   record *r = check_open(L, 1);
-  size_t n;
-  const char *raw = tw_json_raw(r->doc, r->tok, &n);
-  lua_pushlstring(L, raw, n);
+  const char *text = tw_jdoc_text(r->doc, NULL);
+  lua_pushlstring(L, text + r->obj.start,
+                  (size_t)(r->obj.end - r->obj.start));
   return 1;
 }
 
@@ -642,7 +665,7 @@ static int l_record_get(lua_State *L) {
   record *r = check_open(L, 1);
   size_t klen;
   const char *key = luaL_checklstring(L, 2, &klen);
-  int v = tw_json_find(r->doc, r->tok, key, klen, key);
+  int v = field(L, r, key, klen, key);
   if (v < 0) return 0;
   push_field(L, r->doc, v);
   return 1;

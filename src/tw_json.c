@@ -1,38 +1,113 @@
-/* tw_json.c -- tokenized JSON documents for responses (see tw_json.h).
+/* tw_json.c -- validated JSON documents for responses (see tw_json.h).
  *
- * jsmn (Debian's header-only /usr/include/jsmn.h) tokenizes; it is compiled
- * here and only here, with parent links (without them closing a container
- * is a backward scan, quadratic on a page) and strict primitives. jsmn still
- * accepts some invalid JSON (trailing commas, missing commas in arrays,
- * "tru"), so validate() walks the tokens once more against the grammar,
- * looking only at the bytes between tokens. */
-#define JSMN_PARENT_LINKS
-#define JSMN_STRICT
-#define JSMN_STATIC
-#include <jsmn.h>
-
+ * One pass validates the body copy (scan_doc: an explicit-stack state
+ * machine; strings are skipped 16 bytes at a time with SSE2, or by a table
+ * loop elsewhere) and records a page's items and next_page_uri. Nothing
+ * else is kept: values are found later by structural skips over text that
+ * is known to be valid, and a record's key index (tw_json_index) is built
+ * on its first field read.
+ *
+ * Error messages and offsets are those of the former pipeline (jsmn in
+ * strict mode with parent links, then a grammar walk over its tokens), so
+ * callers and users see the same "response is not valid JSON at byte N".
+ * The fast scanner's own failure point is the grammar walk's; jsmn's
+ * errors took precedence wherever they were in the body, so on failure
+ * (only then) jsmn_like() replays jsmn's state machine without tokens to
+ * find whether, and where, jsmn would have failed. tests/c/test_json.c and
+ * fuzz/fuzz_json.c compare both against the real jsmn + grammar walk. */
 #include <limits.h>
 #include <locale.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "tw_json.h"
 
 #define HINT_SLOTS 64
+#define PAD 16                 /* zero bytes after the text: 16-byte loads */
+#define ITEMS_KEY_MAX 64
+
+/* A block of key indexes; the document owns the chain. */
+typedef struct arena_blk {
+  struct arena_blk *next;
+  size_t used, cap;          /* in unsigned units */
+  unsigned data[];
+} arena_blk;
 
 struct tw_jdoc {
   int refs;
-  int ntok;
-  jsmntok_t *tok;            /* owned: malloc'd, ntok used */
-  size_t tokcap;
-  size_t len;                /* of text, without the NUL */
-  struct { const void *key; int off; } hint[HINT_SLOTS];  /* see find */
-  char text[];               /* owned with the struct: body copy + NUL */
+  int root, root_end;        /* the root value */
+  size_t len;                /* of text, without the NUL and padding */
+  /* page data, recorded while validating (or by tw_json_page) */
+  char items_key[ITEMS_KEY_MAX];   /* "" when nothing was recorded */
+  int items_val;             /* the items member's value, -1 */
+  int next_val;              /* next_page_uri's value, -1 */
+  tw_jobj *items;            /* owned: malloc'd, nitems used; without an
+                                items key, items[0] is the root */
+  size_t nitems, items_cap;
+  tw_jobj root_obj;
+  /* narrow key indexes of items: per member (key's first content byte -
+   * item start) | (value - item start) << 16 */
+  unsigned *members;         /* owned: malloc'd, nmem used */
+  size_t nmem, mem_cap;
+  arena_blk *arena;          /* owned: wide key indexes */
+  size_t arena_next;         /* size of the next block, in unsigned */
+  size_t arena_bytes;
+  struct { const void *key; unsigned idx; } hint[HINT_SLOTS];  /* lookup */
+  char text[];               /* owned with the struct: body + NUL + PAD */
 };
 
-/* ---- parsing ---------------------------------------------------------- */
+/* ---- character classes --------------------------------------------------- */
+
+/* WS: JSON whitespace. DL: ends a primitive (jsmn's set: whitespace , ] }).
+ * ST: stops a string scan ('"', '\\', NUL). */
+enum { C_WS = 1, C_DL = 2, C_ST = 4, C_HX = 8, C_ES = 16 };
+static const unsigned char cls[256] = {
+  ['\0'] = C_ST, ['\t'] = C_WS | C_DL, ['\n'] = C_WS | C_DL,
+  ['\r'] = C_WS | C_DL, [' '] = C_WS | C_DL, [','] = C_DL, [']'] = C_DL,
+  ['}'] = C_DL, ['"'] = C_ST | C_ES, ['\\'] = C_ST | C_ES, ['/'] = C_ES,
+  ['b'] = C_ES | C_HX, ['f'] = C_ES | C_HX, ['n'] = C_ES, ['r'] = C_ES,
+  ['t'] = C_ES,
+  ['0'] = C_HX, ['1'] = C_HX, ['2'] = C_HX, ['3'] = C_HX, ['4'] = C_HX,
+  ['5'] = C_HX, ['6'] = C_HX, ['7'] = C_HX, ['8'] = C_HX, ['9'] = C_HX,
+  ['a'] = C_HX, ['c'] = C_HX, ['d'] = C_HX, ['e'] = C_HX,
+  ['A'] = C_HX, ['B'] = C_HX, ['C'] = C_HX, ['D'] = C_HX, ['E'] = C_HX,
+  ['F'] = C_HX,
+};
+#define IS(c, k) (cls[(unsigned char)(c)] & (k))
+#define DIGIT(c) ((unsigned)((unsigned char)(c) - '0') < 10u)
+
+/* Index of the first '"', '\\' or NUL at or after i. The text ends with a
+ * NUL and PAD zero bytes, so this stops inside the buffer. */
+static size_t find_stop(const char *s, size_t i) {
+#if defined(__SSE2__) && defined(__GNUC__)
+  const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\');
+  const __m128i z = _mm_setzero_si128();
+  for (;;) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q),
+                                          _mm_cmpeq_epi8(v, b)),
+                             _mm_cmpeq_epi8(v, z));
+    int bits = _mm_movemask_epi8(m);
+    if (bits) return i + (size_t)__builtin_ctz((unsigned)bits);
+    i += 16;
+  }
+#else
+  for (;;) {
+    if (IS(s[i], C_ST)) return i;
+    if (IS(s[i + 1], C_ST)) return i + 1;
+    if (IS(s[i + 2], C_ST)) return i + 2;
+    if (IS(s[i + 3], C_ST)) return i + 3;
+    i += 4;
+  }
+#endif
+}
+
+/* ---- errors -------------------------------------------------------------- */
 
 /* where: 0 "what", 1 "what at byte N", 2 "what (unexpected end at byte N)";
  * N is 1-based for people, err->offset 0-based. */
@@ -46,15 +121,6 @@ static void set_err(tw_jerr *err, size_t offset, const char *what, int where) {
              what, offset + 1);
   else
     snprintf(err->msg, sizeof err->msg, "%s", what);
-}
-
-static int is_ws(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static size_t skip_ws(const char *s, size_t pos, size_t len) {
-  while (pos < len && is_ws(s[pos])) pos++;
-  return pos;
 }
 
 /* Grammar of a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
@@ -82,273 +148,165 @@ static int valid_number(const char *s, size_t n) {
   return i == n;
 }
 
-static int valid_primitive(const char *s, size_t n) {
-  switch (s[0]) {
-  case 't': return n == 4 && memcmp(s, "true", 4) == 0;
-  case 'f': return n == 5 && memcmp(s, "false", 5) == 0;
-  case 'n': return n == 4 && memcmp(s, "null", 4) == 0;
-  default:  return valid_number(s, n);
+/* jsmn's verdict on js[0..len) (strict, parent links), without tokens: the
+ * chain of the last token's ancestors is all its state machine consults
+ * (toksuper is always on it, and every open container is). One byte per
+ * chain entry. Returns 0 (jsmn would accept; a NUL stop is reported as
+ * jsmn's caller did), or -1 with err filled. */
+enum { E_OBJ = 1, E_ARR = 2, E_STR = 3, E_PRIM = 4, E_OPEN = 8, E_SIZED = 16 };
+static int jsmn_like(const char *js, size_t len, tw_jerr *err) {
+  unsigned char *ch = NULL, small[256];
+  size_t n = 0, cap = sizeof small, pos;
+  long sup = -1;
+  int rc = 0;               /* 1 invalid at pos, 2 truncated, 3 no memory */
+  ch = small;
+#define PUSH(t)                                                          \
+  do {                                                                   \
+    n = (size_t)(sup + 1);                                               \
+    if (n == cap) {                                                      \
+      unsigned char *nc = cap > ((size_t)-1) / 4 ? NULL                  \
+        : (ch == small ? malloc(cap * 2) : realloc(ch, cap * 2));        \
+      if (!nc) { rc = 3; goto done; }                                    \
+      if (ch == small) memcpy(nc, small, sizeof small);                  \
+      ch = nc;                                                           \
+      cap *= 2;                                                          \
+    }                                                                    \
+    ch[n++] = (unsigned char)(t);                                        \
+  } while (0)
+  for (pos = 0; pos < len && js[pos] != '\0'; pos++) {
+    char c = js[pos];
+    switch (c) {
+    case '{': case '[':
+      if (sup != -1) {
+        if ((ch[sup] & 7) == E_OBJ) { rc = 1; goto done; }
+        ch[sup] |= E_SIZED;
+      }
+      PUSH((c == '{' ? E_OBJ : E_ARR) | E_OPEN);
+      sup = (long)n - 1;
+      break;
+    case '}': case ']': {
+      int type = c == '}' ? E_OBJ : E_ARR;
+      long i;
+      if (n == 0) { rc = 1; goto done; }
+      for (i = (long)n - 1;; i--) {
+        if (ch[i] & E_OPEN) {
+          if ((ch[i] & 7) != type) { rc = 1; goto done; }
+          ch[i] &= (unsigned char)~E_OPEN;
+          sup = i - 1;
+          break;
+        }
+        if (i == 0) {
+          if ((ch[0] & 7) != type || sup == -1) { rc = 1; goto done; }
+          break;
+        }
+      }
+      break;
+    }
+    case '"': {
+      size_t start = pos;
+      for (pos++; pos < len && js[pos] != '\0'; pos++) {
+        char e = js[pos];
+        if (e == '"') break;
+        if (e == '\\' && pos + 1 < len) {
+          int k;
+          pos++;
+          switch (js[pos]) {
+          case '"': case '/': case '\\': case 'b': case 'f': case 'r':
+          case 'n': case 't':
+            break;
+          case 'u':
+            pos++;
+            for (k = 0; k < 4 && pos < len && js[pos] != '\0'; k++) {
+              if (!IS(js[pos], C_HX)) { pos = start; rc = 1; goto done; }
+              pos++;
+            }
+            pos--;
+            break;
+          default:
+            pos = start; rc = 1; goto done;
+          }
+        }
+      }
+      if (pos >= len || js[pos] == '\0') { pos = start; rc = 2; goto done; }
+      PUSH(E_STR);
+      if (sup != -1) ch[sup] |= E_SIZED;
+      break;
+    }
+    case '\t': case '\r': case '\n': case ' ':
+      break;
+    case ':':
+      sup = (long)n - 1;
+      break;
+    case ',':
+      if (sup != -1 && (ch[sup] & 7) != E_ARR && (ch[sup] & 7) != E_OBJ)
+        sup--;                                /* its parent */
+      break;
+    case '-': case '0': case '1': case '2': case '3': case '4': case '5':
+    case '6': case '7': case '8': case '9': case 't': case 'f': case 'n': {
+      size_t start = pos;
+      if (sup != -1 && ((ch[sup] & 7) == E_OBJ ||
+                        ((ch[sup] & 7) == E_STR && (ch[sup] & E_SIZED)))) {
+        rc = 1; goto done;
+      }
+      for (; pos < len && js[pos] != '\0'; pos++) {
+        unsigned char u = (unsigned char)js[pos];
+        if (IS(u, C_DL)) break;
+        if (u < 32 || u >= 127) { pos = start; rc = 1; goto done; }
+      }
+      if (pos >= len || js[pos] == '\0') { pos = start; rc = 2; goto done; }
+      PUSH(E_PRIM);
+      if (sup != -1) ch[sup] |= E_SIZED;
+      pos--;
+      break;
+    }
+    default:
+      rc = 1; goto done;
+    }
   }
+  {
+    size_t i;
+    for (i = 0; i < n; i++)
+      if (ch[i] & E_OPEN) { rc = 2; goto done; }
+  }
+  if (pos < len) rc = 1;               /* stopped at a NUL byte */
+done:
+#undef PUSH
+  if (ch != small) free(ch);
+  if (rc == 1) set_err(err, pos, "response is not valid JSON", 1);
+  else if (rc == 2) set_err(err, len, "response is truncated JSON", 2);
+  else if (rc == 3) set_err(err, 0, "out of memory", 0);
+  return rc ? -1 : 0;
 }
 
-/* Walks tokens and the bytes between them as a JSON grammar (iterative,
- * depth-limited). Returns 0, or -1 with err filled. */
-static int validate(tw_jdoc *d, tw_jerr *err) {
-  const char *s = d->text;
-  const size_t len = d->len;
-  const jsmntok_t *t = d->tok;
-  int stack[TW_JSON_MAX_DEPTH];   /* open containers (token indices) */
-  int depth = 0, ti = 0;
-  size_t pos = 0;
+/* ---- the validating scanner ---------------------------------------------- */
 
-  enum { VALUE, KEY, AFTER } state = VALUE;
+/* After the opening quote at s[i-1]: the offset past the closing quote, or
+ * 0 when the string is not valid (bad escape, NUL, end of text). */
+static size_t scan_string(const char *s, size_t i, int *esc) {
   for (;;) {
-    pos = skip_ws(s, pos, len);
-    if (state == VALUE || state == KEY) {
-      const jsmntok_t *k;
-      if (ti >= d->ntok || pos >= len) goto bad;
-      k = &t[ti];
-      if (state == KEY) {
-        if (k->type != JSMN_STRING || (size_t)k->start != pos + 1) goto bad;
-        pos = skip_ws(s, (size_t)k->end + 1, len);
-        ti++;
-        if (pos >= len || s[pos] != ':') goto bad;
-        pos++;
-        state = VALUE;
-        continue;
-      }
-      switch (k->type) {
-      case JSMN_OBJECT:
-      case JSMN_ARRAY:
-        if ((size_t)k->start != pos) goto bad;
-        if (depth == TW_JSON_MAX_DEPTH) {
-          set_err(err, pos, "response is nested deeper than 512 levels", 1);
-          return -1;
-        }
-        stack[depth++] = ti++;
-        pos = skip_ws(s, pos + 1, len);
-        if (pos < len && s[pos] == (k->type == JSMN_OBJECT ? '}' : ']')) {
-          if ((size_t)k->end != pos + 1) goto bad;
-          depth--;
-          pos++;
-          state = AFTER;
-        } else {
-          state = k->type == JSMN_OBJECT ? KEY : VALUE;
-        }
-        continue;
-      case JSMN_STRING:
-        if ((size_t)k->start != pos + 1) goto bad;
-        pos = (size_t)k->end + 1;
-        ti++;
-        state = AFTER;
-        continue;
-      case JSMN_PRIMITIVE:
-        if ((size_t)k->start != pos ||
-            !valid_primitive(s + k->start, (size_t)(k->end - k->start)))
-          goto bad;
-        pos = (size_t)k->end;
-        ti++;
-        state = AFTER;
-        continue;
-      default:
-        goto bad;
-      }
-    }
-    /* AFTER a value */
-    if (depth == 0) {
-      if (pos != len || ti != d->ntok) goto bad;
+    i = find_stop(s, i);
+    if (s[i] == '"') return i + 1;
+    if (s[i] != '\\') return 0;               /* NUL: embedded or the end */
+    *esc = 1;
+    if (s[i + 1] == 'u') {
+      if (!(IS(s[i + 2], C_HX) && IS(s[i + 3], C_HX) && IS(s[i + 4], C_HX) &&
+            IS(s[i + 5], C_HX)))
+        return 0;
+      i += 6;
+    } else if (IS(s[i + 1], C_ES)) {
+      i += 2;
+    } else {
       return 0;
     }
-    if (pos >= len) goto bad;
-    {
-      const jsmntok_t *c = &t[stack[depth - 1]];
-      char close = c->type == JSMN_OBJECT ? '}' : ']';
-      if (s[pos] == ',') {
-        pos++;
-        state = c->type == JSMN_OBJECT ? KEY : VALUE;
-      } else if (s[pos] == close && (size_t)c->end == pos + 1) {
-        depth--;
-        pos++;
-      } else {
-        goto bad;
-      }
-    }
-  }
-bad:
-  if (pos >= len)
-    set_err(err, pos, "response is truncated JSON", 2);
-  else
-    set_err(err, pos, "response is not valid JSON", 1);
-  return -1;
-}
-
-/* Runs jsmn, growing the token array on JSMN_ERROR_NOMEM (jsmn resumes
- * where it stopped). Returns 0, or -1 with err filled. */
-static int tokenize(tw_jdoc *d, tw_jerr *err) {
-  jsmn_parser p;
-  jsmn_init(&p);
-  for (;;) {
-    int r = jsmn_parse(&p, d->text, d->len, d->tok, (unsigned)d->tokcap);
-    if (r >= 0) break;
-    if (r == JSMN_ERROR_NOMEM) {
-      size_t cap = d->tokcap * 2;
-      jsmntok_t *nt;
-      if (cap > (size_t)INT_MAX / 2 ||
-          !(nt = realloc(d->tok, cap * sizeof *nt))) {
-        set_err(err, 0, "out of memory", 0);
-        return -1;
-      }
-      d->tok = nt;               /* owned by d from here */
-      d->tokcap = cap;
-      continue;
-    }
-    if (r == JSMN_ERROR_PART)
-      set_err(err, d->len, "response is truncated JSON", 2);
-    else
-      set_err(err, p.pos, "response is not valid JSON", 1);
-    return -1;
-  }
-  d->ntok = (int)p.toknext;
-  /* jsmn stops at a NUL byte: anything after it would be ignored. */
-  if (p.pos < d->len) {
-    set_err(err, p.pos, "response is not valid JSON", 1);
-    return -1;
-  }
-  return 0;
-}
-
-tw_jdoc *tw_jdoc_parse(const char *body, size_t len, tw_jerr *err) {
-  tw_jdoc *d;
-  size_t off = 0;
-  if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0) off = 3;
-  if (len - off > TW_JSON_MAX_BODY) {
-    set_err(err, 0, "response is too large (more than 256 MiB)", 0);
-    return NULL;
-  }
-  if (skip_ws(body + off, 0, len - off) == len - off) {
-    set_err(err, 0, "response body is empty", 0);
-    return NULL;
-  }
-  /* d owns the body copy (same allocation) and, once set, d->tok. */
-  d = malloc(sizeof *d + (len - off) + 1);
-  if (!d) {
-    set_err(err, 0, "out of memory", 0);
-    return NULL;
-  }
-  memset(d, 0, sizeof *d);
-  d->refs = 1;
-  d->len = len - off;
-  memcpy(d->text, body + off, d->len);
-  d->text[d->len] = '\0';
-  /* A Twilio number object is ~1.2 KB and ~85 tokens: len/12 rarely grows. */
-  d->tokcap = d->len / 12 + 16;
-  d->tok = malloc(d->tokcap * sizeof *d->tok);
-  if (!d->tok) {
-    free(d);
-    set_err(err, 0, "out of memory", 0);
-    return NULL;
-  }
-  if (tokenize(d, err) != 0 || validate(d, err) != 0) {
-    tw_jdoc_release(d);
-    return NULL;
-  }
-  /* Give back what the estimate over-reserved by more than half (a shrink
-   * that moves costs a copy: ~0.3 ms on a 1000-number page, so a modest
-   * surplus is kept). Keep the old array if realloc fails. */
-  if (d->tokcap > 2 * (size_t)d->ntok + 64) {
-    jsmntok_t *nt = realloc(d->tok, ((size_t)d->ntok + 1) * sizeof *nt);
-    if (nt) {
-      d->tok = nt;
-      d->tokcap = (size_t)d->ntok + 1;
-    }
-  }
-  return d;
-}
-
-void tw_jdoc_retain(tw_jdoc *d) { d->refs++; }
-
-void tw_jdoc_release(tw_jdoc *d) {
-  if (!d || --d->refs > 0) return;
-  free(d->tok);
-  free(d);
-}
-
-int tw_jdoc_ntokens(const tw_jdoc *d) { return d->ntok; }
-
-size_t tw_jdoc_bytes(const tw_jdoc *d) {
-  return sizeof *d + d->len + 1 + d->tokcap * sizeof *d->tok;
-}
-
-const char *tw_jdoc_text(const tw_jdoc *d, size_t *len) {
-  if (len) *len = d->len;
-  return d->text;
-}
-
-/* ---- access ----------------------------------------------------------- */
-
-enum tw_jtype tw_json_type(const tw_jdoc *d, int tok) {
-  const jsmntok_t *k;
-  if (tok < 0 || tok >= d->ntok) return TW_JNONE;
-  k = &d->tok[tok];
-  switch (k->type) {
-  case JSMN_OBJECT: return TW_JOBJECT;
-  case JSMN_ARRAY:  return TW_JARRAY;
-  case JSMN_STRING: return TW_JSTRING;
-  case JSMN_PRIMITIVE:
-    switch (d->text[k->start]) {
-    case 't': return TW_JTRUE;
-    case 'f': return TW_JFALSE;
-    case 'n': return TW_JNULL;
-    default:  return TW_JNUMBER;
-    }
-  default: return TW_JNONE;
   }
 }
 
-const char *tw_json_raw(const tw_jdoc *d, int tok, size_t *len) {
-  if (tok < 0 || tok >= d->ntok) {
-    *len = 0;
-    return "";
-  }
-  *len = (size_t)(d->tok[tok].end - d->tok[tok].start);
-  return d->text + d->tok[tok].start;
-}
-
-int tw_json_size(const tw_jdoc *d, int tok) {
-  if (tok < 0 || tok >= d->ntok) return 0;
-  return d->tok[tok].size;
-}
-
-int tw_json_next_child(const tw_jdoc *d, int parent, int prev) {
-  const jsmntok_t *t = d->tok;
-  int j, end;
-  if (parent < 0 || parent >= d->ntok) return -1;
-  end = t[parent].end;
-  /* The first child follows the parent; after a child, skip its subtree
-   * (tokens are in text order, so a subtree ends where the text does). */
-  if (prev < 0) {
-    j = parent + 1;
-  } else {
-    int pend;
-    if (prev >= d->ntok) return -1;
-    /* an object's child is a key: its subtree is the key and its value */
-    pend = t[prev].type == JSMN_STRING && t[parent].type == JSMN_OBJECT &&
-           prev + 1 < d->ntok ? t[prev + 1].end : t[prev].end;
-    j = prev + 1;
-    while (j < d->ntok && t[j].start < pend) j++;
-  }
-  for (; j < d->ntok && t[j].start < end; j++)
-    if (t[j].parent == parent) return j;
-  return -1;
-}
-
-static int key_equals(const tw_jdoc *d, int k, const char *key, size_t klen) {
-  const char *raw = d->text + d->tok[k].start;
-  size_t n = (size_t)(d->tok[k].end - d->tok[k].start);
+/* Keys compare after unescaping; raw[0..n) is a key's raw contents. */
+static int key_equals(const char *raw, size_t n, const char *key,
+                      size_t klen) {
   if (n == klen && memcmp(raw, key, klen) == 0) return 1;
   /* an escaped key is longer than its text: only then look for '\\' */
   if (n > klen && memchr(raw, '\\', n)) {
-    /* rare: compare the unescaped key (it is at most n bytes) */
     char small[256];
     char *buf = n <= sizeof small ? small : malloc(n);
     int eq;
@@ -360,6 +318,553 @@ static int key_equals(const tw_jdoc *d, int k, const char *key, size_t klen) {
   return 0;
 }
 
+static int push_item(tw_jdoc *d, size_t start) {
+  tw_jobj *o;
+  if (d->nitems == d->items_cap) {
+    size_t cap = d->items_cap ? d->items_cap * 2 : 64;
+    tw_jobj *ni = realloc(d->items, cap * sizeof *ni);
+    if (!ni) return -1;
+    d->items = ni;                     /* owned by d from here */
+    d->items_cap = cap;
+  }
+  o = &d->items[d->nitems++];
+  memset(o, 0, sizeof *o);
+  o->start = (int)start;
+  o->end = -1;
+  o->first = (unsigned)d->nmem;
+  o->state = TW_JOBJ_NARROW;
+  return 0;
+}
+
+static int grow_members(tw_jdoc *d) {
+  size_t cap = d->mem_cap * 2 + 64;
+  unsigned *nm = realloc(d->members, cap * sizeof *nm);
+  if (!nm) return -1;
+  d->members = nm;                     /* owned by d from here */
+  d->mem_cap = cap;
+  return 0;
+}
+
+/* Validates d->text; records the root span and, with items_key, the page
+ * data. Returns 0; or -1 with *at the failure offset (*nested: the nesting
+ * limit); or -2 when out of memory. */
+static int scan_doc(tw_jdoc *d, const char *items_key, size_t *at,
+                    int *nested) {
+  const char *s = d->text;
+  size_t pos = 0, start, klen = items_key ? strlen(items_key) : 0;
+  unsigned char stack[TW_JSON_MAX_DEPTH];     /* 1: object, 0: array */
+  int depth = 0;
+  /* 2 while inside the items array; 0 for a single record (its root) */
+  int item_depth = items_key ? -1 : 0;
+  int arm = 0;               /* the next '[' opens the items array */
+  int keys = items_key != NULL;   /* root keys still to look for */
+  int esc = 0, over = 0;     /* the current item: escaped keys, > 64 KiB */
+  size_t istart = 0;         /* the current item's start */
+
+  *nested = 0;
+  while (IS(s[pos], C_WS)) pos++;
+  d->root = (int)pos;
+value:
+  while (IS(s[pos], C_WS)) pos++;
+  if (depth == item_depth) {
+    if (push_item(d, pos) != 0) return -2;
+    istart = pos;
+    esc = over = 0;
+  }
+  start = pos;
+  switch (s[pos]) {
+  case '{':
+    if (depth == TW_JSON_MAX_DEPTH) goto too_deep;
+    stack[depth++] = 1;
+    pos++;
+    while (IS(s[pos], C_WS)) pos++;
+    if (s[pos] == '}') { depth--; pos++; goto after; }
+    goto key;
+  case '[':
+    if (depth == TW_JSON_MAX_DEPTH) goto too_deep;
+    stack[depth++] = 0;
+    pos++;
+    while (IS(s[pos], C_WS)) pos++;
+    if (s[pos] == ']') { depth--; pos++; arm = 0; goto after; }
+    if (arm) { item_depth = depth; arm = 0; }
+    goto value;
+  case '"': {
+    int e = 0;
+    if (!(pos = scan_string(s, pos + 1, &e))) goto bad_start;
+    goto after;
+  }
+  case 't':
+    if (memcmp(s + pos, "true", 4) != 0) goto bad_start;
+    pos += 4;
+    goto prim_end;
+  case 'f':
+    if (memcmp(s + pos, "false", 5) != 0) goto bad_start;
+    pos += 5;
+    goto prim_end;
+  case 'n':
+    if (memcmp(s + pos, "null", 4) != 0) goto bad_start;
+    pos += 4;
+    goto prim_end;
+  case '-': case '0': case '1': case '2': case '3': case '4': case '5':
+  case '6': case '7': case '8': case '9':
+    if (s[pos] == '-') pos++;
+    if (s[pos] == '0') pos++;
+    else if (DIGIT(s[pos])) { do pos++; while (DIGIT(s[pos])); }
+    else goto bad_start;
+    if (s[pos] == '.') {
+      pos++;
+      if (!DIGIT(s[pos])) goto bad_start;
+      do pos++; while (DIGIT(s[pos]));
+    }
+    if (s[pos] == 'e' || s[pos] == 'E') {
+      pos++;
+      if (s[pos] == '+' || s[pos] == '-') pos++;
+      if (!DIGIT(s[pos])) goto bad_start;
+      do pos++; while (DIGIT(s[pos]));
+    }
+    goto prim_end;
+  default:
+    goto bad;
+  }
+prim_end:
+  /* jsmn's primitive ran to a delimiter: anything else made it invalid */
+  if (!IS(s[pos], C_DL)) goto bad_start;
+after:
+  if (depth == item_depth) {
+    tw_jobj *o = &d->items[d->nitems - 1];
+    o->end = (int)pos;
+    o->esc = (unsigned char)esc;
+    if (over) {                   /* offsets do not fit: index it later */
+      d->nmem = o->first;
+      o->state = TW_JOBJ_NONE;
+    }
+    o->n = (unsigned)(d->nmem - o->first);
+  }
+  if (depth == 0) {
+    d->root_end = (int)pos;
+    while (IS(s[pos], C_WS)) pos++;
+    if (pos != d->len) goto bad;
+    return 0;
+  }
+  while (IS(s[pos], C_WS)) pos++;
+  if (s[pos] == ',') {
+    pos++;
+    if (!stack[depth - 1]) goto value;
+    while (IS(s[pos], C_WS)) pos++;
+    goto key;
+  }
+  if (s[pos] == (stack[depth - 1] ? '}' : ']')) {
+    if (depth == item_depth) item_depth = -1;
+    depth--;
+    pos++;
+    goto after;
+  }
+  goto bad;
+key:
+  if (s[pos] != '"') goto bad;
+  start = pos;
+  if (depth == item_depth + 1) {           /* a member of an item */
+    if (!(pos = scan_string(s, pos + 1, &esc))) goto bad_start;
+    while (IS(s[pos], C_WS)) pos++;
+    if (s[pos] != ':') goto bad;
+    pos++;
+    while (IS(s[pos], C_WS)) pos++;
+    if (pos - istart > 0xFFFFu) {
+      over = 1;
+    } else {
+      if (d->nmem == d->mem_cap && grow_members(d) != 0) return -2;
+      d->members[d->nmem++] =
+        (unsigned)(start + 1 - istart) | (unsigned)(pos - istart) << 16;
+    }
+    goto value;
+  }
+  {
+    int e = 0;
+    if (!(pos = scan_string(s, pos + 1, &e))) goto bad_start;
+  }
+  if (depth == 1 && keys) {
+    const char *raw = s + start + 1;
+    size_t n = pos - start - 2;
+    int is_items = d->items_val < 0 && key_equals(raw, n, items_key, klen);
+    int is_next = !is_items && d->next_val < 0 &&
+                  key_equals(raw, n, "next_page_uri", 13);
+    while (IS(s[pos], C_WS)) pos++;
+    if (s[pos] != ':') goto bad;
+    pos++;
+    while (IS(s[pos], C_WS)) pos++;
+    if (is_items) {
+      d->items_val = (int)pos;
+      arm = s[pos] == '[';
+    } else if (is_next) {
+      d->next_val = (int)pos;
+    }
+    keys = d->items_val < 0 || d->next_val < 0;
+    goto value;
+  }
+  while (IS(s[pos], C_WS)) pos++;
+  if (s[pos] != ':') goto bad;
+  pos++;
+  goto value;
+too_deep:
+  *nested = 1;
+  *at = pos;
+  return -1;
+bad_start:
+  *at = start;
+  return -1;
+bad:
+  *at = pos;
+  return -1;
+}
+
+tw_jdoc *tw_jdoc_parse(const char *body, size_t len, const char *items_key,
+                       tw_jerr *err) {
+  tw_jdoc *d;
+  size_t off = 0, at = 0, i;
+  int nested, rc;
+  if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0) off = 3;
+  if (len - off > TW_JSON_MAX_BODY) {
+    set_err(err, 0, "response is too large (more than 256 MiB)", 0);
+    return NULL;
+  }
+  for (i = off; i < len && IS(body[i], C_WS); i++) {}
+  if (i == len) {
+    set_err(err, 0, "response body is empty", 0);
+    return NULL;
+  }
+  /* d owns the body copy (same allocation) and, once set, d->items and
+   * d->arena. */
+  d = malloc(sizeof *d + (len - off) + 1 + PAD);
+  if (!d) {
+    set_err(err, 0, "out of memory", 0);
+    return NULL;
+  }
+  memset(d, 0, sizeof *d);
+  d->refs = 1;
+  d->len = len - off;
+  d->items_val = d->next_val = -1;
+  memcpy(d->text, body + off, d->len);
+  memset(d->text + d->len, 0, 1 + PAD);
+  if (items_key && strlen(items_key) < ITEMS_KEY_MAX)
+    memcpy(d->items_key, items_key, strlen(items_key) + 1);
+  else
+    items_key = NULL;
+  /* ~35 bytes per member in Twilio's objects: this rarely grows */
+  d->mem_cap = d->len / 28 + 16;
+  d->members = malloc(d->mem_cap * sizeof *d->members);
+  if (!d->members) {
+    tw_jdoc_release(d);
+    set_err(err, 0, "out of memory", 0);
+    return NULL;
+  }
+  rc = scan_doc(d, items_key, &at, &nested);
+  if (rc == 0) {
+    if (items_key) {
+      d->root_obj.start = d->root;
+      d->root_obj.end = d->root_end;
+      d->root_obj.state = TW_JOBJ_NONE;
+    } else {
+      d->root_obj = d->items[0];
+    }
+    /* give back a large surplus (keep the old array if realloc fails) */
+    if (d->mem_cap > d->nmem + d->nmem / 4 + 64) {
+      unsigned *nm = realloc(d->members, (d->nmem + 1) * sizeof *nm);
+      if (nm) {
+        d->members = nm;
+        d->mem_cap = d->nmem + 1;
+      }
+    }
+    return d;
+  }
+  if (rc == -2) {
+    set_err(err, 0, "out of memory", 0);
+  } else if (jsmn_like(d->text, d->len, err) != 0) {
+    /* jsmn's message (it ran first in the former pipeline) */
+  } else if (nested) {
+    set_err(err, at, "response is nested deeper than 512 levels", 1);
+  } else if (at >= d->len) {
+    set_err(err, at, "response is truncated JSON", 2);
+  } else {
+    set_err(err, at, "response is not valid JSON", 1);
+  }
+  tw_jdoc_release(d);
+  return NULL;
+}
+
+void tw_jdoc_retain(tw_jdoc *d) { d->refs++; }
+
+void tw_jdoc_release(tw_jdoc *d) {
+  arena_blk *b;
+  if (!d || --d->refs > 0) return;
+  b = d->arena;
+  while (b) {
+    arena_blk *next = b->next;
+    free(b);
+    b = next;
+  }
+  free(d->members);
+  free(d->items);
+  free(d);
+}
+
+size_t tw_jdoc_bytes(const tw_jdoc *d) {
+  return sizeof *d + d->len + 1 + PAD + d->items_cap * sizeof *d->items +
+         d->mem_cap * sizeof *d->members + d->arena_bytes;
+}
+
+const char *tw_jdoc_text(const tw_jdoc *d, size_t *len) {
+  if (len) *len = d->len;
+  return d->text;
+}
+
+int tw_jdoc_root(const tw_jdoc *d) { return d->root; }
+
+const tw_jobj *tw_jdoc_root_obj(const tw_jdoc *d) { return &d->root_obj; }
+
+/* ---- access (on validated text: no checks) ------------------------------- */
+
+enum tw_jtype tw_json_type(const tw_jdoc *d, int v) {
+  if (v < 0) return TW_JNONE;
+  switch (d->text[v]) {
+  case '{': return TW_JOBJECT;
+  case '[': return TW_JARRAY;
+  case '"': return TW_JSTRING;
+  case 't': return TW_JTRUE;
+  case 'f': return TW_JFALSE;
+  case 'n': return TW_JNULL;
+  default:  return TW_JNUMBER;
+  }
+}
+
+/* Past the closing quote of the string whose contents start at i. */
+static size_t skip_string(const char *s, size_t i) {
+  for (;;) {
+    i = find_stop(s, i);
+    if (s[i] != '\\') return i + 1;      /* '"' (a NUL cannot happen) */
+    i += 2;
+  }
+}
+
+static size_t skip_container(const char *s, size_t i) {
+  int depth = 0;
+  for (;;) {
+    char c = s[i];
+    if (c == '"') {
+      i = skip_string(s, i + 1);
+      continue;
+    }
+    if (c == '{' || c == '[') depth++;
+    else if ((c == '}' || c == ']') && --depth == 0) return i + 1;
+    i++;
+  }
+}
+
+static size_t skip_value(const char *s, size_t i) {
+  switch (s[i]) {
+  case '"': return skip_string(s, i + 1);
+  case '{': case '[': return skip_container(s, i);
+  default:
+    while (!IS(s[i], C_DL | C_ST)) i++;
+    return i;
+  }
+}
+
+int tw_json_end(const tw_jdoc *d, int v) {
+  return (int)skip_value(d->text, (size_t)v);
+}
+
+const char *tw_json_raw(const tw_jdoc *d, int v, size_t *len) {
+  size_t e;
+  if (v < 0) {
+    *len = 0;
+    return "";
+  }
+  e = skip_value(d->text, (size_t)v);
+  if (d->text[v] == '"') {
+    *len = e - (size_t)v - 2;
+    return d->text + v + 1;
+  }
+  *len = e - (size_t)v;
+  return d->text + v;
+}
+
+const char *tw_json_string(const tw_jdoc *d, int v, size_t *len, int *esc) {
+  const char *s = d->text;
+  size_t i = (size_t)v + 1;
+  *esc = 0;
+  for (;;) {
+    i = find_stop(s, i);
+    if (s[i] != '\\') break;
+    *esc = 1;
+    i += 2;
+  }
+  *len = i - (size_t)v - 1;
+  return s + v + 1;
+}
+
+int tw_json_first(const tw_jdoc *d, int v) {
+  (void)d;
+  return v + 1;
+}
+
+int tw_json_next(const tw_jdoc *d, int v, int *pos, int *key, int *val) {
+  const char *s = d->text;
+  size_t p = (size_t)*pos;
+  while (IS(s[p], C_WS)) p++;
+  if (s[p] == ',') {
+    p++;
+    while (IS(s[p], C_WS)) p++;
+  }
+  if (s[p] == '}' || s[p] == ']') {
+    *pos = (int)p + 1;
+    return 0;
+  }
+  *key = -1;
+  if (s[v] == '{') {
+    *key = (int)p;
+    p = skip_string(s, p + 1);
+    while (IS(s[p], C_WS)) p++;
+    p++;                                     /* ':' */
+    while (IS(s[p], C_WS)) p++;
+  }
+  *val = (int)p;
+  *pos = (int)p;
+  return 1;
+}
+
+int tw_json_size(const tw_jdoc *d, int v) {
+  int pos, key, val, n = 0;
+  enum tw_jtype t = tw_json_type(d, v);
+  if (t != TW_JOBJECT && t != TW_JARRAY) return 0;
+  pos = tw_json_first(d, v);
+  while (tw_json_next(d, v, &pos, &key, &val)) {
+    n++;
+    pos = tw_json_end(d, val);
+  }
+  return n;
+}
+
+int tw_json_find(const tw_jdoc *d, int obj, const char *key, size_t klen) {
+  int pos, k, val;
+  if (tw_json_type(d, obj) != TW_JOBJECT) return -1;
+  pos = tw_json_first(d, obj);
+  while (tw_json_next(d, obj, &pos, &k, &val)) {
+    size_t n;
+    const char *raw = tw_json_raw(d, k, &n);
+    if (key_equals(raw, n, key, klen)) return val;
+    pos = tw_json_end(d, val);
+  }
+  return -1;
+}
+
+/* ---- key indexes --------------------------------------------------------- */
+
+/* n unsigned from the document's arena (blocks of 1 Ki..64 Ki entries,
+ * doubling), or NULL when out of memory. */
+static unsigned *arena_alloc(tw_jdoc *d, size_t n) {
+  arena_blk *b = d->arena;
+  unsigned *p;
+  if (!b || b->cap - b->used < n) {
+    size_t cap = d->arena_next ? d->arena_next : 256;
+    if (cap < n) cap = n;
+    b = malloc(sizeof *b + cap * sizeof(unsigned));
+    if (!b) return NULL;
+    b->next = d->arena;                 /* owned by d from here */
+    b->used = 0;
+    b->cap = cap;
+    d->arena = b;
+    d->arena_bytes += sizeof *b + cap * sizeof(unsigned);
+    if (d->arena_next < 16384) d->arena_next = cap * 2;
+  }
+  p = b->data + b->used;
+  b->used += n;
+  return p;
+}
+
+tw_jobj tw_json_obj(const tw_jdoc *d, int v) {
+  tw_jobj o;
+  memset(&o, 0, sizeof o);
+  o.start = v;
+  o.end = tw_json_end(d, v);
+  o.state = TW_JOBJ_NONE;
+  return o;
+}
+
+/* Builds o's wide index (absolute offsets: key's first content byte,
+ * value) in the doc's arena. Returns 0, or -1 when out of memory. */
+static int index_wide(tw_jdoc *d, tw_jobj *o) {
+  const char *s = d->text;
+  unsigned small[2 * 64], *e = small, *heap = NULL, *ix;
+  size_t n = 0, cap = 64, p = (size_t)o->start + 1;
+  int esc = 0;
+  for (;;) {
+    size_t k;
+    while (IS(s[p], C_WS)) p++;
+    if (s[p] == ',') {
+      p++;
+      while (IS(s[p], C_WS)) p++;
+    }
+    if (s[p] == '}') break;
+    k = ++p;                                  /* s[p - 1] == '"': a key */
+    for (;;) {
+      p = find_stop(s, p);
+      if (s[p] != '\\') break;
+      esc = 1;
+      p += 2;
+    }
+    p++;
+    while (IS(s[p], C_WS)) p++;
+    p++;                                      /* ':' */
+    while (IS(s[p], C_WS)) p++;
+    if (n == cap) {
+      unsigned *ne = realloc(heap, cap * 4 * sizeof *ne);
+      if (!ne) {
+        free(heap);
+        return -1;
+      }
+      if (!heap) memcpy(ne, small, sizeof small);
+      e = heap = ne;
+      cap *= 2;
+    }
+    e[2 * n] = (unsigned)k;
+    e[2 * n + 1] = (unsigned)p;
+    n++;
+    p = skip_value(s, p);
+  }
+  ix = arena_alloc(d, 2 * n + 1);
+  if (ix) {
+    memcpy(ix, e, 2 * n * sizeof *e);
+    o->wide = ix;
+    o->n = (unsigned)n;
+    o->esc = (unsigned char)esc;
+    o->state = TW_JOBJ_WIDE;
+  }
+  free(heap);
+  return ix ? 0 : -1;
+}
+
+/* Member i of o: its key's first content byte (*k) and its value. */
+static int member(const tw_jdoc *d, const tw_jobj *o, unsigned i, size_t *k) {
+  if (o->state == TW_JOBJ_NARROW) {
+    unsigned m = d->members[o->first + i];
+    *k = (size_t)o->start + (m & 0xFFFFu);
+    return o->start + (int)(m >> 16);
+  }
+  *k = o->wide[2 * i];
+  return (int)o->wide[2 * i + 1];
+}
+
+static int member_key_equals(const tw_jdoc *d, const tw_jobj *o, size_t k,
+                             const char *key, size_t klen) {
+  const char *s = d->text;
+  if (!o->esc) {
+    /* no backslash: the key is exactly klen bytes iff a '"' follows */
+    return klen <= d->len - k && s[k + klen] == '"' &&
+           memcmp(s + k, key, klen) == 0;
+  }
+  return key_equals(s + k, skip_string(s, k) - 1 - k, key, klen);
+}
+
 static unsigned hint_slot(const void *hint) {
   /* Fibonacci hashing of the address: keys allocated close together
    * (interned strings) still spread over the slots. */
@@ -367,33 +872,30 @@ static unsigned hint_slot(const void *hint) {
   return (unsigned)(h >> 58) & (HINT_SLOTS - 1);
 }
 
-int tw_json_find(tw_jdoc *d, int obj, const char *key, size_t klen,
-                 const void *hint) {
-  const jsmntok_t *t = d->tok;
-  int j, end;
-  if (obj < 0 || obj >= d->ntok || t[obj].type != JSMN_OBJECT) return -1;
-  /* The hint cache remembers, per key, the key token's distance from its
-   * object; records of one page usually share a layout, so the guess is
-   * right and the scan below is skipped. The guess is always verified. */
+int tw_json_lookup(tw_jdoc *d, tw_jobj *o, const char *key, size_t klen,
+                   const void *hint) {
+  unsigned i, h = 0;
+  size_t k;
+  int v;
+  if (o->state == TW_JOBJ_NONE && index_wide(d, o) != 0) return -2;
+  /* The hint cache remembers, per key, its position among the members;
+   * records of one page usually share a layout, so the guess is right and
+   * the scan below is skipped. The guess is always verified. */
   if (hint) {
-    unsigned h = hint_slot(hint);
-    if (d->hint[h].key == hint) {
-      j = obj + d->hint[h].off;
-      if (j < d->ntok && t[j].parent == obj && t[j].type == JSMN_STRING &&
-          key_equals(d, j, key, klen)) {
-        return j + 1;
-      }
+    h = hint_slot(hint);
+    if (d->hint[h].key == hint && (i = d->hint[h].idx) < o->n) {
+      v = member(d, o, i, &k);
+      if (member_key_equals(d, o, k, key, klen)) return v;
     }
   }
-  end = t[obj].end;
-  for (j = obj + 1; j < d->ntok && t[j].start < end; j++) {
-    if (t[j].parent == obj && key_equals(d, j, key, klen)) {
+  for (i = 0; i < o->n; i++) {
+    v = member(d, o, i, &k);
+    if (member_key_equals(d, o, k, key, klen)) {
       if (hint) {
-        unsigned h = hint_slot(hint);
         d->hint[h].key = hint;
-        d->hint[h].off = j - obj;
+        d->hint[h].idx = i;
       }
-      return j + 1;
+      return v;
     }
   }
   return -1;
@@ -571,56 +1073,98 @@ static const char *type_name(enum tw_jtype ty) {
   }
 }
 
-int tw_json_page(tw_jdoc *d, const char *items_key, int *items, int *next_uri,
-                 tw_jerr *err) {
-  int arr, it, n = 0, nx;
-  size_t klen = strlen(items_key);
-  *items = *next_uri = -1;
-  if (tw_json_type(d, 0) != TW_JOBJECT) {
-    snprintf(err->msg, sizeof err->msg,
-             "page is not a JSON object (got %s)", type_name(tw_json_type(d, 0)));
-    err->offset = 0;
-    return -1;
+/* The page data for a key the scan did not record: found the slow way. */
+static int page_slow(tw_jdoc *d, const char *items_key) {
+  int pos, key, val;
+  d->nitems = 0;
+  d->items_key[0] = '\0';
+  d->items_val = tw_json_find(d, d->root, items_key, strlen(items_key));
+  d->next_val = tw_json_find(d, d->root, "next_page_uri", 13);
+  if (tw_json_type(d, d->items_val) != TW_JARRAY) return 0;
+  pos = tw_json_first(d, d->items_val);
+  while (tw_json_next(d, d->items_val, &pos, &key, &val)) {
+    if (push_item(d, (size_t)val) != 0) return -1;
+    pos = tw_json_end(d, val);
+    d->items[d->nitems - 1].end = pos;
+    d->items[d->nitems - 1].state = TW_JOBJ_NONE;   /* indexed on use */
   }
-  arr = tw_json_find(d, 0, items_key, klen, NULL);
-  if (tw_json_type(d, arr) != TW_JARRAY) {
-    snprintf(err->msg, sizeof err->msg, "page has no '%.64s' array%s",
-             items_key, arr < 0 ? "" : " (wrong type)");
-    err->offset = 0;
-    return -1;
-  }
-  for (it = tw_json_next_child(d, arr, -1); it >= 0;
-       it = tw_json_next_child(d, arr, it)) {
-    n++;
-    if (tw_json_type(d, it) != TW_JOBJECT) {
-      snprintf(err->msg, sizeof err->msg,
-               "item %d of '%.64s' is not an object (got %s)", n, items_key,
-               type_name(tw_json_type(d, it)));
-      err->offset = (size_t)d->tok[it].start;
-      return -1;
-    }
-  }
-  nx = tw_json_find(d, 0, "next_page_uri", 13, NULL);
-  if (tw_json_type(d, nx) == TW_JSTRING && d->tok[nx].end > d->tok[nx].start)
-    *next_uri = nx;
-  *items = arr;
+  if (strlen(items_key) < ITEMS_KEY_MAX)
+    memcpy(d->items_key, items_key, strlen(items_key) + 1);
   return 0;
 }
 
-int tw_json_error_fields(tw_jdoc *d, tw_jerror_fields *f) {
+int tw_json_page(tw_jdoc *d, const char *items_key, const tw_jobj **items,
+                 int *nitems, int *next_uri, tw_jerr *err) {
+  size_t i;
+  *items = NULL;
+  *nitems = 0;
+  *next_uri = -1;
+  if (tw_json_type(d, d->root) != TW_JOBJECT) {
+    snprintf(err->msg, sizeof err->msg, "page is not a JSON object (got %s)",
+             type_name(tw_json_type(d, d->root)));
+    err->offset = 0;
+    return -1;
+  }
+  if ((!d->items_key[0] || strcmp(d->items_key, items_key) != 0) &&
+      page_slow(d, items_key) != 0) {
+    set_err(err, 0, "out of memory", 0);
+    return -1;
+  }
+  if (tw_json_type(d, d->items_val) != TW_JARRAY) {
+    snprintf(err->msg, sizeof err->msg, "page has no '%.64s' array%s",
+             items_key, d->items_val < 0 ? "" : " (wrong type)");
+    err->offset = 0;
+    return -1;
+  }
+  for (i = 0; i < d->nitems; i++) {
+    int it = d->items[i].start;
+    if (d->text[it] != '{') {
+      snprintf(err->msg, sizeof err->msg,
+               "item %d of '%.64s' is not an object (got %s)", (int)i + 1,
+               items_key, type_name(tw_json_type(d, it)));
+      err->offset = (size_t)it;
+      return -1;
+    }
+  }
+  if (d->next_val >= 0 && d->text[d->next_val] == '"' &&
+      d->text[d->next_val + 1] != '"')
+    *next_uri = d->next_val;
+  *items = d->items;
+  *nitems = (int)d->nitems;
+  return 0;
+}
+
+int tw_json_error_fields(const tw_jdoc *d, tw_jerror_fields *f) {
+  int pos, key, val;
   f->code = f->message = f->more_info = f->status = f->details = -1;
   f->type = f->title = f->detail = f->instance = f->errors = -1;
-  if (tw_json_type(d, 0) != TW_JOBJECT) return -1;
-  f->code      = tw_json_find(d, 0, "code", 4, NULL);
-  f->message   = tw_json_find(d, 0, "message", 7, NULL);
-  f->more_info = tw_json_find(d, 0, "more_info", 9, NULL);
-  f->status    = tw_json_find(d, 0, "status", 6, NULL);
-  f->details   = tw_json_find(d, 0, "details", 7, NULL);
-  f->type      = tw_json_find(d, 0, "type", 4, NULL);
-  f->title     = tw_json_find(d, 0, "title", 5, NULL);
-  f->detail    = tw_json_find(d, 0, "detail", 6, NULL);
-  f->instance  = tw_json_find(d, 0, "instance", 8, NULL);
-  f->errors    = tw_json_find(d, 0, "errors", 6, NULL);
+  if (tw_json_type(d, d->root) != TW_JOBJECT) return -1;
+  /* one pass over the members; the first occurrence of a name wins */
+  pos = tw_json_first(d, d->root);
+  while (tw_json_next(d, d->root, &pos, &key, &val)) {
+    static const struct { const char *name; size_t len; size_t off; } names[] = {
+      { "code", 4, offsetof(tw_jerror_fields, code) },
+      { "message", 7, offsetof(tw_jerror_fields, message) },
+      { "more_info", 9, offsetof(tw_jerror_fields, more_info) },
+      { "status", 6, offsetof(tw_jerror_fields, status) },
+      { "details", 7, offsetof(tw_jerror_fields, details) },
+      { "type", 4, offsetof(tw_jerror_fields, type) },
+      { "title", 5, offsetof(tw_jerror_fields, title) },
+      { "detail", 6, offsetof(tw_jerror_fields, detail) },
+      { "instance", 8, offsetof(tw_jerror_fields, instance) },
+      { "errors", 6, offsetof(tw_jerror_fields, errors) },
+    };
+    size_t n, j;
+    const char *raw = tw_json_raw(d, key, &n);
+    for (j = 0; j < sizeof names / sizeof names[0]; j++) {
+      int *slot = (int *)(void *)((char *)f + names[j].off);
+      if (*slot < 0 && key_equals(raw, n, names[j].name, names[j].len)) {
+        *slot = val;
+        break;
+      }
+    }
+    pos = tw_json_end(d, val);
+  }
   return 0;
 }
 

@@ -1,19 +1,29 @@
-/* tw_json.h -- JSON responses as a tokenized, refcounted document.
+/* tw_json.h -- JSON responses as a validated, refcounted document.
  *
- * A tw_jdoc owns a copy of a response body and its jsmn tokens (with parent
- * links). Values are not decoded up front: callers find a key among an
- * object's direct children and decode only that value (tw_json_unescape,
- * tw_json_number). The Lua binding (ltw_record.c) shares one document among
- * all records of a page through the reference count.
+ * A tw_jdoc owns a copy of a response body, validated once by a single-pass
+ * strict scanner. No token array is built: a value is named by the byte
+ * offset of its first character in the body copy (an int; -1 = none), its
+ * type is that character, and its end is found by a fast structural skip
+ * (the text is known to be valid). While validating, the scanner records
+ * what a list page needs: the root's items array (per element its span and
+ * a key index: 4 bytes per member, the key's and the value's offsets in
+ * the element) and the root's next_page_uri; for a single record (no
+ * items key), the root object and its key index. Values are decoded only
+ * when read (tw_json_unescape, tw_json_number). The Lua binding
+ * (ltw_record.c) shares one document among all records of a page through
+ * the reference count.
  *
  * No lua.h here. Ownership:
  *   tw_jdoc_parse   returns a document with one reference, owned by the
  *                   caller; each holder calls tw_jdoc_retain/tw_jdoc_release;
- *                   the last release frees the body copy and the tokens.
- *   everything else borrows: pointers into the document live as long as it.
+ *                   the last release frees the body copy, the item spans and
+ *                   every key index built for it.
+ *   everything else borrows: pointers into the document (text, spans,
+ *   indexes) live as long as it.
  *
- * Token indices are ints (jsmn's); the root value is token 0. Bodies larger
- * than TW_JSON_MAX_BODY are refused, so every offset fits an int. */
+ * Offsets are ints; bodies larger than TW_JSON_MAX_BODY are refused, so
+ * every offset fits. Functions that take a value offset expect one this
+ * document gave out (tw_jdoc_root, spans, tw_json_next, lookups). */
 #ifndef TW_JSON_H
 #define TW_JSON_H
 
@@ -22,13 +32,27 @@
 #define TW_JSON_MAX_BODY  (256u * 1024u * 1024u)   /* 256 MiB */
 #define TW_JSON_MAX_DEPTH 512                       /* nesting of [ and { */
 
-/* Value types (jsmn's primitives split into what they are). */
 enum tw_jtype {
   TW_JNONE = 0, TW_JOBJECT, TW_JARRAY, TW_JSTRING,
   TW_JNUMBER, TW_JTRUE, TW_JFALSE, TW_JNULL
 };
 
 typedef struct tw_jdoc tw_jdoc;
+
+/* An object of the document and its key index, as the scan recorded it (a
+ * page item, a single record's root) or as tw_json_lookup builds it on
+ * first use (objects over 64 KiB, items found after the scan). Callers
+ * keep a copy by value (a record's userdata) and pass it to lookups; the
+ * index memory belongs to the document. */
+typedef struct tw_jobj {
+  int start, end;             /* the value's text [start, end) */
+  unsigned first, n;          /* TW_JOBJ_NARROW: the doc's members
+                                 [first, first + n) */
+  const unsigned *wide;       /* TW_JOBJ_WIDE: 2n offsets, doc-owned */
+  unsigned char state;        /* TW_JOBJ_* */
+  unsigned char esc;          /* some key holds a backslash */
+} tw_jobj;
+enum { TW_JOBJ_NONE = 0, TW_JOBJ_NARROW, TW_JOBJ_WIDE };
 
 /* Why a parse failed: a message fit for an error object ("response is not
  * valid JSON at byte 12"), and the 0-based byte offset involved. */
@@ -37,44 +61,73 @@ typedef struct tw_jerr {
   size_t offset;
 } tw_jerr;
 
-/* Copies body[0..len), tokenizes and validates it (strict JSON: one value,
- * no trailing commas, valid literals and numbers, nesting at most
- * TW_JSON_MAX_DEPTH). A leading UTF-8 BOM is skipped. Returns NULL and fills
- * *err on invalid JSON, an empty body or out of memory (err->msg "out of
- * memory"). Raw control characters inside strings are accepted (lenient). */
-tw_jdoc *tw_jdoc_parse(const char *body, size_t len, tw_jerr *err);
+/* Copies body[0..len) and validates it (strict JSON: one value, no trailing
+ * commas, valid literals and numbers, well-formed escapes, nesting at most
+ * TW_JSON_MAX_DEPTH). Raw control characters inside strings are accepted
+ * (lenient), NUL bytes are not. A leading UTF-8 BOM is skipped. Returns NULL
+ * and fills *err on invalid JSON, an empty body or out of memory (err->msg
+ * "out of memory"). The messages and offsets are those of the former
+ * jsmn + validate pipeline (tests/c/test_json.c checks both agree).
+ * items_key: NULL, or the key of a list page's items array (shorter than
+ * 64 bytes): the root's first member of that name and its elements, and the
+ * root's next_page_uri, are recorded while validating, so tw_json_page with
+ * the same key costs nothing more. */
+tw_jdoc *tw_jdoc_parse(const char *body, size_t len, const char *items_key,
+                       tw_jerr *err);
+/* The root (a single record's object, with its key index when the parse
+ * had no items_key). */
+const tw_jobj *tw_jdoc_root_obj(const tw_jdoc *d);
 void tw_jdoc_retain(tw_jdoc *d);
 void tw_jdoc_release(tw_jdoc *d);          /* NULL is a no-op */
 
-int tw_jdoc_ntokens(const tw_jdoc *d);
-/* Bytes of malloc'd memory the document holds (body copy + tokens), for
- * telling the Lua GC about it. */
+/* Bytes of malloc'd memory the document holds now (body copy, items, key
+ * indexes), for telling the Lua GC about it. */
 size_t tw_jdoc_bytes(const tw_jdoc *d);
 /* The body copy (NUL-terminated; the BOM, if any, removed). */
 const char *tw_jdoc_text(const tw_jdoc *d, size_t *len);
+/* The root value. */
+int tw_jdoc_root(const tw_jdoc *d);
 
-/* Type of token tok (TW_JNONE when out of range). */
-enum tw_jtype tw_json_type(const tw_jdoc *d, int tok);
-/* Raw text of a token: for strings the bytes between the quotes (still
- * escaped), for the rest the whole value text ("{...}", "12.5", "true"). */
-const char *tw_json_raw(const tw_jdoc *d, int tok, size_t *len);
+/* Type of value v (TW_JNONE for -1). */
+enum tw_jtype tw_json_type(const tw_jdoc *d, int v);
+/* Offset just past value v. */
+int tw_json_end(const tw_jdoc *d, int v);
+/* Raw text of a value: for strings the bytes between the quotes (still
+ * escaped), for the rest the whole value text ("{...}", "12.5", "true").
+ * For -1: "" and *len = 0. */
+const char *tw_json_raw(const tw_jdoc *d, int v, size_t *len);
+/* A string value's raw contents (as tw_json_raw); *esc = 1 when they hold
+ * a backslash (decode with tw_json_unescape). Its end is v + *len + 2. */
+const char *tw_json_string(const tw_jdoc *d, int v, size_t *len, int *esc);
 /* Number of direct children: keys of an object, elements of an array. */
-int tw_json_size(const tw_jdoc *d, int tok);
+int tw_json_size(const tw_jdoc *d, int v);
 
-/* Direct children of an object (its key tokens; a key's value is key + 1) or
- * of an array (its elements), in order: first with prev = -1, then the
- * previous child. Returns -1 after the last one. */
-int tw_json_next_child(const tw_jdoc *d, int parent, int prev);
+/* Direct children of a container v, in order:
+ *   int pos = tw_json_first(d, v), key, val;
+ *   while (tw_json_next(d, v, &pos, &key, &val)) { ...; pos = <end of val>; }
+ * tw_json_next returns 1 with *val (and, in an object, *key: the key's
+ * string value; -1 in an array), or 0 at the closing bracket (then *pos is
+ * just past it). Before the next call the caller moves *pos to the end of
+ * *val (tw_json_end(d, val), or the end it found while decoding). */
+int tw_json_first(const tw_jdoc *d, int v);
+int tw_json_next(const tw_jdoc *d, int v, int *pos, int *key, int *val);
 
-/* Value token of `key` among the direct children of object obj, or -1. The
- * first occurrence wins (with a hint, a duplicated key may resolve to
- * another occurrence). Keys are compared after unescaping. hint: any
- * pointer that stays the same for the same key between calls (the Lua
- * binding passes the interned key string), or NULL; with it, records of one
- * page that share a layout find a key without scanning. The hint is only a
- * guess: every hit is verified against the text. */
-int tw_json_find(tw_jdoc *d, int obj, const char *key, size_t klen,
-                 const void *hint);
+/* Value of `key` among the members of object obj, or -1; the first
+ * occurrence wins; keys are compared after unescaping. A linear scan: for
+ * small objects (error bodies). Records use tw_json_lookup. */
+int tw_json_find(const tw_jdoc *d, int obj, const char *key, size_t klen);
+
+/* A tw_jobj for object value v, not yet indexed. */
+tw_jobj tw_json_obj(const tw_jdoc *d, int v);
+/* Value of `key` in object o, or -1; -2 when out of memory (building o's
+ * index, which o then keeps). The first occurrence wins (with a hint, a
+ * duplicated key may resolve to another occurrence). Keys are compared
+ * after unescaping. hint: any pointer that stays the same for the same key
+ * between calls (the Lua binding passes the interned key string), or NULL;
+ * with it, records of one page that share a layout find a key without
+ * scanning. The hint is only a guess: every hit is verified. */
+int tw_json_lookup(tw_jdoc *d, tw_jobj *o, const char *key, size_t klen,
+                   const void *hint);
 
 /* Unescapes a JSON string body in[0..n) (as tw_json_raw gives it) into out,
  * which must hold n bytes (unescaped text is never longer). \uXXXX becomes
@@ -93,12 +146,13 @@ int tw_json_number(const char *in, size_t n, long long *i, double *d);
 /* ---- response shapes ------------------------------------------------- */
 
 /* A list page: the root must be an object whose items_key is an array of
- * objects. Sets *items (the array token) and *next_uri (the string token of
- * a non-empty next_page_uri, else -1). Returns 0, or -1 with err->msg. */
-int tw_json_page(tw_jdoc *d, const char *items_key, int *items, int *next_uri,
-                 tw_jerr *err);
+ * objects. Sets *items to the elements (owned by d; copy them), *nitems,
+ * and *next_uri (the string value of a non-empty next_page_uri, else -1).
+ * Returns 0, or -1 with err->msg (out of memory: "out of memory"). */
+int tw_json_page(tw_jdoc *d, const char *items_key, const tw_jobj **items,
+                 int *nitems, int *next_uri, tw_jerr *err);
 
-/* Tokens of a Twilio error body (-1 when absent): the Twilio form
+/* Values of a Twilio error body (-1 when absent): the Twilio form
  * {code, message, more_info, status, details} and RFC 9457
  * {type, title, status, code, detail, instance, errors}. Returns 0 when the
  * root is an object, -1 otherwise. */
@@ -106,7 +160,7 @@ typedef struct tw_jerror_fields {
   int code, message, more_info, status, details;
   int type, title, detail, instance, errors;
 } tw_jerror_fields;
-int tw_json_error_fields(tw_jdoc *d, tw_jerror_fields *f);
+int tw_json_error_fields(const tw_jdoc *d, tw_jerror_fields *f);
 
 /* A message for an error response whose body is not a usable JSON object:
  * "HTTP 502 (non-JSON body: text/html): <html><head>..." or
