@@ -237,6 +237,16 @@ describe("core.parse_page", function()
     assert.is_nil(nxt)
   end)
 
+  it("refuses a next_page_uri that is not a string: a broken envelope is not the last page", function()
+    for _, v in ipairs{ "7", "true", '{"a":1}', '["/x"]' } do
+      local items, nxt, err = core.parse_page("PhoneNumber", key, '{"' .. key .. '":[],"next_page_uri":' .. v .. '}')
+      assert.is_nil(items)
+      assert.is_nil(nxt)
+      assert.equal("decode", err.kind)
+      assert.matches("next_page_uri", err.message)
+    end
+  end)
+
   it("passes ctx to every record", function()
     local ctx = {}
     local items = core.parse_page("PhoneNumber", key, page_body(key, { "{}", "{}" }), ctx)

@@ -1126,9 +1126,19 @@ int tw_json_page(tw_jdoc *d, const char *items_key, const tw_jobj **items,
       return -1;
     }
   }
-  if (d->next_val >= 0 && d->text[d->next_val] == '"' &&
-      d->text[d->next_val + 1] != '"')
-    *next_uri = d->next_val;
+  /* null, missing or "" mean the last page; any other non-string is a
+   * malformed envelope, never mistaken for the end of the list. */
+  if (d->next_val >= 0) {
+    enum tw_jtype nt = tw_json_type(d, d->next_val);
+    if (nt != TW_JSTRING && nt != TW_JNULL) {
+      snprintf(err->msg, sizeof err->msg,
+               "page's 'next_page_uri' is not a string (got %s)", type_name(nt));
+      err->offset = (size_t)d->next_val;
+      return -1;
+    }
+    if (nt == TW_JSTRING && d->text[d->next_val + 1] != '"')
+      *next_uri = d->next_val;
+  }
   *items = d->items;
   *nitems = (int)d->nitems;
   return 0;
