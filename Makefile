@@ -56,7 +56,7 @@ $(SOASAN): $(CORE_SRC) $(BIND_SRC) $(HDRS)
 	$(CC) $(WARN) $(BASEFLAGS) -O1 -g $(SAN) $(LUA54_INC) $(CURL_INC) -shared -o $@ $(CORE_SRC) $(BIND_SRC) $(CURL_LIB)
 
 # C tests of the core: each tests/c/test_X.c links the C core, under ASan+UBSan.
-build/ctest/%: tests/c/%.c $(CORE_SRC) $(HDRS) tests/c/tap.h
+build/ctest/%: tests/c/%.c $(CORE_SRC) $(HDRS) tests/c/tap.h $(wildcard fuzz/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -D_POSIX_C_SOURCE=200809L -O1 -g $(SAN) -Isrc $(CURL_INC) -o $@ $< $(CORE_SRC) $(CURL_LIB)
 
