@@ -248,17 +248,16 @@ function Client:send(req, opts)
   local hook = (opts and opts.on_retry) or self.on_retry
   local t, terr = self:transport()
   if not t then return nil, terr end
+  -- libcurl silently resends a request, POSTs included, when a reused
+  -- keep-alive connection dies before any byte of the answer
+  -- (Curl_retry_request): a purchase dropped after it was applied would be
+  -- bought twice, and a DELETE would come back 404 without our retry loop
+  -- knowing. A create or a delete therefore goes on a fresh connection (the
+  -- curl transports, single and bulk, honour req.fresh_connect; the nginx
+  -- transport never resends a POST by itself).
+  if not req.idempotent or req.method == "DELETE" then req.fresh_connect = true end
   local attempt = 0
   while true do
-    -- libcurl silently resends a request, POSTs included, when a reused
-    -- keep-alive connection dies before any byte of the answer
-    -- (Curl_retry_request): a purchase dropped after it was applied would be
-    -- bought twice, and a DELETE would come back 404 without our retry loop
-    -- knowing. A create or a delete therefore goes on a fresh connection.
-    if t == self.curl_transport and (not req.idempotent or req.method == "DELETE") then
-      self:close()
-      t = self:transport()
-    end
     local res, err = self:attempt(t, req)
     if res then return res, nil, attempt end
     err.retries = attempt

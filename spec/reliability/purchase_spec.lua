@@ -59,12 +59,42 @@ describe("purchases under faults", function()
   end)
 
   it("a create always goes on a fresh connection; the next GET reuses that one", function()
-    local t = client:transport()
-    assert(numbers:create{ phone_number = NUMBER })
-    assert.are_not.equal(t, client:transport())
-    local t2 = client:transport()
-    assert(numbers:page{ page_size = 1 })
-    assert.equals(t2, client:transport())
+    -- a transport that records what each request asked for and what libcurl did
+    local real = require("twilio.transport.curl").new{}
+    local seen = {}
+    local spy = { request = function(_, req)
+      local res, err = real:request(req)
+      seen[#seen + 1] = { method = req.method, fresh = req.fresh_connect, new = res and res.new_connections }
+      return res, err
+    end }
+    local c = emu.client{ transport = spy }
+    assert(c.incoming_phone_numbers:page{ page_size = 1 })        -- opens a connection
+    assert(c.incoming_phone_numbers:page{ page_size = 1 })        -- reuses it
+    local n = assert(c.incoming_phone_numbers:create{ phone_number = NUMBER })
+    assert(c.incoming_phone_numbers:page{ page_size = 1 })
+    assert(n:release())
+    real:close()
+    assert.same({ method = "GET", new = 1 }, { method = seen[1].method, new = seen[1].new })
+    assert.equals(0, seen[2].new)
+    assert.same({ method = "POST", fresh = true, new = 1 }, seen[3])
+    assert.equals(0, seen[4].new)                                 -- the GET reuses a connection
+    assert.same({ method = "DELETE", fresh = true, new = 1 }, seen[5])
+  end)
+
+  it("bulk purchases go on fresh connections too: applied then dropped buys once", function()
+    -- one batch, one at a time: two GETs warm the multi handle's connection,
+    -- then the answer of an applied purchase is dropped
+    emu.fault{ fault = "drop_after", method = "POST", path = "IncomingPhoneNumbers%.json$" }
+    local results = client:bulk({
+      function() return numbers:page{ page_size = 1 } end,
+      function() return numbers:page{ page_size = 1 } end,
+      function() return numbers:create{ area_code = 415 } end,
+    }, { concurrency = 1 })
+    assert.is_true(results[1].ok and results[2].ok)
+    assert.is_false(results[3].ok)
+    assert.equals("transport", results[3].error.kind)
+    assert.equals(1, posts())
+    assert.equals(1, purchases())
   end)
 
   it("a timed-out purchase the server is still working on is not declared safe to repeat", function()
