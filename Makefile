@@ -81,8 +81,10 @@ fuzz: deps
 lint:
 	luacheck -q lua spec bin examples bench emulator
 
+# luarocks builds in the source tree: build from a copy so objects stay out of the checkout
 rock: deps
-	luarocks --lua-version 5.4 make --local rockspec/twilio-numbers-scm-1.rockspec
+	rm -rf build/rocksrc && mkdir -p build/rocksrc && cp -r src lua rockspec build/rocksrc/
+	cd build/rocksrc && luarocks --lua-version 5.4 make --local rockspec/twilio-numbers-scm-1.rockspec
 
 # install: Lua 5.4 paths; install-jit: LuaJIT / OpenResty (5.1) paths.
 define install_tree # $(1) = .so, $(2) = Lua version directory
