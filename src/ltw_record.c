@@ -8,12 +8,23 @@
  *   record_released / record_totable / record_json / record_kind / record_get
  *
  * A record is a small userdata: a reference to a tw_jdoc (tw_json.c: the
- * validated body copy, shared by every record of a page), its JSON object
+ * validated body, shared by every record of a page), its JSON object
  * in it (a tw_jobj: span and key index, the index memory owned by the
  * doc), its kind and a "released" flag (the number
  * was released at Twilio; its fields stay readable). Fields are decoded
  * when read. The doc goes away with its last record: a record that outlives
  * its page keeps it alive, and a page nobody references is freed by the GC.
+ *
+ * Zero copy: the doc borrows the body Lua string (tw_jdoc_borrow), so the
+ * string must live as long as the doc. Each record's uservalue is a small
+ * array { [U_CTX] = ctx, [U_BODY] = body string }, shared by all records of
+ * one page: every record that holds a reference to a doc also anchors the
+ * body that doc reads (a record being finalized still anchors its
+ * uservalue, in Lua 5.4 and LuaJIT, until its __gc released the doc). A
+ * record whose ctx changes alone (record_set_ctx) or that takes another
+ * doc (record_replace) gets a table of its own first (record.own_uv), so
+ * the others of its page keep theirs. One code path on both VMs (LuaJIT
+ * has one fenv table per userdata).
  *
  * Ownership while parsing: a parsed doc is first owned by a "box" userdata
  * (DOC_BOX_MT, __gc releases it) created *before* the parse, so any Lua
@@ -23,8 +34,8 @@
  * Upvalues: every function here shares R, a private table:
  *   R[k] = metatable of kind k (1..NKINDS), R[metatable] = k,
  *   R.empty = the shared empty ctx table.
- * A kind's __index closure has R and the kind's method table (or nil) as
- * upvalues 1 and 2; set_methods replaces upvalue 2. */
+ * A kind's __index closure has R, the kind's method table (or nil) and the
+ * kind's metatable as upvalues 1, 2 and 3; set_methods replaces upvalue 2. */
 #include <limits.h>
 #include <string.h>
 #include "ltw.h"
@@ -38,7 +49,10 @@ typedef struct record {
                             index memory is borrowed from doc) */
   unsigned char kind;    /* index into kinds[] */
   unsigned char released;
+  unsigned char own_uv;  /* the uservalue table is this record's alone */
 } record;
+
+enum { U_CTX = 1, U_BODY = 2 };   /* the uservalue table's slots */
 
 static const struct kind_def {
   const char *name;      /* as passed by Lua */
@@ -97,6 +111,15 @@ static void push_ctx(lua_State *L, int idx) {
   }
 }
 
+/* Pushes a new uservalue table { ctx (at ctx), body (at body) }. */
+static void push_uv(lua_State *L, int ctx, int body) {
+  lua_createtable(L, 2, 0);
+  lua_pushvalue(L, ctx);
+  lua_rawseti(L, -2, U_CTX);
+  lua_pushvalue(L, body);
+  lua_rawseti(L, -2, U_BODY);
+}
+
 static int box_gc(lua_State *L) {
   tw_jdoc **box = lua_touserdata(L, 1);
   if (box && *box) {
@@ -122,7 +145,8 @@ static void box_drop(tw_jdoc **box) {
   tw_jdoc_release(d);
 }
 
-/* The doc lives outside the Lua heap, where the collector cannot see it.
+/* The doc's index memory (not the body: a Lua string, counted by the
+ * collector) lives outside the Lua heap, where the collector cannot see it.
  * Incremental mode (LuaJIT, 5.4 embedders): a step "as if" the doc's size
  * had been allocated paces collection with the pages, not with the small
  * userdata. Generational mode (the 5.4 interpreter's default): records that
@@ -254,18 +278,20 @@ static void push_table(lua_State *L, const tw_jdoc *d, int obj) {
 
 /* ---- records ------------------------------------------------------------- */
 
-/* Pushes a new record for object o of d, with metatable at mt and ctx at
- * ctx (absolute indices). Built in a safe state first (closed, __gc
- * armed), then it takes its reference to d. */
+/* Pushes a new record for object o of d, with metatable at mt and the
+ * uservalue table at uv (absolute indices; the table anchors the body d
+ * borrows). Built in a safe state first (closed, __gc armed), then it
+ * takes its reference to d. */
 static void new_record(lua_State *L, int kind, tw_jdoc *d, const tw_jobj *o,
-                       int mt, int ctx) {
+                       int mt, int uv, int own_uv) {
   record *r = twl_newud(L, sizeof *r);
   r->doc = NULL;
   r->kind = (unsigned char)kind;
   r->released = 0;
+  r->own_uv = (unsigned char)own_uv;
   lua_pushvalue(L, mt);
   lua_setmetatable(L, -2);
-  lua_pushvalue(L, ctx);
+  lua_pushvalue(L, uv);
   twl_setuv(L, -2);
   tw_jdoc_retain(d);
   r->doc = d;
@@ -293,16 +319,23 @@ static int record_gc(lua_State *L) {           /* __gc and __close */
   return 0;
 }
 
-/* __index: the kind's methods (upvalue 2) first, then fields. */
+/* __index: the kind's methods (upvalue 2) first, then fields. The hot
+ * path of every field read (n.sid): the record is recognized by its
+ * metatable being this kind's (upvalue 3; a record of another kind passed
+ * by hand goes through check_record), and the method table is read raw. */
 static int record_index(lua_State *L) {
-  record *r = check_record(L, 1);
+  record *r = lua_touserdata(L, 1);
   size_t klen;
   const char *key;
-  int v;
+  int v, same;
+  if (!r || !lua_getmetatable(L, 1)) return luaL_argerror(L, 1, "twilio record expected");
+  same = lua_rawequal(L, -1, lua_upvalueindex(3));
+  lua_pop(L, 1);
+  if (!same) r = check_record(L, 1);
   if (lua_type(L, lua_upvalueindex(2)) == LUA_TTABLE) {
     lua_pushvalue(L, 2);
-    lua_gettable(L, lua_upvalueindex(2));
-    if (!lua_isnil(L, -1)) return 1;
+    lua_rawget(L, lua_upvalueindex(2));
+    if (lua_type(L, -1) != LUA_TNIL) return 1;
     lua_pop(L, 1);
   }
   if (lua_type(L, 2) != LUA_TSTRING) return 0;
@@ -407,11 +440,14 @@ static int l_parse_record(lua_State *L) {
   tw_jdoc *d;
   tw_jerr e;
   int top;
-  push_ctx(L, 3);                                   /* top - 2 */
+  lua_settop(L, 3);
+  push_ctx(L, 3);
+  push_uv(L, 4, 2);                                 /* top - 2 */
   lua_rawgeti(L, R_IDX, kind + 1);                  /* top - 1: metatable */
   box = new_box(L);                                 /* top */
   top = lua_gettop(L);
-  d = tw_jdoc_parse(body, len, NULL, &e);
+  /* d reads the body string in place; the uservalue table anchors it */
+  d = tw_jdoc_borrow(body, len, NULL, &e);
   if (!d) {
     if (is_oom(&e)) return luaL_error(L, "twilio: out of memory");
     return decode_fail(L, 0, e.msg);
@@ -422,7 +458,7 @@ static int l_parse_record(lua_State *L) {
     box_drop(box);
     return decode_fail(L, 0, "response is not a JSON object");
   }
-  new_record(L, kind, d, tw_jdoc_root_obj(d), top - 1, top - 2);
+  new_record(L, kind, d, tw_jdoc_root_obj(d), top - 1, top - 2, 1);
   box_drop(box);                                    /* the record owns d */
   return 1;
 }
@@ -438,12 +474,15 @@ static int l_parse_page(lua_State *L) {
   tw_jerr e;
   const tw_jobj *items;
   int top, next, i, n;
-  push_ctx(L, 4);                                   /* top - 2 */
+  lua_settop(L, 4);
+  push_ctx(L, 4);
+  push_uv(L, 5, 3);                    /* top - 2: shared by the page */
   lua_rawgeti(L, R_IDX, kind + 1);                  /* top - 1 */
   box = new_box(L);                                 /* top */
   top = lua_gettop(L);
-  /* The scan records the items array's element spans as it validates. */
-  d = tw_jdoc_parse(body, len, items_key, &e);
+  /* The scan records the items array's element spans as it validates;
+   * d reads the body string in place (anchored by the uservalue). */
+  d = tw_jdoc_borrow(body, len, items_key, &e);
   if (!d) {
     if (is_oom(&e)) return luaL_error(L, "twilio: out of memory");
     return decode_fail(L, 1, e.msg);
@@ -457,7 +496,7 @@ static int l_parse_page(lua_State *L) {
   }
   lua_createtable(L, n, 0);
   for (i = 0; i < n; i++) {
-    new_record(L, kind, d, &items[i], top - 1, top - 2);
+    new_record(L, kind, d, &items[i], top - 1, top - 2, 0);
     lua_rawseti(L, -2, i + 1);                      /* takes a reference */
   }
   if (next >= 0) push_string(L, d, next);
@@ -605,13 +644,34 @@ static int l_set_methods(lua_State *L) {
 static int l_record_ctx(lua_State *L) {
   (void)check_record(L, 1);
   twl_getuv(L, 1);
+  lua_rawgeti(L, -1, U_CTX);
   return 1;
 }
 
-static int l_record_set_ctx(lua_State *L) {
-  (void)check_record(L, 1);
-  push_ctx(L, 2);
+/* Makes record r (at 1) own its uservalue table (a copy of the page's
+ * shared one) and pushes it. */
+static void own_uv(lua_State *L, record *r) {
+  twl_getuv(L, 1);
+  if (r->own_uv) return;
+  lua_createtable(L, 2, 0);
+  lua_rawgeti(L, -2, U_CTX);
+  lua_rawseti(L, -2, U_CTX);
+  lua_rawgeti(L, -2, U_BODY);
+  lua_rawseti(L, -2, U_BODY);
+  lua_pushvalue(L, -1);
   twl_setuv(L, 1);
+  r->own_uv = 1;
+  lua_remove(L, -2);
+}
+
+/* core.record_set_ctx(rec, ctx | nil): this record only. */
+static int l_record_set_ctx(lua_State *L) {
+  record *r = check_record(L, 1);
+  lua_settop(L, 2);
+  push_ctx(L, 2);                                   /* 3 */
+  own_uv(L, r);                                     /* 4 */
+  lua_pushvalue(L, 3);
+  lua_rawseti(L, 4, U_CTX);
   return 0;
 }
 
@@ -624,6 +684,13 @@ static int l_record_replace(lua_State *L) {
     return luaL_argerror(L, 2, lua_pushfstring(L, "%s expected, got %s",
                                                kinds[r->kind].mt,
                                                kinds[o->kind].mt));
+  lua_settop(L, 2);
+  /* r will read other's doc: anchor other's body in r's own table first
+   * (Lua may raise here; nothing has changed yet) */
+  own_uv(L, r);                                     /* 3 */
+  twl_getuv(L, 2);                                  /* 4 */
+  lua_rawgeti(L, 4, U_BODY);
+  lua_rawseti(L, 3, U_BODY);
   tw_jdoc_retain(o->doc);          /* first: old and new may be one doc */
   r->doc = o->doc;
   r->obj = o->obj;
@@ -718,7 +785,8 @@ void ltw_open_record(lua_State *L) {
     luaL_setfuncs(L, meta, 1);
     lua_pushvalue(L, R);
     lua_pushnil(L);                       /* methods: set_methods */
-    lua_pushcclosure(L, record_index, 2);
+    lua_pushvalue(L, -3);                 /* the kind's metatable */
+    lua_pushcclosure(L, record_index, 3);
     lua_setfield(L, -2, "__index");
     lua_pushvalue(L, -1);
     lua_rawseti(L, R, k + 1);             /* R[k+1] = mt */

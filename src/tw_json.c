@@ -58,7 +58,13 @@ struct tw_jdoc {
   size_t arena_next;         /* size of the next block, in unsigned */
   size_t arena_bytes;
   struct { const void *key; unsigned idx; } hint[HINT_SLOTS];  /* lookup */
-  char text[];               /* owned with the struct: body + NUL + PAD */
+  const char *text;          /* the body (BOM removed), text[len] == NUL:
+                                copy[] (tw_jdoc_parse), or borrowed
+                                (tw_jdoc_borrow: the caller's, never
+                                written, never read past text[len]) */
+  int borrowed;
+  char copy[];               /* owned with the struct: body + NUL + PAD,
+                                tw_jdoc_parse only */
 };
 
 /* ---- character classes --------------------------------------------------- */
@@ -81,13 +87,17 @@ static const unsigned char cls[256] = {
 #define IS(c, k) (cls[(unsigned char)(c)] & (k))
 #define DIGIT(c) ((unsigned)((unsigned char)(c) - '0') < 10u)
 
-/* Index of the first '"', '\\' or NUL at or after i. The text ends with a
- * NUL and PAD zero bytes, so this stops inside the buffer. */
-static size_t find_stop(const char *s, size_t i) {
+/* Index of the first '"', '\\' or NUL at or after i (i <= n). s[n] is the
+ * text's terminating NUL, and nothing after it may be read: a borrowed text
+ * (tw_jdoc_borrow, a Lua string) is NUL-terminated but not padded. So the
+ * 16-byte loads run only while 16 bytes up to and including s[n] remain,
+ * then the scalar loop finishes (it stops at s[n] at the latest, and reads
+ * no byte past the first stop). */
+static size_t find_stop(const char *s, size_t i, size_t n) {
 #if defined(__SSE2__) && defined(__GNUC__)
   const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\');
   const __m128i z = _mm_setzero_si128();
-  for (;;) {
+  while (i + 16 <= n + 1) {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
     __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q),
                                           _mm_cmpeq_epi8(v, b)),
@@ -96,7 +106,12 @@ static size_t find_stop(const char *s, size_t i) {
     if (bits) return i + (size_t)__builtin_ctz((unsigned)bits);
     i += 16;
   }
+  for (;;) {
+    if (IS(s[i], C_ST)) return i;
+    i++;
+  }
 #else
+  (void)n;
   for (;;) {
     if (IS(s[i], C_ST)) return i;
     if (IS(s[i + 1], C_ST)) return i + 1;
@@ -282,9 +297,9 @@ done:
 
 /* After the opening quote at s[i-1]: the offset past the closing quote, or
  * 0 when the string is not valid (bad escape, NUL, end of text). */
-static size_t scan_string(const char *s, size_t i, int *esc) {
+static size_t scan_string(const char *s, size_t i, size_t n, int *esc) {
   for (;;) {
-    i = find_stop(s, i);
+    i = find_stop(s, i, n);
     if (s[i] == '"') return i + 1;
     if (s[i] != '\\') return 0;               /* NUL: embedded or the end */
     *esc = 1;
@@ -345,6 +360,14 @@ static int grow_members(tw_jdoc *d) {
   return 0;
 }
 
+/* 1 when s starts with the literal w. Byte by byte, stopping at the first
+ * difference: memcmp may read all of its bytes, past the text's NUL. */
+static int lit(const char *s, const char *w) {
+  while (*w)
+    if (*s++ != *w++) return 0;
+  return 1;
+}
+
 /* Validates d->text; records the root span and, with items_key, the page
  * data. Returns 0; or -1 with *at the failure offset (*nested: the nesting
  * limit); or -2 when out of memory. */
@@ -390,19 +413,19 @@ value:
     goto value;
   case '"': {
     int e = 0;
-    if (!(pos = scan_string(s, pos + 1, &e))) goto bad_start;
+    if (!(pos = scan_string(s, pos + 1, d->len, &e))) goto bad_start;
     goto after;
   }
   case 't':
-    if (memcmp(s + pos, "true", 4) != 0) goto bad_start;
+    if (!lit(s + pos, "true")) goto bad_start;
     pos += 4;
     goto prim_end;
   case 'f':
-    if (memcmp(s + pos, "false", 5) != 0) goto bad_start;
+    if (!lit(s + pos, "false")) goto bad_start;
     pos += 5;
     goto prim_end;
   case 'n':
-    if (memcmp(s + pos, "null", 4) != 0) goto bad_start;
+    if (!lit(s + pos, "null")) goto bad_start;
     pos += 4;
     goto prim_end;
   case '-': case '0': case '1': case '2': case '3': case '4': case '5':
@@ -464,7 +487,7 @@ key:
   if (s[pos] != '"') goto bad;
   start = pos;
   if (depth == item_depth + 1) {           /* a member of an item */
-    if (!(pos = scan_string(s, pos + 1, &esc))) goto bad_start;
+    if (!(pos = scan_string(s, pos + 1, d->len, &esc))) goto bad_start;
     while (IS(s[pos], C_WS)) pos++;
     if (s[pos] != ':') goto bad;
     pos++;
@@ -480,7 +503,7 @@ key:
   }
   {
     int e = 0;
-    if (!(pos = scan_string(s, pos + 1, &e))) goto bad_start;
+    if (!(pos = scan_string(s, pos + 1, d->len, &e))) goto bad_start;
   }
   if (depth == 1 && keys) {
     const char *raw = s + start + 1;
@@ -517,8 +540,8 @@ bad:
   return -1;
 }
 
-tw_jdoc *tw_jdoc_parse(const char *body, size_t len, const char *items_key,
-                       tw_jerr *err) {
+static tw_jdoc *doc_parse(const char *body, size_t len, const char *items_key,
+                          tw_jerr *err, int borrow) {
   tw_jdoc *d;
   size_t off = 0, at = 0, i;
   int nested, rc;
@@ -532,9 +555,9 @@ tw_jdoc *tw_jdoc_parse(const char *body, size_t len, const char *items_key,
     set_err(err, 0, "response body is empty", 0);
     return NULL;
   }
-  /* d owns the body copy (same allocation) and, once set, d->items and
-   * d->arena. */
-  d = malloc(sizeof *d + (len - off) + 1 + PAD);
+  /* d owns its body copy (same allocation; none when borrowing) and, once
+   * set, d->members, d->items and d->arena. */
+  d = malloc(sizeof *d + (borrow ? 0 : (len - off) + 1 + PAD));
   if (!d) {
     set_err(err, 0, "out of memory", 0);
     return NULL;
@@ -543,8 +566,14 @@ tw_jdoc *tw_jdoc_parse(const char *body, size_t len, const char *items_key,
   d->refs = 1;
   d->len = len - off;
   d->items_val = d->next_val = -1;
-  memcpy(d->text, body + off, d->len);
-  memset(d->text + d->len, 0, 1 + PAD);
+  d->borrowed = borrow;
+  if (borrow) {
+    d->text = body + off;
+  } else {
+    memcpy(d->copy, body + off, d->len);
+    memset(d->copy + d->len, 0, 1 + PAD);
+    d->text = d->copy;
+  }
   if (items_key && strlen(items_key) < ITEMS_KEY_MAX)
     memcpy(d->items_key, items_key, strlen(items_key) + 1);
   else
@@ -591,6 +620,20 @@ tw_jdoc *tw_jdoc_parse(const char *body, size_t len, const char *items_key,
   return NULL;
 }
 
+tw_jdoc *tw_jdoc_parse(const char *body, size_t len, const char *items_key,
+                       tw_jerr *err) {
+  return doc_parse(body, len, items_key, err, 0);
+}
+
+tw_jdoc *tw_jdoc_borrow(const char *body, size_t len, const char *items_key,
+                        tw_jerr *err) {
+  if (body[len] != '\0') {             /* the contract; cheap to check */
+    set_err(err, 0, "tw_jdoc_borrow: body is not NUL-terminated", 0);
+    return NULL;
+  }
+  return doc_parse(body, len, items_key, err, 1);
+}
+
 void tw_jdoc_retain(tw_jdoc *d) { d->refs++; }
 
 void tw_jdoc_release(tw_jdoc *d) {
@@ -608,7 +651,8 @@ void tw_jdoc_release(tw_jdoc *d) {
 }
 
 size_t tw_jdoc_bytes(const tw_jdoc *d) {
-  return sizeof *d + d->len + 1 + PAD + d->items_cap * sizeof *d->items +
+  return sizeof *d + (d->borrowed ? 0 : d->len + 1 + PAD) +
+         d->items_cap * sizeof *d->items +
          d->mem_cap * sizeof *d->members + d->arena_bytes;
 }
 
@@ -637,20 +681,20 @@ enum tw_jtype tw_json_type(const tw_jdoc *d, int v) {
 }
 
 /* Past the closing quote of the string whose contents start at i. */
-static size_t skip_string(const char *s, size_t i) {
+static size_t skip_string(const char *s, size_t i, size_t n) {
   for (;;) {
-    i = find_stop(s, i);
+    i = find_stop(s, i, n);
     if (s[i] != '\\') return i + 1;      /* '"' (a NUL cannot happen) */
     i += 2;
   }
 }
 
-static size_t skip_container(const char *s, size_t i) {
+static size_t skip_container(const char *s, size_t i, size_t n) {
   int depth = 0;
   for (;;) {
     char c = s[i];
     if (c == '"') {
-      i = skip_string(s, i + 1);
+      i = skip_string(s, i + 1, n);
       continue;
     }
     if (c == '{' || c == '[') depth++;
@@ -659,10 +703,10 @@ static size_t skip_container(const char *s, size_t i) {
   }
 }
 
-static size_t skip_value(const char *s, size_t i) {
+static size_t skip_value(const char *s, size_t i, size_t n) {
   switch (s[i]) {
-  case '"': return skip_string(s, i + 1);
-  case '{': case '[': return skip_container(s, i);
+  case '"': return skip_string(s, i + 1, n);
+  case '{': case '[': return skip_container(s, i, n);
   default:
     while (!IS(s[i], C_DL | C_ST)) i++;
     return i;
@@ -670,7 +714,7 @@ static size_t skip_value(const char *s, size_t i) {
 }
 
 int tw_json_end(const tw_jdoc *d, int v) {
-  return (int)skip_value(d->text, (size_t)v);
+  return (int)skip_value(d->text, (size_t)v, d->len);
 }
 
 const char *tw_json_raw(const tw_jdoc *d, int v, size_t *len) {
@@ -679,7 +723,7 @@ const char *tw_json_raw(const tw_jdoc *d, int v, size_t *len) {
     *len = 0;
     return "";
   }
-  e = skip_value(d->text, (size_t)v);
+  e = skip_value(d->text, (size_t)v, d->len);
   if (d->text[v] == '"') {
     *len = e - (size_t)v - 2;
     return d->text + v + 1;
@@ -693,7 +737,7 @@ const char *tw_json_string(const tw_jdoc *d, int v, size_t *len, int *esc) {
   size_t i = (size_t)v + 1;
   *esc = 0;
   for (;;) {
-    i = find_stop(s, i);
+    i = find_stop(s, i, d->len);
     if (s[i] != '\\') break;
     *esc = 1;
     i += 2;
@@ -722,7 +766,7 @@ int tw_json_next(const tw_jdoc *d, int v, int *pos, int *key, int *val) {
   *key = -1;
   if (s[v] == '{') {
     *key = (int)p;
-    p = skip_string(s, p + 1);
+    p = skip_string(s, p + 1, d->len);
     while (IS(s[p], C_WS)) p++;
     p++;                                     /* ':' */
     while (IS(s[p], C_WS)) p++;
@@ -807,7 +851,7 @@ static int index_wide(tw_jdoc *d, tw_jobj *o) {
     if (s[p] == '}') break;
     k = ++p;                                  /* s[p - 1] == '"': a key */
     for (;;) {
-      p = find_stop(s, p);
+      p = find_stop(s, p, d->len);
       if (s[p] != '\\') break;
       esc = 1;
       p += 2;
@@ -829,7 +873,7 @@ static int index_wide(tw_jdoc *d, tw_jobj *o) {
     e[2 * n] = (unsigned)k;
     e[2 * n + 1] = (unsigned)p;
     n++;
-    p = skip_value(s, p);
+    p = skip_value(s, p, d->len);
   }
   ix = arena_alloc(d, 2 * n + 1);
   if (ix) {
@@ -862,7 +906,7 @@ static int member_key_equals(const tw_jdoc *d, const tw_jobj *o, size_t k,
     return klen <= d->len - k && s[k + klen] == '"' &&
            memcmp(s + k, key, klen) == 0;
   }
-  return key_equals(s + k, skip_string(s, k) - 1 - k, key, klen);
+  return key_equals(s + k, skip_string(s, k, d->len) - 1 - k, key, klen);
 }
 
 static unsigned hint_slot(const void *hint) {

@@ -1,7 +1,8 @@
 /* tw_json.h -- JSON responses as a validated, refcounted document.
  *
- * A tw_jdoc owns a copy of a response body, validated once by a single-pass
- * strict scanner. No token array is built: a value is named by the byte
+ * A tw_jdoc holds a response body, its own copy (tw_jdoc_parse) or the
+ * caller's bytes, borrowed (tw_jdoc_borrow: the Lua binding borrows the
+ * Lua string), validated once by a single-pass strict scanner. No token array is built: a value is named by the byte
  * offset of its first character in the body copy (an int; -1 = none), its
  * type is that character, and its end is found by a fast structural skip
  * (the text is known to be valid). While validating, the scanner records
@@ -14,10 +15,11 @@
  * the reference count.
  *
  * No lua.h here. Ownership:
- *   tw_jdoc_parse   returns a document with one reference, owned by the
- *                   caller; each holder calls tw_jdoc_retain/tw_jdoc_release;
- *                   the last release frees the body copy, the item spans and
- *                   every key index built for it.
+ *   tw_jdoc_parse,  return a document with one reference, owned by the
+ *   tw_jdoc_borrow  caller; each holder calls tw_jdoc_retain/tw_jdoc_release;
+ *                   the last release frees the body copy (if any), the item
+ *                   spans and every key index built for it. A borrowed body
+ *                   stays the caller's: it must outlive the document.
  *   everything else borrows: pointers into the document (text, spans,
  *   indexes) live as long as it.
  *
@@ -74,16 +76,24 @@ typedef struct tw_jerr {
  * the same key costs nothing more. */
 tw_jdoc *tw_jdoc_parse(const char *body, size_t len, const char *items_key,
                        tw_jerr *err);
+/* The same without a copy: the document reads body[0..len) in place, and
+ * never writes it. body[len] must be readable and be '\0' (as in a Lua
+ * string; checked: otherwise NULL with an error message); nothing after it
+ * is read. The caller keeps body unchanged and alive until the document's
+ * last release. */
+tw_jdoc *tw_jdoc_borrow(const char *body, size_t len, const char *items_key,
+                        tw_jerr *err);
 /* The root (a single record's object, with its key index when the parse
  * had no items_key). */
 const tw_jobj *tw_jdoc_root_obj(const tw_jdoc *d);
 void tw_jdoc_retain(tw_jdoc *d);
 void tw_jdoc_release(tw_jdoc *d);          /* NULL is a no-op */
 
-/* Bytes of malloc'd memory the document holds now (body copy, items, key
- * indexes), for telling the Lua GC about it. */
+/* Bytes of malloc'd memory the document holds now (body copy unless
+ * borrowed, items, key indexes), for telling the Lua GC about it. */
 size_t tw_jdoc_bytes(const tw_jdoc *d);
-/* The body copy (NUL-terminated; the BOM, if any, removed). */
+/* The body text (the copy or the borrowed bytes; NUL-terminated; the BOM,
+ * if any, skipped). */
 const char *tw_jdoc_text(const tw_jdoc *d, size_t *len);
 /* The root value. */
 int tw_jdoc_root(const tw_jdoc *d);
