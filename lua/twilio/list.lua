@@ -185,11 +185,17 @@ function List:get_page(uri, opts)
   return make_page(self, items, next_uri, opts)
 end
 
--- Parse a single-object response into a record with a ctx of its own.
+-- Parse a single-object response into a record. Its ctx says how the call
+-- went (n:call_info()): a call without retries or extra info shares the
+-- list's ctx (no info reads as { retries = 0, recovered = false }), so the
+-- common case builds no tables; otherwise the record gets a ctx of its own.
 function List:record(res, retries, extra)
-  local info = { retries = retries or 0 }
-  if extra then for k, v in pairs(extra) do info[k] = v end end
-  local ctx = { client = self.client, account_sid = self.path.account_sid, info = info }
+  local ctx = self.ctx
+  if (retries ~= nil and retries ~= 0) or extra then
+    local info = { retries = retries or 0 }
+    if extra then for k, v in pairs(extra) do info[k] = v end end
+    ctx = { client = self.client, account_sid = self.path.account_sid, info = info }
+  end
   local body, cerr = json_body(res)
   if not body then return nil, cerr end
   local rec, err = core.parse_record(self.kind, body, ctx)
@@ -202,7 +208,13 @@ function List:on_sid(what, op, sid, params, opts)
   if not op then error(("twilio: %s has no %s"):format(tostring(self.name), what), 3) end
   if type(sid) ~= "string" then error(("twilio: %s(sid): sid must be a string"):format(what), 3) end
   opts = self.client:call_options(opts)
-  local path = copy(self.path)
+  -- One path table per list, reused: cfg:build reads it synchronously (C,
+  -- no yield between setting sid and the build) and keeps nothing of it.
+  local path = self.sid_path
+  if not path then
+    path = copy(self.path)
+    self.sid_path = path
+  end
   path.sid = sid
   return self.client:request(op, path, params, opts)
 end

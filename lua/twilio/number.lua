@@ -34,11 +34,24 @@ local function not_released(n, verb)
 end
 
 -- Replace rec's data with the single object in res (same kind).
-local function reload(rec, client, res, retries)
-  local ctx = { client = client, account_sid = rec.account_sid, info = { retries = retries or 0 } }
+-- The ctx says how this call went (n:call_info()). The common case (no
+-- retries, the old ctx says nothing about a call, same client, and the
+-- fresh JSON names its account) keeps the old ctx: it reads the same, and
+-- no table is built. Otherwise a ctx of its own, as before.
+local function reload(rec, client, res, retries, old)
   local body, cerr = json_body(res)
   if not body then return nil, cerr end
-  local fresh, err = core.parse_record(core.record_kind(rec), body, ctx)
+  local kind = core.record_kind(rec)
+  if (retries == nil or retries == 0) and old.info == nil and old.client == client then
+    local fresh, err = core.parse_record(kind, body, old)
+    if not fresh then err.status = res.status; return nil, err end
+    if fresh.account_sid ~= nil then
+      core.record_replace(rec, fresh)
+      return rec
+    end
+  end
+  local ctx = { client = client, account_sid = rec.account_sid, info = { retries = retries or 0 } }
+  local fresh, err = core.parse_record(kind, body, ctx)
   if not fresh then err.status = res.status; return nil, err end
   core.record_replace(rec, fresh)
   ctx.account_sid = rec.account_sid or ctx.account_sid
@@ -67,7 +80,7 @@ local function op_with_path(rec, op, path, params, opts, verb)
   path.account_sid = account_of(rec, ctx)
   local res, err, retries = client:request(op, path, params, opts)
   if not res then return nil, err end
-  if verb == "reload" then return reload(rec, client, res, retries) end
+  if verb == "reload" then return reload(rec, client, res, retries, ctx) end
   return res, nil, retries
 end
 
