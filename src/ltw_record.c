@@ -34,8 +34,9 @@
  * Upvalues: every function here shares R, a private table:
  *   R[k] = metatable of kind k (1..NKINDS), R[metatable] = k,
  *   R.empty = the shared empty ctx table.
- * A kind's __index closure has R, the kind's method table (or nil) and the
- * kind's metatable as upvalues 1, 2 and 3; set_methods replaces upvalue 2. */
+ * A kind's __index closure has R, the kind's method table (or nil), the
+ * kind's metatable and its address (a light userdata) as upvalues 1 to 4;
+ * set_methods replaces upvalue 2. */
 #include <limits.h>
 #include <string.h>
 #include "ltw.h"
@@ -329,7 +330,9 @@ static int record_index(lua_State *L) {
   const char *key;
   int v, same;
   if (!r || !lua_getmetatable(L, 1)) return luaL_argerror(L, 1, "twilio record expected");
-  same = lua_rawequal(L, -1, lua_upvalueindex(3));
+  /* upvalue 3 holds the metatable, upvalue 4 its address: comparing
+   * addresses is cheaper than lua_rawequal */
+  same = lua_topointer(L, -1) == lua_touserdata(L, lua_upvalueindex(4));
   lua_pop(L, 1);
   if (!same) r = check_record(L, 1);
   if (lua_type(L, lua_upvalueindex(2)) == LUA_TTABLE) {
@@ -786,7 +789,8 @@ void ltw_open_record(lua_State *L) {
     lua_pushvalue(L, R);
     lua_pushnil(L);                       /* methods: set_methods */
     lua_pushvalue(L, -3);                 /* the kind's metatable */
-    lua_pushcclosure(L, record_index, 3);
+    lua_pushlightuserdata(L, (void *)lua_topointer(L, -1));
+    lua_pushcclosure(L, record_index, 4);
     lua_setfield(L, -2, "__index");
     lua_pushvalue(L, -1);
     lua_rawseti(L, R, k + 1);             /* R[k+1] = mt */
