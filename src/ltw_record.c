@@ -146,36 +146,49 @@ static void box_drop(tw_jdoc **box) {
   tw_jdoc_release(d);
 }
 
-/* The doc's index memory (not the body: a Lua string, counted by the
- * collector) lives outside the Lua heap, where the collector cannot see it.
- * Incremental mode (LuaJIT, 5.4 embedders): a step "as if" the doc's size
- * had been allocated paces collection with the pages, not with the small
- * userdata. Generational mode (the 5.4 interpreter's default): records that
- * survive a minor collection grow old and only a major collection frees
- * them and their doc, and majors follow Lua heap growth only; so on 5.4,
- * once the docs allocated since the last full collection outweigh the Lua
- * heap (and EXT_FULL_KB), collect fully. R.ext_kb counts those KiB. A full
- * collection costs in proportion to the Lua heap, and it runs only after
- * docs of at least that size were allocated: amortized, at most a constant
- * factor over the parses themselves. */
+/* The doc's index memory lives outside the Lua heap, where the collector
+ * cannot see it. Incremental mode (LuaJIT, 5.4 embedders): a step "as if"
+ * the index had been allocated paces collection with the pages, not with
+ * the small userdata (the body is a Lua string: already counted).
+ * Generational mode (the 5.4 interpreter's default): records that survive
+ * a minor collection grow old, and so do the body strings their uservalues
+ * anchor; only a major collection frees them, and majors follow Lua heap
+ * growth only. So on 5.4, once the documents (body + index) parsed since
+ * the last full collection (R.ext_kb) outweigh EXT_FULL_KB and R.base_kb,
+ * collect fully. base_kb estimates the live heap: the heap right after that
+ * collection minus what was parsed before it, because the records that
+ * collection found dead are only finalized after it (they, their
+ * uservalues and bodies survive it, old) and go at the next one; with the
+ * plain heap size the interval would grow with each collection. A full
+ * collection costs in proportion to the heap (about base + 2 ext), and it
+ * runs only after at least base was parsed: amortized, a constant factor
+ * over the parses themselves. */
 #define EXT_FULL_KB (4 * 1024)
-static void gc_pressure(lua_State *L, const tw_jdoc *d) {
+static void gc_pressure(lua_State *L, const tw_jdoc *d, size_t body_len) {
   size_t kb = tw_jdoc_bytes(d) / 1024;
-  if (kb == 0) return;
-  lua_gc(L, LUA_GCSTEP, kb > INT_MAX ? INT_MAX : (int)kb);
+  if (kb > 0) lua_gc(L, LUA_GCSTEP, kb > INT_MAX ? INT_MAX : (int)kb);
 #if LUA_VERSION_NUM >= 504
   {
-    lua_Integer ext;
+    lua_Integer ext, base;
     lua_getfield(L, R_IDX, "ext_kb");
-    ext = lua_tointeger(L, -1) + (lua_Integer)kb;
-    lua_pop(L, 1);
-    if (ext > EXT_FULL_KB && ext > (lua_Integer)lua_gc(L, LUA_GCCOUNT, 0)) {
+    lua_getfield(L, R_IDX, "base_kb");
+    ext = lua_tointeger(L, -2) + (lua_Integer)(kb + body_len / 1024);
+    base = lua_tointeger(L, -1);
+    lua_pop(L, 2);
+    if (ext > EXT_FULL_KB && ext > base) {
       lua_gc(L, LUA_GCCOLLECT, 0);
+      lua_gc(L, LUA_GCSTEP, 0);        /* runs the pending finalizers */
+      lua_gc(L, LUA_GCCOLLECT, 0);     /* frees what they released */
+      base = (lua_Integer)lua_gc(L, LUA_GCCOUNT, 0);
+      lua_pushinteger(L, base);
+      lua_setfield(L, R_IDX, "base_kb");
       ext = 0;
     }
     lua_pushinteger(L, ext);
     lua_setfield(L, R_IDX, "ext_kb");
   }
+#else
+  (void)body_len;
 #endif
 }
 
@@ -456,7 +469,7 @@ static int l_parse_record(lua_State *L) {
     return decode_fail(L, 0, e.msg);
   }
   *box = d;                                         /* the box owns d */
-  gc_pressure(L, d);
+  gc_pressure(L, d, len);
   if (tw_json_type(d, tw_jdoc_root(d)) != TW_JOBJECT) {
     box_drop(box);
     return decode_fail(L, 0, "response is not a JSON object");
@@ -491,7 +504,7 @@ static int l_parse_page(lua_State *L) {
     return decode_fail(L, 1, e.msg);
   }
   *box = d;                                         /* the box owns d */
-  gc_pressure(L, d);
+  gc_pressure(L, d, len);
   if (tw_json_page(d, items_key, &items, &n, &next, &e) != 0) {
     if (is_oom(&e)) return luaL_error(L, "twilio: out of memory");
     box_drop(box);
