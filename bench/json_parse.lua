@@ -6,7 +6,12 @@
 -- same through record_totable; and memory (collectgarbage("count") and
 -- VmRSS) over many pages, to show pages are freed.
 -- luacheck: no max line length
+--   ... bench/json_parse.lua reads [N] | parse-once: for callgrind, only
+--   parse one page and read sid and phone_number of every item N (50)
+--   times, or only parse it; the difference / (N x 2000) is the
+--   instructions per field read.
 local core = require "twilio.core"
+local mode = (arg[1] == "reads" or arg[1] == "parse-once") and table.remove(arg, 1) or nil
 local pages = tonumber(arg[1]) or 50
 local per_page = tonumber(arg[2]) or 1000
 local clock = os.clock
@@ -23,6 +28,21 @@ local body = '{"end":999,"first_page_uri":"/2010-04-01/Accounts/AC/IncomingPhone
   .. '"incoming_phone_numbers":[' .. table.concat(items, ",") .. '],'
   .. '"next_page_uri":"/2010-04-01/Accounts/AC/IncomingPhoneNumbers.json?PageSize=1000&Page=1&PageToken=PAxx",'
   .. '"page":0,"page_size":1000,"previous_page_uri":null,"start":0,"uri":"/x"}'
+
+if mode then
+  local its = assert(core.parse_page("PhoneNumber", "incoming_phone_numbers", body))
+  local count = 0
+  if mode == "reads" then
+    for _ = 1, pages do
+      for i = 1, #its do
+        local n = its[i]
+        if n.sid and n.phone_number then count = count + 1 end
+      end
+    end
+  end
+  print(mode, count)
+  return
+end
 
 local function rss_kb()
   local f = io.open("/proc/self/status")
