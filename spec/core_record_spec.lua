@@ -188,14 +188,34 @@ describe("core.parse_record", function()
     assert.equal('{"sid":"PN2"}', core.record_json(p[2]))
   end)
 
-  it("__close and __gc free the data; later use raises", function()
+  it("has no __gc; __close (5.4) marks the record closed and later use raises", function()
     local n = assert(core.parse_record("PhoneNumber", number_body()))
-    local gc = getmetatable(n).__gc
-    gc(n); gc(n)                                        -- idempotent
-    assert.has_error(function() return n.sid end)
+    local mt = getmetatable(n)
+    assert.is_nil(rawget(mt, "__gc"))                   -- the doc box owns the data
+    local close = rawget(mt, "__close")
+    if _VERSION ~= "Lua 5.4" then
+      assert.is_nil(close)
+      return
+    end
+    close(n); close(n)                                  -- idempotent
+    assert.has_error(function() return n.sid end, "twilio.PhoneNumber: record is closed")
     assert.has_error(function() core.record_totable(n) end)
+    assert.has_error(function() core.record_json(n) end)
     assert.matches("(closed)", tostring(n), 1, true)
-    assert.has_error(function() gc({}) end)             -- not a record
+    assert.has_error(function() close({}) end)          -- not a record
+    -- a <close> variable closes at the end of its block
+    local f = assert(load([[
+      local core, body, out = ...
+      do
+        local r <close> = assert(core.parse_record("PhoneNumber", body))
+        out.r = r
+        out.sid = r.sid
+      end
+    ]]))
+    local out = {}
+    f(core, number_body(), out)
+    assert.equal("PNaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", out.sid)
+    assert.has_error(function() return out.r.sid end)
   end)
 
   it("rejects bodies that are not one JSON object", function()
@@ -268,6 +288,105 @@ describe("core.parse_page", function()
     assert.is_true(keep.capabilities.sms)
     assert.equal('{"sid":"PN2","capabilities":{"sms":true}}', core.record_json(keep))
   end)
+
+  -- a body built at run time: a fresh string the GC can free, like the transport's
+  local function fresh_page(items, tag)
+    return page_body(key, items) .. string.rep(" ", tag or 1)
+  end
+
+  it("records stay readable after the body string and the items array are dropped", function()
+    local a, b, weak
+    do
+      local body = fresh_page({ number_body(), '{"sid":"PN2","phone_number":"+2"}', '{"sid":"PN3"}' })
+      local items = assert(core.parse_page("PhoneNumber", key, body))
+      a, b = items[1], items[3]
+      weak = setmetatable({ items = items, body = body }, { __mode = "v" })
+    end
+    collectgarbage(); collectgarbage()
+    assert.is_nil(weak.items)
+    -- churn: other pages come and go, so freed memory is reused
+    for i = 1, 20 do
+      local its = core.parse_page("PhoneNumber", key, fresh_page({ '{"sid":"PNX","phone_number":"+9"}' }, i))
+      assert.equal("PNX", its[1].sid)
+    end
+    collectgarbage(); collectgarbage()
+    assert.equal("+14155550100", a.phone_number)
+    assert.equal("caf\195\169 \240\159\152\128 \"q\" / \\ \n", a.friendly_name)
+    assert.equal("PN3", b.sid)
+    assert.equal('{"sid":"PN3"}', core.record_json(b))
+    assert.equal("twilio.PhoneNumber: PN3", tostring(b))
+    assert.same({ voice = true, sms = false, mms = true, fax = false }, a.capabilities)
+  end)
+
+  it("record_set_ctx and record_replace change one record, not the rest of its page", function()
+    local ctx, ctx2 = {}, {}
+    local items = assert(core.parse_page("PhoneNumber", key,
+      fresh_page({ '{"sid":"PN1","voice_url":"a"}', '{"sid":"PN2","voice_url":"b"}', '{"sid":"PN3","voice_url":"c"}' }), ctx))
+    core.record_set_ctx(items[1], ctx2)
+    assert.equal(ctx2, core.record_ctx(items[1]))
+    assert.equal(ctx, core.record_ctx(items[2]))
+    assert.equal(ctx, core.record_ctx(items[3]))
+    do
+      local u = assert(core.parse_record("PhoneNumber", '{"sid":"PN2","voice_url":"new"}' .. string.rep(" ", 3)))
+      core.record_replace(items[2], u)
+    end
+    collectgarbage(); collectgarbage()                  -- the other record and its body are gone
+    assert.equal("new", items[2].voice_url)
+    assert.equal(ctx, core.record_ctx(items[2]))       -- replace keeps the record's ctx
+    assert.equal("a", items[1].voice_url)
+    assert.equal("c", items[3].voice_url)
+    assert.equal('{"sid":"PN3","voice_url":"c"}', core.record_json(items[3]))
+    assert.equal(ctx, core.record_ctx(items[3]))
+    -- the replaced record no longer needs its old page; the others still do
+    local kept1, kept3 = items[1], items[3]
+    local replaced = items[2]
+    items = nil
+    collectgarbage(); collectgarbage()
+    assert.equal("a", kept1.voice_url)
+    assert.equal("c", kept3.voice_url)
+    assert.equal("new", replaced.voice_url)
+    if _VERSION == "Lua 5.4" then                       -- closing one leaves the others open
+      getmetatable(kept1).__close(kept1)
+      assert.has_error(function() return kept1.sid end)
+      assert.equal("PN3", kept3.sid)
+    end
+  end)
+
+  it("records of different pages are independent", function()
+    local p1 = assert(core.parse_page("PhoneNumber", key, fresh_page({ '{"sid":"PA1"}', '{"sid":"PA2"}' }, 1)))
+    local p2 = assert(core.parse_page("PhoneNumber", key, fresh_page({ '{"sid":"PB1"}', '{"sid":"PB2"}' }, 2)))
+    local a2 = p1[2]
+    core.record_replace(p1[1], p2[2])                   -- across pages
+    if _VERSION == "Lua 5.4" then
+      getmetatable(p2[1]).__close(p2[1])
+      assert.equal("PA2", a2.sid)                       -- another page's records stay open
+      assert.equal("PB2", p2[2].sid)
+    end
+    local a1 = p1[1]
+    p1, p2 = nil, nil
+    collectgarbage(); collectgarbage()                  -- page 2's array and other records are gone
+    assert.equal("PB2", a1.sid)
+    assert.equal('{"sid":"PB2"}', core.record_json(a1))
+    assert.equal("PA2", a2.sid)
+    a1 = nil
+    collectgarbage(); collectgarbage()
+    assert.equal("PA2", a2.sid)
+  end)
+
+  if _VERSION == "Lua 5.4" then
+    it("a record resurrected by another finalizer after its page's box reads as closed", function()
+      local seen = {}
+      -- marked for finalization before the page: finalized after its box
+      local holder = setmetatable({}, { __gc = function(o)
+        seen.ok, seen.err = pcall(function() return o.rec.sid end)
+      end })
+      holder.rec = assert(core.parse_page("PhoneNumber", key, fresh_page({ '{"sid":"PN1"}' })))[1]
+      holder = nil
+      collectgarbage(); collectgarbage(); collectgarbage()
+      assert.is_false(seen.ok)
+      assert.matches("record is closed", seen.err, 1, true)
+    end)
+  end
 
   it("reports every malformed shape as a decode error", function()
     local cases = {

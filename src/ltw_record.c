@@ -7,29 +7,39 @@
  *   core.record_ctx / record_set_ctx / record_replace / record_release /
  *   record_released / record_totable / record_json / record_kind / record_get
  *
- * A record is a small userdata: a reference to a tw_jdoc (tw_json.c: the
- * validated body, shared by every record of a page), its JSON object
- * in it (a tw_jobj: span and key index, the index memory owned by the
- * doc), its kind and a "released" flag (the number
- * was released at Twilio; its fields stay readable). Fields are decoded
- * when read. The doc goes away with its last record: a record that outlives
- * its page keeps it alive, and a page nobody references is freed by the GC.
+ * A record is a small userdata without __gc: a borrowed pointer to its
+ * page's doc box (below), its JSON object in the doc (a tw_jobj: span and
+ * key index, the index memory owned by the doc), its kind and a "released"
+ * flag (the number was released at Twilio; its fields stay readable).
+ * Fields are decoded when read.
  *
- * Zero copy: the doc borrows the body Lua string (tw_jdoc_borrow), so the
- * string must live as long as the doc. Each record's uservalue is a small
- * array { [U_CTX] = ctx, [U_BODY] = body string }, shared by all records of
- * one page: every record that holds a reference to a doc also anchors the
- * body that doc reads (a record being finalized still anchors its
- * uservalue, in Lua 5.4 and LuaJIT, until its __gc released the doc). A
- * record whose ctx changes alone (record_set_ctx) or that takes another
+ * Ownership: one "doc box" userdata per parse (DOC_BOX_MT, the only
+ * finalizer) owns the tw_jdoc (tw_json.c: the validated body and key
+ * indexes) for good. Each record's uservalue is a small array
+ * { [U_CTX] = ctx, [U_BODY] = body string, [U_DOC] = doc box }, shared by
+ * all records of one page: a record anchors both the box (so the doc it
+ * points into) and the body the doc reads in place (tw_jdoc_borrow, zero
+ * copy). A dead page is freed in one collection: records, tables and body
+ * need no finalizer; the box's one __gc frees the doc. A record that
+ * outlives its page keeps the whole page's doc and body alive.
+ *
+ * A record reads its doc through the box (*r->box), never a cached doc
+ * pointer: if a record is resurrected by another object's finalizer in the
+ * cycle that finalized its box (Lua runs finalizers in reverse order of
+ * marking, so the box may go first), the box memory is still valid (the
+ * record's uservalue anchors it) and *box is NULL: the record reads as
+ * closed, with no use after free. __close (5.4) clears r->box: later reads
+ * raise "record is closed"; it frees nothing (the page's other records
+ * still use the doc).
+ *
+ * A record whose ctx changes alone (record_set_ctx) or that takes another
  * doc (record_replace) gets a table of its own first (record.own_uv), so
  * the others of its page keep theirs. One code path on both VMs (LuaJIT
  * has one fenv table per userdata).
  *
- * Ownership while parsing: a parsed doc is first owned by a "box" userdata
- * (DOC_BOX_MT, __gc releases it) created *before* the parse, so any Lua
- * error (out of memory) after the parse leaves no C memory unowned. Each
- * record takes its own reference; the box drops its reference at the end.
+ * Ownership while parsing: the box is created *before* the parse (empty,
+ * __gc armed), so any Lua error (out of memory) after the parse leaves no
+ * C memory unowned; a failed parse drops the box's doc at once.
  *
  * Upvalues: every function here shares R, a private table:
  *   R[k] = metatable of kind k (1..NKINDS), R[metatable] = k,
@@ -45,15 +55,18 @@
 #define DOC_BOX_MT "twilio.JsonDoc"
 
 typedef struct record {
-  tw_jdoc *doc;          /* one reference, owned; NULL once closed */
-  tw_jobj obj;           /* the record's JSON object in doc (a copy; its
-                            index memory is borrowed from doc) */
+  tw_jdoc **box;         /* borrowed: the doc box in this record's uservalue
+                            (U_DOC), which anchors it; NULL once closed.
+                            *box is NULL once the box was finalized. */
+  tw_jobj obj;           /* the record's JSON object in the doc (a copy; its
+                            index memory is borrowed from the doc) */
   unsigned char kind;    /* index into kinds[] */
   unsigned char released;
   unsigned char own_uv;  /* the uservalue table is this record's alone */
 } record;
 
-enum { U_CTX = 1, U_BODY = 2 };   /* the uservalue table's slots */
+enum { U_CTX = 1, U_BODY = 2, U_DOC = 3 };   /* uservalue table slots */
+#define U_N 3
 
 static const struct kind_def {
   const char *name;      /* as passed by Lua */
@@ -95,9 +108,14 @@ static record *check_record(lua_State *L, int idx) {
   return NULL;
 }
 
+/* The doc record r reads, or NULL when closed (or its box finalized). */
+static tw_jdoc *rdoc(const record *r) {
+  return r->box ? *r->box : NULL;
+}
+
 static record *check_open(lua_State *L, int idx) {
   record *r = check_record(L, idx);
-  if (!r->doc)
+  if (!rdoc(r))
     luaL_error(L, "%s: record is closed", kinds[r->kind].mt);
   return r;
 }
@@ -112,13 +130,16 @@ static void push_ctx(lua_State *L, int idx) {
   }
 }
 
-/* Pushes a new uservalue table { ctx (at ctx), body (at body) }. */
-static void push_uv(lua_State *L, int ctx, int body) {
-  lua_createtable(L, 2, 0);
+/* Pushes a new uservalue table { ctx (at ctx), body (at body), doc box
+ * (at box) }. */
+static void push_uv(lua_State *L, int ctx, int body, int box) {
+  lua_createtable(L, U_N, 0);
   lua_pushvalue(L, ctx);
   lua_rawseti(L, -2, U_CTX);
   lua_pushvalue(L, body);
   lua_rawseti(L, -2, U_BODY);
+  lua_pushvalue(L, box);
+  lua_rawseti(L, -2, U_DOC);
 }
 
 static int box_gc(lua_State *L) {
@@ -139,7 +160,8 @@ static tw_jdoc **new_box(lua_State *L) {
   return box;
 }
 
-/* Drops the box's reference now rather than at the next GC. */
+/* Drops the box's reference now rather than at the next GC (failed
+ * parses only: records point into a box's doc). */
 static void box_drop(tw_jdoc **box) {
   tw_jdoc *d = *box;
   *box = NULL;
@@ -292,14 +314,14 @@ static void push_table(lua_State *L, const tw_jdoc *d, int obj) {
 
 /* ---- records ------------------------------------------------------------- */
 
-/* Pushes a new record for object o of d, with metatable at mt and the
- * uservalue table at uv (absolute indices; the table anchors the body d
- * borrows). Built in a safe state first (closed, __gc armed), then it
- * takes its reference to d. */
-static void new_record(lua_State *L, int kind, tw_jdoc *d, const tw_jobj *o,
-                       int mt, int uv, int own_uv) {
+/* Pushes a new record for object o of the doc in box, with metatable at
+ * mt and the uservalue table at uv (absolute indices; the table anchors
+ * the box and the body its doc borrows). Built closed first; it points to
+ * the box only once the uservalue anchors it. Nothing to free: no __gc. */
+static void new_record(lua_State *L, int kind, tw_jdoc **box,
+                       const tw_jobj *o, int mt, int uv, int own_uv) {
   record *r = twl_newud(L, sizeof *r);
-  r->doc = NULL;
+  r->box = NULL;
   r->kind = (unsigned char)kind;
   r->released = 0;
   r->own_uv = (unsigned char)own_uv;
@@ -307,31 +329,29 @@ static void new_record(lua_State *L, int kind, tw_jdoc *d, const tw_jobj *o,
   lua_setmetatable(L, -2);
   lua_pushvalue(L, uv);
   twl_setuv(L, -2);
-  tw_jdoc_retain(d);
-  r->doc = d;
+  r->box = box;
   r->obj = *o;
 }
 
-/* The value of field key (klen bytes) of open record r, or -1. A lookup
- * may build the record's key index (when the scan did not: objects over
- * 64 KiB); the doc owns it, so nothing leaks if luaL_error longjmps. hint:
- * see tw_json_lookup. */
-static int field(lua_State *L, record *r, const char *key, size_t klen,
-                 const void *hint) {
-  int v = tw_json_lookup(r->doc, &r->obj, key, klen, hint);
+/* The value of field key (klen bytes) of record r, open on doc d, or -1.
+ * A lookup may build the record's key index (when the scan did not:
+ * objects over 64 KiB); the doc owns it, so nothing leaks if luaL_error
+ * longjmps. hint: see tw_json_lookup. */
+static int field(lua_State *L, record *r, tw_jdoc *d, const char *key,
+                 size_t klen, const void *hint) {
+  int v = tw_json_lookup(d, &r->obj, key, klen, hint);
   if (v == -2) luaL_error(L, "twilio: out of memory");
   return v;
 }
 
-static int record_gc(lua_State *L) {           /* __gc and __close */
-  record *r = check_record(L, 1);
-  if (r->doc) {
-    tw_jdoc *d = r->doc;
-    r->doc = NULL;
-    tw_jdoc_release(d);
-  }
+#if LUA_VERSION_NUM >= 504
+/* __close: marks the record closed (idempotent). Frees nothing: the doc
+ * belongs to the page's box, which the GC finalizes. */
+static int record_close(lua_State *L) {
+  check_record(L, 1)->box = NULL;
   return 0;
 }
+#endif
 
 /* __index: the kind's methods (upvalue 2) first, then fields. The hot
  * path of every field read (n.sid): the record is recognized by its
@@ -341,6 +361,7 @@ static int record_index(lua_State *L) {
   record *r = lua_touserdata(L, 1);
   size_t klen;
   const char *key;
+  tw_jdoc *d;
   int v, same;
   if (!r || !lua_getmetatable(L, 1)) return luaL_argerror(L, 1, "twilio record expected");
   /* upvalue 3 holds the metatable, upvalue 4 its address: comparing
@@ -355,14 +376,15 @@ static int record_index(lua_State *L) {
     lua_pop(L, 1);
   }
   if (lua_type(L, 2) != LUA_TSTRING) return 0;
-  if (!r->doc)
+  d = rdoc(r);
+  if (!d)
     return luaL_error(L, "%s: record is closed", kinds[r->kind].mt);
   key = lua_tolstring(L, 2, &klen);
   /* The key string's address is the lookup hint: Lua interns short
    * strings, so rec.sid on every record of a page passes the same one. */
-  v = field(L, r, key, klen, key);
+  v = field(L, r, d, key, klen, key);
   if (v < 0) return 0;
-  push_field(L, r->doc, v);
+  push_field(L, d, v);
   return 1;
 }
 
@@ -382,14 +404,14 @@ static int record_newindex(lua_State *L) {
 }
 
 /* Appends the printable, SID-like characters of a field (at most 64). */
-static void add_label(lua_State *L, luaL_Buffer *b, record *r,
+static void add_label(lua_State *L, luaL_Buffer *b, record *r, tw_jdoc *d,
                       const char *name) {
   size_t n, i;
   const char *raw;
   int esc;
-  int v = field(L, r, name, strlen(name), NULL);
-  if (tw_json_type(r->doc, v) != TW_JSTRING) return;
-  raw = tw_json_string(r->doc, v, &n, &esc);
+  int v = field(L, r, d, name, strlen(name), NULL);
+  if (tw_json_type(d, v) != TW_JSTRING) return;
+  raw = tw_json_string(d, v, &n, &esc);
   if (n == 0) return;
   luaL_addchar(b, ' ');
   for (i = 0; i < n && i < 64; i++) {
@@ -406,15 +428,16 @@ static void add_label(lua_State *L, luaL_Buffer *b, record *r,
 static int record_tostring(lua_State *L) {
   record *r = check_record(L, 1);
   const struct kind_def *k = &kinds[r->kind];
+  tw_jdoc *d = rdoc(r);
   luaL_Buffer b;
   luaL_buffinit(L, &b);
   luaL_addstring(&b, k->mt);
-  if (!r->doc) {
+  if (!d) {
     luaL_addstring(&b, " (closed)");
   } else {
     luaL_addchar(&b, ':');
-    add_label(L, &b, r, k->label1);
-    if (k->label2) add_label(L, &b, r, k->label2);
+    add_label(L, &b, r, d, k->label1);
+    if (k->label2) add_label(L, &b, r, d, k->label2);
     if (r->released) luaL_addstring(&b, " (released)");
   }
   luaL_pushresult(&b);
@@ -432,7 +455,7 @@ static int pairs_next(lua_State *L) {
 static int record_pairs(lua_State *L) {
   record *r = check_open(L, 1);
   lua_pushcfunction(L, pairs_next);
-  push_table(L, r->doc, r->obj.start);
+  push_table(L, rdoc(r), r->obj.start);
   lua_pushnil(L);
   return 3;
 }
@@ -455,13 +478,11 @@ static int l_parse_record(lua_State *L) {
   tw_jdoc **box;
   tw_jdoc *d;
   tw_jerr e;
-  int top;
   lua_settop(L, 3);
-  push_ctx(L, 3);
-  push_uv(L, 4, 2);                                 /* top - 2 */
-  lua_rawgeti(L, R_IDX, kind + 1);                  /* top - 1: metatable */
-  box = new_box(L);                                 /* top */
-  top = lua_gettop(L);
+  push_ctx(L, 3);                                   /* 4 */
+  lua_rawgeti(L, R_IDX, kind + 1);                  /* 5: metatable */
+  box = new_box(L);                                 /* 6 */
+  push_uv(L, 4, 2, 6);                              /* 7 */
   /* d reads the body string in place; the uservalue table anchors it */
   d = tw_jdoc_borrow(body, len, NULL, &e);
   if (!d) {
@@ -474,8 +495,7 @@ static int l_parse_record(lua_State *L) {
     box_drop(box);
     return decode_fail(L, 0, "response is not a JSON object");
   }
-  new_record(L, kind, d, tw_jdoc_root_obj(d), top - 1, top - 2, 1);
-  box_drop(box);                                    /* the record owns d */
+  new_record(L, kind, box, tw_jdoc_root_obj(d), 5, 7, 1);
   return 1;
 }
 
@@ -489,13 +509,12 @@ static int l_parse_page(lua_State *L) {
   tw_jdoc *d;
   tw_jerr e;
   const tw_jobj *items;
-  int top, next, i, n;
+  int next, i, n;
   lua_settop(L, 4);
-  push_ctx(L, 4);
-  push_uv(L, 5, 3);                    /* top - 2: shared by the page */
-  lua_rawgeti(L, R_IDX, kind + 1);                  /* top - 1 */
-  box = new_box(L);                                 /* top */
-  top = lua_gettop(L);
+  push_ctx(L, 4);                                   /* 5 */
+  lua_rawgeti(L, R_IDX, kind + 1);                  /* 6: metatable */
+  box = new_box(L);                                 /* 7 */
+  push_uv(L, 5, 3, 7);                 /* 8: shared by the page */
   /* The scan records the items array's element spans as it validates;
    * d reads the body string in place (anchored by the uservalue). */
   d = tw_jdoc_borrow(body, len, items_key, &e);
@@ -512,13 +531,12 @@ static int l_parse_page(lua_State *L) {
   }
   lua_createtable(L, n, 0);
   for (i = 0; i < n; i++) {
-    new_record(L, kind, d, &items[i], top - 1, top - 2, 0);
-    lua_rawseti(L, -2, i + 1);                      /* takes a reference */
+    new_record(L, kind, box, &items[i], 6, 8, 0);
+    lua_rawseti(L, -2, i + 1);
   }
   if (next >= 0) push_string(L, d, next);
   else lua_pushnil(L);
-  box_drop(box);
-  return 2;
+  return 2;                            /* the box keeps d for the records */
 }
 
 /* Sets err[field] to the first non-empty string among toks, if any;
@@ -669,11 +687,13 @@ static int l_record_ctx(lua_State *L) {
 static void own_uv(lua_State *L, record *r) {
   twl_getuv(L, 1);
   if (r->own_uv) return;
-  lua_createtable(L, 2, 0);
+  lua_createtable(L, U_N, 0);
   lua_rawgeti(L, -2, U_CTX);
   lua_rawseti(L, -2, U_CTX);
   lua_rawgeti(L, -2, U_BODY);
   lua_rawseti(L, -2, U_BODY);
+  lua_rawgeti(L, -2, U_DOC);
+  lua_rawseti(L, -2, U_DOC);
   lua_pushvalue(L, -1);
   twl_setuv(L, 1);
   r->own_uv = 1;
@@ -695,22 +715,22 @@ static int l_record_set_ctx(lua_State *L) {
 static int l_record_replace(lua_State *L) {
   record *r = check_record(L, 1);
   record *o = check_open(L, 2);
-  tw_jdoc *old = r->doc;
   if (o->kind != r->kind)
     return luaL_argerror(L, 2, lua_pushfstring(L, "%s expected, got %s",
                                                kinds[r->kind].mt,
                                                kinds[o->kind].mt));
   lua_settop(L, 2);
-  /* r will read other's doc: anchor other's body in r's own table first
-   * (Lua may raise here; nothing has changed yet) */
+  /* r will read other's doc: anchor other's box and body in r's own table
+   * first (Lua may raise here; nothing has changed yet). r's old box and
+   * body stay anchored by whoever else references them, or are collected. */
   own_uv(L, r);                                     /* 3 */
   twl_getuv(L, 2);                                  /* 4 */
   lua_rawgeti(L, 4, U_BODY);
   lua_rawseti(L, 3, U_BODY);
-  tw_jdoc_retain(o->doc);          /* first: old and new may be one doc */
-  r->doc = o->doc;
+  lua_rawgeti(L, 4, U_DOC);
+  lua_rawseti(L, 3, U_DOC);
+  r->box = o->box;
   r->obj = o->obj;
-  tw_jdoc_release(old);
   lua_settop(L, 1);
   return 1;
 }
@@ -727,13 +747,13 @@ static int l_record_released(lua_State *L) {
 
 static int l_record_totable(lua_State *L) {
   record *r = check_open(L, 1);
-  push_table(L, r->doc, r->obj.start);
+  push_table(L, rdoc(r), r->obj.start);
   return 1;
 }
 
 static int l_record_json(lua_State *L) {
   record *r = check_open(L, 1);
-  const char *text = tw_jdoc_text(r->doc, NULL);
+  const char *text = tw_jdoc_text(rdoc(r), NULL);
   lua_pushlstring(L, text + r->obj.start,
                   (size_t)(r->obj.end - r->obj.start));
   return 1;
@@ -748,9 +768,10 @@ static int l_record_get(lua_State *L) {
   record *r = check_open(L, 1);
   size_t klen;
   const char *key = luaL_checklstring(L, 2, &klen);
-  int v = field(L, r, key, klen, key);
+  tw_jdoc *d = rdoc(r);
+  int v = field(L, r, d, key, klen, key);
   if (v < 0) return 0;
-  push_field(L, r->doc, v);
+  push_field(L, d, v);
   return 1;
 }
 
@@ -772,9 +793,9 @@ static const luaL_Reg funcs[] = {
 };
 
 static const luaL_Reg meta[] = {
-  { "__gc", record_gc },
+  /* no __gc: the page's doc box owns the doc (see the top) */
 #if LUA_VERSION_NUM >= 504
-  { "__close", record_gc },
+  { "__close", record_close },
 #endif
 #if LUA_VERSION_NUM >= 502
   { "__pairs", record_pairs },
