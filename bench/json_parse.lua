@@ -10,8 +10,14 @@
 --   parse one page and read sid and phone_number of every item N (50)
 --   times, or only parse it; the difference / (N x 2000) is the
 --   instructions per field read.
+--   ... bench/json_parse.lua pages [N]: for callgrind, parse N pages, each
+--   from a fresh body string (as from the transport), reading sid and
+--   phone_number of every item and dropping the page (list-all's work
+--   per page, GC included); (pages N - pages 0) / N is the instructions
+--   per page.
 local core = require "twilio.core"
-local mode = (arg[1] == "reads" or arg[1] == "parse-once") and table.remove(arg, 1) or nil
+local mode = (arg[1] == "reads" or arg[1] == "parse-once" or arg[1] == "pages")
+  and table.remove(arg, 1) or nil
 local pages = tonumber(arg[1]) or 50
 local per_page = tonumber(arg[2]) or 1000
 local clock = os.clock
@@ -29,7 +35,18 @@ local body = '{"end":999,"first_page_uri":"/2010-04-01/Accounts/AC/IncomingPhone
   .. '"next_page_uri":"/2010-04-01/Accounts/AC/IncomingPhoneNumbers.json?PageSize=1000&Page=1&PageToken=PAxx",'
   .. '"page":0,"page_size":1000,"previous_page_uri":null,"start":0,"uri":"/x"}'
 
-if mode then
+if mode == "pages" then
+  local count = 0
+  for p = 1, pages do
+    local its = assert(core.parse_page("PhoneNumber", "incoming_phone_numbers", body .. (p % 2 == 0 and " " or "\n")))
+    for i = 1, #its do
+      local n = its[i]
+      if n.sid and n.phone_number then count = count + 1 end
+    end
+  end
+  print(mode, count)
+  return
+elseif mode then
   local its = assert(core.parse_page("PhoneNumber", "incoming_phone_numbers", body))
   local count = 0
   if mode == "reads" then

@@ -176,15 +176,14 @@ static void box_drop(tw_jdoc **box) {
  * a minor collection grow old, and so do the body strings their uservalues
  * anchor; only a major collection frees them, and majors follow Lua heap
  * growth only. So on 5.4, once the documents (body + index) parsed since
- * the last full collection (R.ext_kb) outweigh EXT_FULL_KB and R.base_kb,
- * collect fully. base_kb estimates the live heap: the heap right after that
- * collection minus what was parsed before it, because the records that
- * collection found dead are only finalized after it (they, their
- * uservalues and bodies survive it, old) and go at the next one; with the
- * plain heap size the interval would grow with each collection. A full
- * collection costs in proportion to the heap (about base + 2 ext), and it
- * runs only after at least base was parsed: amortized, a constant factor
- * over the parses themselves. */
+ * the last full collection (R.ext_kb) outweigh EXT_FULL_KB and R.base_kb
+ * (the heap left after that collection: the live heap), collect fully.
+ * Records have no finalizer, so a dead page (records, tables, body) is
+ * freed by that one collection; only its doc box is finalized after it,
+ * which the step below runs (freeing the doc's index) before base is read.
+ * A full collection costs in proportion to the heap (about base + ext),
+ * and it runs only after at least base was parsed: amortized, a constant
+ * factor over the parses themselves. */
 #define EXT_FULL_KB (4 * 1024)
 static void gc_pressure(lua_State *L, const tw_jdoc *d, size_t body_len) {
   size_t kb = tw_jdoc_bytes(d) / 1024;
@@ -199,8 +198,7 @@ static void gc_pressure(lua_State *L, const tw_jdoc *d, size_t body_len) {
     lua_pop(L, 2);
     if (ext > EXT_FULL_KB && ext > base) {
       lua_gc(L, LUA_GCCOLLECT, 0);
-      lua_gc(L, LUA_GCSTEP, 0);        /* runs the pending finalizers */
-      lua_gc(L, LUA_GCCOLLECT, 0);     /* frees what they released */
+      lua_gc(L, LUA_GCSTEP, 0);        /* runs the dead boxes' __gc */
       base = (lua_Integer)lua_gc(L, LUA_GCCOUNT, 0);
       lua_pushinteger(L, base);
       lua_setfield(L, R_IDX, "base_kb");
