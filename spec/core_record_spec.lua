@@ -321,7 +321,8 @@ describe("core.parse_page", function()
   it("record_set_ctx and record_replace change one record, not the rest of its page", function()
     local ctx, ctx2 = {}, {}
     local items = assert(core.parse_page("PhoneNumber", key,
-      fresh_page({ '{"sid":"PN1","voice_url":"a"}', '{"sid":"PN2","voice_url":"b"}', '{"sid":"PN3","voice_url":"c"}' }), ctx))
+      fresh_page({ '{"sid":"PN1","voice_url":"a"}', '{"sid":"PN2","voice_url":"b"}',
+        '{"sid":"PN3","voice_url":"c"}' }), ctx))
     core.record_set_ctx(items[1], ctx2)
     assert.equal(ctx2, core.record_ctx(items[1]))
     assert.equal(ctx, core.record_ctx(items[2]))
@@ -340,7 +341,7 @@ describe("core.parse_page", function()
     -- the replaced record no longer needs its old page; the others still do
     local kept1, kept3 = items[1], items[3]
     local replaced = items[2]
-    items = nil
+    items = nil -- luacheck: ignore (drops the page)
     collectgarbage(); collectgarbage()
     assert.equal("a", kept1.voice_url)
     assert.equal("c", kept3.voice_url)
@@ -363,12 +364,12 @@ describe("core.parse_page", function()
       assert.equal("PB2", p2[2].sid)
     end
     local a1 = p1[1]
-    p1, p2 = nil, nil
+    p1, p2 = nil, nil -- luacheck: ignore (drops both pages)
     collectgarbage(); collectgarbage()                  -- page 2's array and other records are gone
     assert.equal("PB2", a1.sid)
     assert.equal('{"sid":"PB2"}', core.record_json(a1))
     assert.equal("PA2", a2.sid)
-    a1 = nil
+    a1 = nil -- luacheck: ignore (drops the replaced record)
     collectgarbage(); collectgarbage()
     assert.equal("PA2", a2.sid)
   end)
@@ -381,7 +382,7 @@ describe("core.parse_page", function()
         seen.ok, seen.err = pcall(function() return o.rec.sid end)
       end })
       holder.rec = assert(core.parse_page("PhoneNumber", key, fresh_page({ '{"sid":"PN1"}' })))[1]
-      holder = nil
+      holder = nil -- luacheck: ignore (drops the holder)
       collectgarbage(); collectgarbage(); collectgarbage()
       assert.is_false(seen.ok)
       assert.matches("record is closed", seen.err, 1, true)
