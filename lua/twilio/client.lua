@@ -149,19 +149,8 @@ function Client:call_options(opts)
            on_retry = opts.on_retry, policy = opts.retries ~= nil and retry.policy(opts.retries) or nil }
 end
 
-local function in_nginx_yieldable()
-  local ngx = rawget(_G, "ngx")
-  if not (ngx and ngx.get_phase) then return nil end
-  local p = ngx.get_phase()
-  if p == "rewrite" or p == "access" or p == "content" or p == "timer"
-     or p == "ssl_cert" or p == "ssl_session_fetch" or p == "ssl_client_hello" then
-    return ngx
-  end
-  return nil
-end
-
 local function sleep(seconds)
-  local ngx = in_nginx_yieldable()
+  local ngx = pick.yieldable_ngx()
   if ngx then ngx.sleep(seconds) else core.sleep(seconds) end
 end
 _M.sleep = sleep

@@ -135,4 +135,18 @@ function _M.bulk()
   end)
 end
 
+-- a 429 with Retry-After inside nginx: the retry waits with ngx.sleep
+function _M.retry_429()
+  run(function(r)
+    ngx.update_time()
+    local t0 = ngx.now()
+    local all, err = client{ retries = 2 }.incoming_phone_numbers:list{}
+    ngx.update_time()
+    r.elapsed_ms = (ngx.now() - t0) * 1000
+    r.count = all and #all
+    r.retries = err and err.retries
+    r.err = err and err_table(err)
+  end)
+end
+
 return _M

@@ -80,6 +80,7 @@ describe("twilio in nginx, end to end (emulator)", function()
     location = /e2e/slow_list { content_by_lua_block { require("helpers.ngx_e2e").slow_list() } }
     location = /e2e/timeout { content_by_lua_block { require("helpers.ngx_e2e").timeout() } }
     location = /e2e/bulk { content_by_lua_block { require("helpers.ngx_e2e").bulk() } }
+    location = /e2e/retry_429 { content_by_lua_block { require("helpers.ngx_e2e").retry_429() } }
     location = /e2e/log_phase {
       content_by_lua_block { ngx.say("ok") }
       log_by_lua_block { require("helpers.ngx_e2e").log_phase() }
@@ -160,6 +161,28 @@ describe("twilio in nginx, end to end (emulator)", function()
     assert.is_nil(r.raised)
     assert.is_nil(r.err)
     assert.is_true(r.elapsed_ms >= 1900)
+  end)
+
+  it("a retry after 429 sleeps with ngx.sleep: the worker keeps serving meanwhile", function()
+    emulator("/_emulator/faults", cjson.encode{ fault = "status", status = 429, body_type = "json",
+                                                retry_after = "1", path = "IncomingPhoneNumbers", count = 1 })
+    local socket = require "socket"
+    local a = assert(socket.tcp())
+    a:settimeout(15)
+    assert(a:connect("127.0.0.1", srv.port))
+    assert(a:send("GET /e2e/retry_429 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+    socket.sleep(0.3)
+    local t0 = socket.gettime()
+    local status = srv:request{ path = "/plain", timeout = 5 }
+    local ms = (socket.gettime() - t0) * 1000
+    local raw = a:receive("*a")
+    a:close()
+    assert.equal(200, status)
+    assert.is_true(ms < 200, "GET /plain took " .. ms .. " ms during the retry wait")
+    local r = cjson.decode(raw:match("\r\n\r\n(.*)$"))
+    assert.is_nil(r.raised)
+    assert.is_nil(r.err)
+    assert.is_true(r.elapsed_ms >= 900, "waited " .. tostring(r.elapsed_ms) .. " ms")
   end)
 
   it("a slow emulator gives a timeout error object", function()

@@ -90,6 +90,14 @@ local function is_transport(t)
   return ok and type(f) == "function"
 end
 
+-- The ngx table when running in an nginx phase where cosockets and ngx.sleep
+-- may yield, else nil (used by the client to sleep without blocking).
+function _M.yieldable_ngx()
+  local ngx = nginx()
+  if ngx and COSOCKET_PHASES[ngx.get_phase()] then return ngx end
+  return nil
+end
+
 function _M.pick(choice)
   if choice ~= nil and type(choice) ~= "string" then
     if is_transport(choice) then return choice end
