@@ -31,14 +31,8 @@ local function free_port()
   return tonumber(port)
 end
 
-local function root()
-  local r = os.getenv("TWILIO_NUMBERS_ROOT")
-  if r and r ~= "" then return r end
-  local p = io.popen("pwd")
-  r = p:read("*l")
-  p:close()
-  return r
-end
+-- the repository root, found once by the nginx spec helper
+local function root() return require("helpers.nginx").root end
 
 local CONF = [[
 daemon on;

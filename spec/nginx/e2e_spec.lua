@@ -140,24 +140,31 @@ describe("twilio in nginx, end to end (emulator)", function()
     assert.is_true(r.elapsed < 0.9, "bulk took " .. r.elapsed .. " s")
   end)
 
-  it("keeps the worker responsive while the emulator delays a list by 2 s", function()
-    emulator("/_emulator/faults", cjson.encode{ fault = "delay", delay_ms = 2000,
-                                                path = "IncomingPhoneNumbers", count = 1 })
+  -- Starts GET `path` on its own connection, waits `settle` seconds, times a
+  -- GET /plain on the same single-worker nginx, then reads the first answer.
+  -- Returns the /plain status, its milliseconds, and the first answer decoded.
+  local function plain_during(path, settle)
     local socket = require "socket"
     local a = assert(socket.tcp())
     a:settimeout(15)
     assert(a:connect("127.0.0.1", srv.port))
-    assert(a:send("GET /e2e/slow_list HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
-    socket.sleep(0.2)
+    assert(a:send("GET " .. path .. " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+    socket.sleep(settle)
     local t0 = socket.gettime()
     local status = srv:request{ path = "/plain", timeout = 5 }
     local ms = (socket.gettime() - t0) * 1000
     local raw = a:receive("*a")
     a:close()
+    return status, ms, cjson.decode(raw:match("\r\n\r\n(.*)$"))
+  end
+
+  it("keeps the worker responsive while the emulator delays a list by 2 s", function()
+    emulator("/_emulator/faults", cjson.encode{ fault = "delay", delay_ms = 2000,
+                                                path = "IncomingPhoneNumbers", count = 1 })
+    local status, ms, r = plain_during("/e2e/slow_list", 0.2)
     assert.equal(200, status)
     io.stderr:write(string.format("\n[nginx e2e] GET /plain during a 2 s delayed list: %.1f ms\n", ms))
     assert.is_true(ms < 200, "took " .. ms .. " ms")
-    local r = cjson.decode(raw:match("\r\n\r\n(.*)$"))
     assert.is_nil(r.raised)
     assert.is_nil(r.err)
     assert.is_true(r.elapsed_ms >= 1900)
@@ -166,20 +173,9 @@ describe("twilio in nginx, end to end (emulator)", function()
   it("a retry after 429 sleeps with ngx.sleep: the worker keeps serving meanwhile", function()
     emulator("/_emulator/faults", cjson.encode{ fault = "status", status = 429, body_type = "json",
                                                 retry_after = "1", path = "IncomingPhoneNumbers", count = 1 })
-    local socket = require "socket"
-    local a = assert(socket.tcp())
-    a:settimeout(15)
-    assert(a:connect("127.0.0.1", srv.port))
-    assert(a:send("GET /e2e/retry_429 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
-    socket.sleep(0.3)
-    local t0 = socket.gettime()
-    local status = srv:request{ path = "/plain", timeout = 5 }
-    local ms = (socket.gettime() - t0) * 1000
-    local raw = a:receive("*a")
-    a:close()
+    local status, ms, r = plain_during("/e2e/retry_429", 0.3)
     assert.equal(200, status)
     assert.is_true(ms < 200, "GET /plain took " .. ms .. " ms during the retry wait")
-    local r = cjson.decode(raw:match("\r\n\r\n(.*)$"))
     assert.is_nil(r.raised)
     assert.is_nil(r.err)
     assert.is_true(r.elapsed_ms >= 900, "waited " .. tostring(r.elapsed_ms) .. " ms")
