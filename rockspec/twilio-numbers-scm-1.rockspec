@@ -30,7 +30,7 @@ build = {
   modules = {
     ["twilio.core"] = {
       sources = {
-        "src/ltw_clock.c", "src/ltw_core.c", "src/ltw_curl.c", "src/ltw_error.c",
+        "src/ltw_body.c", "src/ltw_clock.c", "src/ltw_core.c", "src/ltw_curl.c", "src/ltw_error.c",
         "src/ltw_record.c", "src/ltw_request.c", "src/ltw_util.c",
         "src/tw_csv.c", "src/tw_curl.c", "src/tw_encode.c", "src/tw_json.c",
         "src/tw_ops.c", "src/tw_time.c", "src/tw_validate.c",

@@ -13,6 +13,7 @@
 
 /* Metatable names: one per type. */
 #define LTW_ERROR_MT   "twilio.Error"
+#define LTW_BODY_MT    "twilio.Body"
 
 /* ltw_error.c: error objects (plain tables with the twilio.Error metatable).
  * Pushes a new error table {kind=, message=} and returns its index-free
@@ -22,7 +23,23 @@ void ltw_push_error(lua_State *L, const char *kind, const char *message);
 int  ltw_fail(lua_State *L, const char *kind, const char *field,
               const char *message);
 
+/* ltw_body.c: twilio.Body, a response body outside the Lua heap.
+ * ltw_new_body pushes an empty Body (its __gc armed) and returns it: the
+ * caller then hands it malloc'd bytes (data[len] == '\0'), which the Body
+ * owns from there. ltw_tobody: the bytes of the Body at idx (borrowed; ""
+ * when empty), or NULL if idx is not a Body. ltw_body_take: the Body's
+ * bytes, now owned by the caller (free; NULL when empty), the Body left
+ * empty; call it only on a Body (ltw_tobody says). */
+typedef struct ltw_body {
+  char *data;                  /* owned by the Body; NULL when empty */
+  size_t len;                  /* data[len] == '\0' */
+} ltw_body;
+ltw_body *ltw_new_body(lua_State *L);
+const char *ltw_tobody(lua_State *L, int idx, size_t *len);
+char *ltw_body_take(lua_State *L, int idx, size_t *len);
+
 void ltw_open_error(lua_State *L);    /* ltw_error.c   */
+void ltw_open_body(lua_State *L);     /* ltw_body.c    */
 void ltw_open_record(lua_State *L);   /* ltw_record.c  */
 void ltw_open_request(lua_State *L);  /* ltw_request.c */
 void ltw_open_curl(lua_State *L);     /* ltw_curl.c    */

@@ -11,6 +11,7 @@ LTW_EXPORT int luaopen_twilio_core(lua_State *L) {
   lua_pushliteral(L, TW_VERSION);
   lua_setfield(L, -2, "_VERSION");
   ltw_open_error(L);
+  ltw_open_body(L);
   ltw_open_record(L);
   ltw_open_request(L);
   ltw_open_curl(L);

@@ -20,7 +20,9 @@
  * req: method ("GET"|"POST"|"DELETE"), url, body (POST only), headers
  * ({ Name = value }), timeout_ms, connect_timeout_ms, max_body (the
  * handle's defaults when absent), fresh_connect (true: a new connection,
- * never a pooled one). res.headers holds the lower-case names of
+ * never a pooled one), body_object (h:perform only: a 2xx body comes back
+ * as a twilio.Body, ltw_body.c, the handle's buffer handed over instead of
+ * copied into a string; m:add ignores it). res.headers holds the lower-case names of
  * TW_CURL_HEADERS (tw_curl.h: content-type, content-length, retry-after,
  * location, www-authenticate, twilio-request-id), or every header when the
  * handle was created with all_headers = true. */
@@ -201,8 +203,11 @@ static const char *kind_name(int kind) {
   }
 }
 
-/* Pushes res (1 value) or nil, terr (2 values); returns the count. */
-static int push_result(lua_State *L, const tw_curl_res *r, const char *method, const char *url) {
+/* Pushes res (1 value) or nil, terr (2 values); returns the count.
+ * body_from: NULL, or the handle whose 2xx body res.body takes over as a
+ * twilio.Body (req.body_object); otherwise res.body is a string. */
+static int push_result(lua_State *L, const tw_curl_res *r, const char *method, const char *url,
+                       tw_curl *body_from) {
   if (r->kind == TW_CURL_OK) {
     size_t pos = 0;
     int n = 0;
@@ -219,7 +224,12 @@ static int push_result(lua_State *L, const tw_curl_res *r, const char *method, c
       lua_rawset(L, -3);                               /* last one wins */
     }
     lua_setfield(L, -2, "headers");
-    push_lstring(L, &r->body);
+    if (body_from && r->status >= 200 && r->status < 300) {
+      ltw_body *b = ltw_new_body(L);                   /* empty first: */
+      b->data = tw_curl_take_body(body_from, &b->len); /* owned by b */
+    } else {
+      push_lstring(L, &r->body);
+    }
     lua_setfield(L, -2, "body");
     lua_pushinteger(L, (lua_Integer)r->new_connections);
     lua_setfield(L, -2, "new_connections");
@@ -301,9 +311,13 @@ static int curl_perform(lua_State *L) {
   ltw_curl *u = check_curl(L);
   tw_curl_req rq;
   const tw_curl_res *r;
+  int body_object;
   check_req(L, 2, &rq, &u->lines, &u->def);
+  lua_getfield(L, 2, "body_object");
+  body_object = lua_toboolean(L, -1);
+  lua_pop(L, 1);
   r = tw_curl_perform(u->h, &rq);                      /* no Lua inside */
-  return push_result(L, r, method_name(rq.method), rq.url);
+  return push_result(L, r, method_name(rq.method), rq.url, body_object ? u->h : NULL);
 }
 
 static int curl_gc(lua_State *L) {                     /* __gc, __close, close */
@@ -407,7 +421,7 @@ static int multi_poll(lua_State *L) {
     lua_pushinteger(L, (lua_Integer)token);
     lua_rawget(L, ids);
     lua_setfield(L, -2, "id");
-    if (push_result(L, r, NULL, NULL) == 1) {
+    if (push_result(L, r, NULL, NULL, NULL) == 1) {
       lua_setfield(L, -2, "res");
     } else {
       lua_setfield(L, -3, "err");

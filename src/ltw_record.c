@@ -2,6 +2,7 @@
  *
  *   rec, err = core.parse_record(kind, body, ctx)
  *   items, next_page_uri, err = core.parse_page(kind, items_key, body, ctx)
+ *                               (body: a string or a twilio.Body, ltw_body.c)
  *   err = core.parse_error(status, body, content_type)
  *   core.set_methods(kind, methods)
  *   core.record_ctx / record_set_ctx / record_replace / record_release /
@@ -16,12 +17,15 @@
  * Ownership: one "doc box" userdata per parse (DOC_BOX_MT, the only
  * finalizer) owns the tw_jdoc (tw_json.c: the validated body and key
  * indexes) for good. Each record's uservalue is a small array
- * { [U_CTX] = ctx, [U_BODY] = body string, [U_DOC] = doc box }, shared by
+ * { [U_CTX] = ctx, [U_BODY] = body, [U_DOC] = doc box }, shared by
  * all records of one page: a record anchors both the box (so the doc it
  * points into) and the body the doc reads in place (tw_jdoc_borrow, zero
- * copy). A dead page is freed in one collection: records, tables and body
- * need no finalizer; the box's one __gc frees the doc. A record that
- * outlives its page keeps the whole page's doc and body alive.
+ * copy). The body is a Lua string, or a twilio.Body (a list page from the
+ * curl transport, outside the Lua heap) whose bytes parse_page moves into
+ * the box. A dead page is freed in one collection: records, tables and a
+ * body string need no finalizer; the box's one __gc frees the doc, then
+ * the bytes it took. A record that outlives its page keeps the whole
+ * page's doc and body alive.
  *
  * A record reads its doc through the box (*r->box), never a cached doc
  * pointer: if a record is resurrected by another object's finalizer in the
@@ -48,6 +52,7 @@
  * kind's metatable and its address (a light userdata) as upvalues 1 to 4;
  * set_methods replaces upvalue 2. */
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include "ltw.h"
 #include "tw_json.h"
@@ -142,58 +147,72 @@ static void push_uv(lua_State *L, int ctx, int body, int box) {
   lua_rawseti(L, -2, U_DOC);
 }
 
+/* The doc box. Records hold &box->doc (a tw_jdoc **: doc is the first
+ * member). bytes: a twilio.Body's bytes the doc reads in place, taken by
+ * parse_page (ltw_body_take); NULL when the doc reads a Lua string. */
+typedef struct doc_box {
+  tw_jdoc *doc;          /* owned: one reference; NULL when empty/finalized */
+  char *bytes;           /* owned (malloc'd) or NULL */
+} doc_box;
+
 static int box_gc(lua_State *L) {
-  tw_jdoc **box = lua_touserdata(L, 1);
-  if (box && *box) {
-    tw_jdoc *d = *box;
-    *box = NULL;
-    tw_jdoc_release(d);
+  doc_box *b = lua_touserdata(L, 1);
+  if (b) {
+    tw_jdoc *d = b->doc;
+    b->doc = NULL;
+    tw_jdoc_release(d);                 /* never reads the text */
+    free(b->bytes);                     /* after the doc that read them */
+    b->bytes = NULL;
   }
   return 0;
 }
 
-/* Pushes an empty box (safe state: NULL, __gc armed) and returns it. */
-static tw_jdoc **new_box(lua_State *L) {
-  tw_jdoc **box = lua_newuserdata(L, sizeof *box);
-  *box = NULL;
+/* Pushes an empty box (safe state: NULLs, __gc armed) and returns it. */
+static doc_box *new_box(lua_State *L) {
+  doc_box *b = lua_newuserdata(L, sizeof *b);
+  b->doc = NULL;
+  b->bytes = NULL;
   luaL_setmetatable(L, DOC_BOX_MT);
-  return box;
+  return b;
 }
 
 /* Drops the box's reference now rather than at the next GC (failed
  * parses only: records point into a box's doc). */
-static void box_drop(tw_jdoc **box) {
-  tw_jdoc *d = *box;
-  *box = NULL;
+static void box_drop(doc_box *box) {
+  tw_jdoc *d = box->doc;
+  box->doc = NULL;
   tw_jdoc_release(d);
 }
 
-/* The doc's index memory lives outside the Lua heap, where the collector
- * cannot see it. Incremental mode (LuaJIT, 5.4 embedders): a step "as if"
- * the index had been allocated paces collection with the pages, not with
- * the small userdata (the body is a Lua string: already counted).
+/* The doc's index memory, and a twilio.Body's bytes (off_heap), live
+ * outside the Lua heap, where the collector cannot see them. Incremental
+ * mode (LuaJIT, 5.4 embedders): a step "as if" they had been allocated
+ * paces collection with the pages, not with the small userdata (a body
+ * string is in the heap: already counted).
  * Generational mode (the 5.4 interpreter's default): records that survive
- * a minor collection grow old, and so do the body strings their uservalues
- * anchor; only a major collection frees them, and majors follow Lua heap
- * growth only. So on 5.4, once the documents (body + index) parsed since
- * the last full collection (R.ext_kb) outweigh EXT_FULL_KB and R.base_kb
- * (the heap left after that collection: the live heap), collect fully.
- * Records have no finalizer, so a dead page (records, tables, body) is
- * freed by that one collection; only its doc box is finalized after it,
- * which the step below runs (freeing the doc's index) before base is read.
- * A full collection costs in proportion to the heap (about base + ext),
- * and it runs only after at least base was parsed: amortized, a constant
- * factor over the parses themselves. */
+ * a minor collection grow old, and so do the bodies and boxes their
+ * uservalues anchor; only a major collection frees them, and majors follow
+ * Lua heap growth only. So on 5.4, once the documents (body + index)
+ * parsed since the last full collection (R.ext_kb) outweigh EXT_FULL_KB
+ * and R.base_kb (the heap left after that collection: the live heap),
+ * collect fully. Records have no finalizer, so a dead page (records,
+ * tables, body string) is freed by that one collection; only its doc box
+ * is finalized after it (freeing the doc's index, and the Body's bytes it
+ * took), which the step below runs before base is read. A full collection
+ * costs in proportion to the heap (about base + ext), and it runs only
+ * after at least base was parsed: amortized, a constant factor over the
+ * parses themselves. */
 #define EXT_FULL_KB (4 * 1024)
-static void gc_pressure(lua_State *L, const tw_jdoc *d, size_t body_len) {
-  size_t kb = tw_jdoc_bytes(d) / 1024;
+static void gc_pressure(lua_State *L, const tw_jdoc *d, size_t body_len,
+                        int off_heap) {
+  size_t kb = (tw_jdoc_bytes(d) + (off_heap ? body_len : 0)) / 1024;
   if (kb > 0) lua_gc(L, LUA_GCSTEP, kb > INT_MAX ? INT_MAX : (int)kb);
 #if LUA_VERSION_NUM >= 504
   {
     lua_Integer ext, base;
     lua_getfield(L, R_IDX, "ext_kb");
     lua_getfield(L, R_IDX, "base_kb");
-    ext = lua_tointeger(L, -2) + (lua_Integer)(kb + body_len / 1024);
+    ext = lua_tointeger(L, -2) + (lua_Integer)(kb + (off_heap ? 0 : body_len / 1024));
     base = lua_tointeger(L, -1);
     lua_pop(L, 2);
     if (ext > EXT_FULL_KB && ext > base) {
@@ -207,8 +226,6 @@ static void gc_pressure(lua_State *L, const tw_jdoc *d, size_t body_len) {
     lua_pushinteger(L, ext);
     lua_setfield(L, R_IDX, "ext_kb");
   }
-#else
-  (void)body_len;
 #endif
 }
 
@@ -473,7 +490,7 @@ static int l_parse_record(lua_State *L) {
   int kind = check_kind(L, 1);
   size_t len;
   const char *body = luaL_checklstring(L, 2, &len);
-  tw_jdoc **box;
+  doc_box *box;
   tw_jdoc *d;
   tw_jerr e;
   lua_settop(L, 3);
@@ -487,41 +504,50 @@ static int l_parse_record(lua_State *L) {
     if (is_oom(&e)) return luaL_error(L, "twilio: out of memory");
     return decode_fail(L, 0, e.msg);
   }
-  *box = d;                                         /* the box owns d */
-  gc_pressure(L, d, len);
+  box->doc = d;                                     /* the box owns d */
+  gc_pressure(L, d, len, 0);
   if (tw_json_type(d, tw_jdoc_root(d)) != TW_JOBJECT) {
     box_drop(box);
     return decode_fail(L, 0, "response is not a JSON object");
   }
-  new_record(L, kind, box, tw_jdoc_root_obj(d), 5, 7, 1);
+  new_record(L, kind, &box->doc, tw_jdoc_root_obj(d), 5, 7, 1);
   return 1;
 }
 
-/* items, next_page_uri, err = core.parse_page(kind, items_key, body, ctx) */
+/* items, next_page_uri, err = core.parse_page(kind, items_key, body, ctx)
+ * body: a string, or a twilio.Body, whose bytes the page's box takes (the
+ * Body is left empty). */
 static int l_parse_page(lua_State *L) {
   int kind = check_kind(L, 1);
   const char *items_key = luaL_checkstring(L, 2);
   size_t len;
-  const char *body = luaL_checklstring(L, 3, &len);
-  tw_jdoc **box;
+  const char *body = ltw_tobody(L, 3, &len);
+  int off_heap = body != NULL;
+  doc_box *box;
   tw_jdoc *d;
   tw_jerr e;
   const tw_jobj *items;
   int next, i, n;
+  if (!off_heap) body = luaL_checklstring(L, 3, &len);
   lua_settop(L, 4);
   push_ctx(L, 4);                                   /* 5 */
   lua_rawgeti(L, R_IDX, kind + 1);                  /* 6: metatable */
   box = new_box(L);                                 /* 7 */
   push_uv(L, 5, 3, 7);                 /* 8: shared by the page */
+  if (off_heap) {
+    box->bytes = ltw_body_take(L, 3, &len);         /* the box owns them */
+    body = box->bytes ? box->bytes : "";
+  }
   /* The scan records the items array's element spans as it validates;
-   * d reads the body string in place (anchored by the uservalue). */
+   * d reads the body in place (the string anchored by the uservalue, or
+   * the Body's bytes owned by the box). */
   d = tw_jdoc_borrow(body, len, items_key, &e);
   if (!d) {
     if (is_oom(&e)) return luaL_error(L, "twilio: out of memory");
     return decode_fail(L, 1, e.msg);
   }
-  *box = d;                                         /* the box owns d */
-  gc_pressure(L, d, len);
+  box->doc = d;                                     /* the box owns d */
+  gc_pressure(L, d, len, off_heap);
   if (tw_json_page(d, items_key, &items, &n, &next, &e) != 0) {
     if (is_oom(&e)) return luaL_error(L, "twilio: out of memory");
     box_drop(box);
@@ -529,7 +555,7 @@ static int l_parse_page(lua_State *L) {
   }
   lua_createtable(L, n, 0);
   for (i = 0; i < n; i++) {
-    new_record(L, kind, box, &items[i], 6, 8, 0);
+    new_record(L, kind, &box->doc, &items[i], 6, 8, 0);
     lua_rawseti(L, -2, i + 1);
   }
   if (next >= 0) push_string(L, d, next);
@@ -591,7 +617,7 @@ static int l_parse_error(lua_State *L) {
   size_t len;
   const char *body = luaL_optlstring(L, 2, "", &len);
   const char *ctype = luaL_optstring(L, 3, NULL);
-  tw_jdoc **box;
+  doc_box *box;
   tw_jdoc *d = NULL;
   tw_jerror_fields f;
   tw_jerr e;
@@ -608,7 +634,7 @@ static int l_parse_error(lua_State *L) {
   if (len > 0) {
     d = tw_jdoc_parse(body, len, NULL, &e);
     if (!d && is_oom(&e)) return luaL_error(L, "twilio: out of memory");
-    *box = d;                                       /* the box owns d */
+    box->doc = d;                                   /* the box owns d */
   }
   if (d && tw_json_error_fields(d, &f) == 0) {
     int msgs[3], infos[1];

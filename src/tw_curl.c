@@ -449,6 +449,18 @@ const tw_curl_res *tw_curl_perform(tw_curl *h, const tw_curl_req *rq) {
   return &h->res;
 }
 
+char *tw_curl_take_body(tw_curl *h, size_t *len) {
+  char *data = h->res.body.data;
+  *len = h->res.body.len;
+  if (!data || *len == 0) {
+    *len = 0;
+    return NULL;
+  }
+  h->res.body.data = NULL;              /* the caller's from here */
+  h->res.body.len = h->res.body.cap = 0;
+  return data;
+}
+
 /* ---- multi ------------------------------------------------------------- */
 
 struct tw_curl_xfer {

@@ -103,6 +103,12 @@ void tw_curl_free(tw_curl *h);
 /* Performs rq; returns the handle's response (valid until the next perform
  * or tw_curl_free). Never NULL. */
 const tw_curl_res *tw_curl_perform(tw_curl *h, const tw_curl_req *rq);
+/* Hands the last response's body over: returns its bytes (malloc'd,
+ * followed by a NUL, *len bytes) now owned by the caller (free), and
+ * empties the handle's buffer (the next perform allocates one, sized from
+ * Content-Length). NULL with *len 0 when the body is empty (the buffer is
+ * kept then). */
+char *tw_curl_take_body(tw_curl *h, size_t *len);
 
 /* ---- multi: many transfers in flight ---------------------------------- */
 typedef struct tw_curl_multi tw_curl_multi;

@@ -15,6 +15,10 @@
 -- twilio-request-id (each when the server sent it; the last one wins).
 -- T.new{ all_headers = true } keeps every header. req.fresh_connect = true
 -- sends the request on a new connection (never a pooled one).
+-- req.body_object = true (list pages): a 2xx body comes back as a
+-- twilio.Body userdata instead of a string: the handle's buffer handed over,
+-- not copied (#body, tostring(body) for the text); core.parse_page reads it
+-- in place and takes its bytes. Other answers keep a string body.
 --
 -- One easy handle per transport, reused, so connections are kept alive from
 -- one request to the next. It blocks: use it outside nginx request phases
