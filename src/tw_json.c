@@ -87,13 +87,26 @@ static const unsigned char cls[256] = {
 #define IS(c, k) (cls[(unsigned char)(c)] & (k))
 #define DIGIT(c) ((unsigned)((unsigned char)(c) - '0') < 10u)
 
+/* The scanner's hot helpers are forced inline (GCC left find_stop out of
+ * line, with its SSE constants set up on every call); the rare paths are
+ * kept out of line. */
+#if defined(__GNUC__)
+#define HOT static inline __attribute__((always_inline))
+#define COLD static __attribute__((noinline, cold))
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#else
+#define HOT static inline
+#define COLD static
+#define LIKELY(x) (x)
+#endif
+
 /* Index of the first '"', '\\' or NUL at or after i (i <= n). s[n] is the
  * text's terminating NUL, and nothing after it may be read: a borrowed text
  * (tw_jdoc_borrow, a Lua string) is NUL-terminated but not padded. So the
  * 16-byte loads run only while 16 bytes up to and including s[n] remain,
  * then the scalar loop finishes (it stops at s[n] at the latest, and reads
  * no byte past the first stop). */
-static size_t find_stop(const char *s, size_t i, size_t n) {
+HOT size_t find_stop(const char *s, size_t i, size_t n) {
 #if defined(__SSE2__) && defined(__GNUC__)
   const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\');
   const __m128i z = _mm_setzero_si128();
@@ -295,14 +308,12 @@ done:
 
 /* ---- the validating scanner ---------------------------------------------- */
 
-/* After the opening quote at s[i-1]: the offset past the closing quote, or
- * 0 when the string is not valid (bad escape, NUL, end of text). */
-static size_t scan_string(const char *s, size_t i, size_t n, int *esc) {
+/* scan_string's rest, from a stop at s[i] that is not the closing quote
+ * (a backslash, or a NUL): the offset past the closing quote, or 0. */
+COLD size_t scan_string_rest(const char *s, size_t i, size_t n) {
   for (;;) {
-    i = find_stop(s, i, n);
     if (s[i] == '"') return i + 1;
-    if (s[i] != '\\') return 0;               /* NUL: embedded or the end */
-    *esc = 1;
+    if (s[i] != '\\') return 0;              /* NUL: embedded or the end */
     if (s[i + 1] == 'u') {
       if (!(IS(s[i + 2], C_HX) && IS(s[i + 3], C_HX) && IS(s[i + 4], C_HX) &&
             IS(s[i + 5], C_HX)))
@@ -313,7 +324,81 @@ static size_t scan_string(const char *s, size_t i, size_t n, int *esc) {
     } else {
       return 0;
     }
+    i = find_stop(s, i, n);
   }
+}
+
+/* Where the stops are, 64 bytes at a time, for the scanner. Finding a
+ * string's end from its start with loads at the start makes each string
+ * wait for the one before (load, compare, mask, count: ~20 cycles); a
+ * block's mask depends only on the block, so with it cached the wait is a
+ * shift and a count. bits: bit j set when s[base + j] is a stop. */
+typedef struct {
+  size_t base;               /* a multiple of 64; 1 before the first */
+  uint64_t bits;
+} stops;
+
+#if defined(__SSE2__) && defined(__GNUC__)
+/* The stop bits of the last block, s[b..n]: byte by byte, nothing past
+ * s[n] is read; the later bits stay 0 (and s[n] is a stop). */
+COLD uint64_t tail_stops(const char *s, size_t b, size_t n) {
+  uint64_t bits = 0;
+  size_t j;
+  for (j = 0; b + j <= n; j++)
+    if (IS(s[b + j], C_ST)) bits |= (uint64_t)1 << j;
+  return bits;
+}
+
+/* The stop bits of s[b..b+63]: 16-byte loads while the block ends at or
+ * before s[n], else tail_stops. */
+HOT uint64_t block_stops(const char *s, size_t b, size_t n) {
+  const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+  const __m128i z = _mm_setzero_si128();
+  const char *p = s + b;
+  __m128i v0, v1, v2, v3;
+  if (b + 64 > n + 1) return tail_stops(s, b, n);
+  v0 = _mm_loadu_si128((const __m128i *)(const void *)p);
+  v1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+  v2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 32));
+  v3 = _mm_loadu_si128((const __m128i *)(const void *)(p + 48));
+#define STOPS16(v) (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(     \
+    _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)),              \
+    _mm_cmpeq_epi8(v, z)))
+  return STOPS16(v0) | STOPS16(v1) << 16 | STOPS16(v2) << 32 |
+         STOPS16(v3) << 48;
+#undef STOPS16
+}
+
+/* find_stop(s, i, n), through st's cached block. */
+HOT size_t stops_find(stops *st, const char *s, size_t i, size_t n) {
+  for (;;) {
+    size_t b = i & ~(size_t)63;
+    uint64_t r;
+    if (b != st->base) {
+      st->base = b;
+      st->bits = block_stops(s, b, n);
+    }
+    r = st->bits >> (i & 63);
+    if (LIKELY(r != 0)) return i + (size_t)__builtin_ctzll(r);
+    i = b + 64;
+  }
+}
+#else
+HOT size_t stops_find(stops *st, const char *s, size_t i, size_t n) {
+  (void)st;
+  return find_stop(s, i, n);
+}
+#endif
+
+/* After the opening quote at s[i-1]: the offset past the closing quote, or
+ * 0 when the string is not valid (bad escape, NUL, end of text). *esc is
+ * set when the string has a backslash (and may be when it is invalid). */
+HOT size_t scan_string(stops *st, const char *s, size_t i, size_t n,
+                       int *esc) {
+  i = stops_find(st, s, i, n);
+  if (LIKELY(s[i] == '"')) return i + 1;
+  *esc = 1;
+  return scan_string_rest(s, i, n);
 }
 
 /* Keys compare after unescaping; raw[0..n) is a key's raw contents. */
@@ -360,6 +445,14 @@ static int grow_members(tw_jdoc *d) {
   return 0;
 }
 
+/* The 4 bytes at p, as a number to compare with load32("abcd"), which
+ * compilers fold to a constant (either byte order). */
+HOT uint32_t load32(const char *p) {
+  uint32_t w;
+  memcpy(&w, p, 4);
+  return w;
+}
+
 /* 1 when s starts with the literal w. Byte by byte, stopping at the first
  * difference: memcmp may read all of its bytes, past the text's NUL. */
 static int lit(const char *s, const char *w) {
@@ -368,12 +461,27 @@ static int lit(const char *s, const char *w) {
   return 1;
 }
 
+/* 1 when s[i..] starts with the literal w of wl bytes (s[n] is the NUL).
+ * When all wl bytes lie at or before s[n], one memcmp (a word compare);
+ * nearer the end, lit's byte loop, which stops at the NUL. */
+HOT int lit_at(const char *s, size_t i, size_t n, const char *w, size_t wl) {
+  if (LIKELY(i + wl <= n + 1)) return memcmp(s + i, w, wl) == 0;
+  return lit(s + i, w);
+}
+
 /* Validates d->text; records the root span and, with items_key, the page
  * data. Returns 0; or -1 with *at the failure offset (*nested: the nesting
- * limit); or -2 when out of memory. */
+ * limit); or -2 when out of memory.
+ *
+ * The members of items (most of a page) take a fast path, member: below,
+ * for the shape of Twilio's bodies ("key": "string", "key": null, ...): it
+ * makes the same checks in the same order as the general path (value:,
+ * after:, key:), only with the common cases first, and hands anything else
+ * to it. Every read of s[i + 1] follows a test that s[i] is not the NUL. */
 static int scan_doc(tw_jdoc *d, const char *items_key, size_t *at,
                     int *nested) {
   const char *s = d->text;
+  const size_t n = d->len;
   size_t pos = 0, start, klen = items_key ? strlen(items_key) : 0;
   unsigned char stack[TW_JSON_MAX_DEPTH];     /* 1: object, 0: array */
   int depth = 0;
@@ -383,6 +491,11 @@ static int scan_doc(tw_jdoc *d, const char *items_key, size_t *at,
   int keys = items_key != NULL;   /* root keys still to look for */
   int esc = 0, over = 0;     /* the current item: escaped keys, > 64 KiB */
   size_t istart = 0;         /* the current item's start */
+  stops st = { 1, 0 };
+  /* d->members, d->nmem, d->mem_cap, in registers: d->nmem is stored
+   * back before anything reads it (push_item, grow_members, the end) */
+  unsigned *mem = d->members;
+  size_t nmem = d->nmem, mcap = d->mem_cap;
 
   *nested = 0;
   while (IS(s[pos], C_WS)) pos++;
@@ -390,11 +503,13 @@ static int scan_doc(tw_jdoc *d, const char *items_key, size_t *at,
 value:
   while (IS(s[pos], C_WS)) pos++;
   if (depth == item_depth) {
+    d->nmem = nmem;
     if (push_item(d, pos) != 0) return -2;
     istart = pos;
     esc = over = 0;
   }
   start = pos;
+dispatch:                    /* start == pos, at a value */
   switch (s[pos]) {
   case '{':
     if (depth == TW_JSON_MAX_DEPTH) goto too_deep;
@@ -413,19 +528,19 @@ value:
     goto value;
   case '"': {
     int e = 0;
-    if (!(pos = scan_string(s, pos + 1, d->len, &e))) goto bad_start;
+    if (!(pos = scan_string(&st, s, pos + 1, n, &e))) goto bad_start;
     goto after;
   }
   case 't':
-    if (!lit(s + pos, "true")) goto bad_start;
+    if (!lit_at(s, pos, n, "true", 4)) goto bad_start;
     pos += 4;
     goto prim_end;
   case 'f':
-    if (!lit(s + pos, "false")) goto bad_start;
+    if (!lit_at(s, pos, n, "false", 5)) goto bad_start;
     pos += 5;
     goto prim_end;
   case 'n':
-    if (!lit(s + pos, "null")) goto bad_start;
+    if (!lit_at(s, pos, n, "null", 4)) goto bad_start;
     pos += 4;
     goto prim_end;
   case '-': case '0': case '1': case '2': case '3': case '4': case '5':
@@ -458,15 +573,16 @@ after:
     o->end = (int)pos;
     o->esc = (unsigned char)esc;
     if (over) {                   /* offsets do not fit: index it later */
-      d->nmem = o->first;
+      nmem = o->first;
       o->state = TW_JOBJ_NONE;
     }
-    o->n = (unsigned)(d->nmem - o->first);
+    o->n = (unsigned)(nmem - o->first);
   }
   if (depth == 0) {
+    d->nmem = nmem;
     d->root_end = (int)pos;
     while (IS(s[pos], C_WS)) pos++;
-    if (pos != d->len) goto bad;
+    if (pos != n) goto bad;
     return 0;
   }
   while (IS(s[pos], C_WS)) pos++;
@@ -487,30 +603,93 @@ key:
   if (s[pos] != '"') goto bad;
   start = pos;
   if (depth == item_depth + 1) {           /* a member of an item */
-    if (!(pos = scan_string(s, pos + 1, d->len, &esc))) goto bad_start;
-    while (IS(s[pos], C_WS)) pos++;
-    if (s[pos] != ':') goto bad;
-    pos++;
-    while (IS(s[pos], C_WS)) pos++;
-    if (pos - istart > 0xFFFFu) {
-      over = 1;
-    } else {
-      if (d->nmem == d->mem_cap && grow_members(d) != 0) return -2;
-      d->members[d->nmem++] =
-        (unsigned)(start + 1 - istart) | (unsigned)(pos - istart) << 16;
+member:                      /* start == pos, at the key's '"' */
+    {
+      /* the usual key: its first stop is the closing quote, then ": " */
+      size_t q = stops_find(&st, s, pos + 1, n);
+      if (LIKELY(q + 4 <= n + 1) &&
+          (load32(s + q) & load32("\xff\xff\xff")) == load32("\": ")) {
+        pos = q + 3;
+        if (IS(s[pos], C_WS)) {
+          do pos++; while (IS(s[pos], C_WS));
+        }
+      } else {
+        if (s[q] == '"') {
+          pos = q + 1;
+        } else {
+          esc = 1;
+          if (!(pos = scan_string_rest(s, q, n))) goto bad_start;
+        }
+        if (s[pos] != ':') {
+          while (IS(s[pos], C_WS)) pos++;
+          if (s[pos] != ':') goto bad;
+        }
+        pos++;
+        while (IS(s[pos], C_WS)) pos++;
+      }
     }
-    goto value;
+    if (LIKELY(pos - istart <= 0xFFFFu)) {
+      if (nmem == mcap) {
+        d->nmem = nmem;
+        if (grow_members(d) != 0) return -2;
+        mem = d->members;
+        mcap = d->mem_cap;
+      }
+      mem[nmem++] =
+        (unsigned)(start + 1 - istart) | (unsigned)(pos - istart) << 16;
+    } else {
+      over = 1;
+    }
+    /* the value; value:'s whitespace skip is done, and depth is not
+     * item_depth */
+    start = pos;
+    if (s[pos] == '"') {
+      /* the usual string: no backslash, then ", " and the next key */
+      size_t q = stops_find(&st, s, pos + 1, n);
+      if (LIKELY(q + 4 <= n + 1) && load32(s + q) == load32("\", \"")) {
+        pos = q + 3;
+        start = pos;
+        goto member;
+      }
+      if (s[q] == '"') {
+        pos = q + 1;
+      } else if (!(pos = scan_string_rest(s, q, n))) {
+        goto bad_start;
+      }
+    } else if (s[pos] == 'n') {
+      if (!lit_at(s, pos, n, "null", 4)) goto bad_start;
+      pos += 4;
+      if (!IS(s[pos], C_DL)) goto bad_start;
+    } else if (s[pos] == 'f') {
+      if (!lit_at(s, pos, n, "false", 5)) goto bad_start;
+      pos += 5;
+      if (!IS(s[pos], C_DL)) goto bad_start;
+    } else if (s[pos] == 't') {
+      if (!lit_at(s, pos, n, "true", 4)) goto bad_start;
+      pos += 4;
+      if (!IS(s[pos], C_DL)) goto bad_start;
+    } else {
+      goto dispatch;
+    }
+    /* after: in an item's object (depth is neither item_depth nor 0): a
+     * ", " then the next key, or anything else the general way */
+    if (s[pos] == ',' && s[pos + 1] == ' ' && s[pos + 2] == '"') {
+      pos += 2;
+      start = pos;
+      goto member;
+    }
+    goto after;
   }
   {
     int e = 0;
-    if (!(pos = scan_string(s, pos + 1, d->len, &e))) goto bad_start;
+    if (!(pos = scan_string(&st, s, pos + 1, n, &e))) goto bad_start;
   }
   if (depth == 1 && keys) {
     const char *raw = s + start + 1;
-    size_t n = pos - start - 2;
-    int is_items = d->items_val < 0 && key_equals(raw, n, items_key, klen);
+    size_t rn = pos - start - 2;
+    int is_items = d->items_val < 0 && key_equals(raw, rn, items_key, klen);
     int is_next = !is_items && d->next_val < 0 &&
-                  key_equals(raw, n, "next_page_uri", 13);
+                  key_equals(raw, rn, "next_page_uri", 13);
     while (IS(s[pos], C_WS)) pos++;
     if (s[pos] != ':') goto bad;
     pos++;

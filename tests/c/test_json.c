@@ -589,6 +589,131 @@ static void test_borrow(void) {
   }
 }
 
+/* Pages shaped like Twilio's (a space after ':' and ','), which take the
+ * scanner's member fast path: "key": "string", "key": null, ", " then the
+ * next key; with keys and strings of every length around the scanner's
+ * 64-byte blocks. Every truncation, and every byte replaced by one of a
+ * few troublemakers, must get the oracle's verdict, message and offset,
+ * copied and borrowed (from an exact-size buffer); valid variants must
+ * index every item's members as tw_json_find finds them. */
+static const char *const spaced_keys[] = { "account_sid", "a", "sid", "", "x\\u0079",
+                                           "emergency_address_status", "k" };
+
+static char *spaced_page(int seed, size_t *len) {
+  char *s = malloc(4096);
+  size_t o = 0;
+  int i, k;
+  o += (size_t)sprintf(s + o, "{\"end\": 1, \"incoming_phone_numbers\": [");
+  for (i = 0; i < 3; i++) {
+    if (i) o += (size_t)sprintf(s + o, ", ");
+    s[o++] = '{';
+    for (k = 0; k < 7; k++) {
+      int v = (seed + i * 7 + k) % 12, j, w = (seed * 3 + i + k * 5) % 70;
+      /* mostly ", " and ": "; sometimes more or less whitespace */
+      static const char *const commas[] = { ", ", ",", ", ", ",\n  ", ", ",
+                                            " , ", ", " };
+      static const char *const colons[] = { ": ", ":", ": ", ":  \t", ": ",
+                                            " : " };
+      if (k) o += (size_t)sprintf(s + o, "%s", commas[(seed + 2 * i + 3 * k) % 7]);
+      o += (size_t)sprintf(s + o, "\"%s\"%s", spaced_keys[k],
+                           colons[(seed + i + 5 * k) % 6]);
+      switch (v) {
+      case 0: o += (size_t)sprintf(s + o, "null"); break;
+      case 1: o += (size_t)sprintf(s + o, "false"); break;
+      case 2: o += (size_t)sprintf(s + o, "true"); break;
+      case 3: o += (size_t)sprintf(s + o, "%d", w - 20); break;
+      case 4: o += (size_t)sprintf(s + o, "{\"voice\": true, \"sms\": \"x\"}"); break;
+      case 5: o += (size_t)sprintf(s + o, "[\"a\", null]"); break;
+      case 6: o += (size_t)sprintf(s + o, "\"e\\\"sc\\\\\""); break;
+      default:
+        s[o++] = '"';
+        for (j = 0; j < w; j++) s[o++] = (char)('a' + j % 26);
+        s[o++] = '"';
+      }
+    }
+    s[o++] = '}';
+  }
+  o += (size_t)sprintf(s + o, "], \"next_page_uri\": null}");
+  *len = o;
+  return s;
+}
+
+/* 1 when body gets the same verdict (and error) from the scanner, copied
+ * and borrowed, as from the oracle; and, when valid, indexes every item's
+ * members as tw_json_find finds them. */
+static int spaced_same(const char *body, size_t n) {
+  tw_jerr e1, e2, e3;
+  char *b = exact(body, n);
+  const char *key = "incoming_phone_numbers";
+  tw_jdoc *c = tw_jdoc_parse(body, n, key, &e1);
+  tw_jdoc *d = tw_jdoc_borrow(b, n, key, &e2);
+  int ok = oracle_parse(body, n, &e3), same;
+  same = ok == (c != NULL) && ok == (d != NULL);
+  if (same && !ok)
+    same = strcmp(e1.msg, e3.msg) == 0 && e1.offset == e3.offset &&
+           strcmp(e2.msg, e3.msg) == 0 && e2.offset == e3.offset;
+  if (same && ok) {
+    const tw_jobj *items;
+    int ni, next, i;
+    size_t k;
+    if (tw_json_page(d, key, &items, &ni, &next, &e2) == 0) {
+      for (i = 0; i < ni && same; i++) {
+        tw_jobj o = items[i];
+        int pos = tw_json_first(d, o.start), kk, val;
+        if (o.end != tw_json_end(d, o.start)) same = 0;
+        for (k = 0; k < sizeof spaced_keys / sizeof spaced_keys[0]; k++) {
+          size_t kl = strlen(spaced_keys[k]);
+          if (tw_json_lookup(d, &o, spaced_keys[k], kl, NULL) !=
+              tw_json_find(d, o.start, spaced_keys[k], kl))
+            same = 0;
+        }
+        /* every member, by its raw key (the first occurrence wins) */
+        while (same && tw_json_next(d, o.start, &pos, &kk, &val)) {
+          size_t kl;
+          const char *kr = tw_json_raw(d, kk, &kl);
+          if (!tw_json_has_escape(kr, kl) &&
+              tw_json_lookup(d, &o, kr, kl, NULL) !=
+                tw_json_find(d, o.start, kr, kl))
+            same = 0;
+          pos = tw_json_end(d, val);
+        }
+      }
+    }
+  }
+  if (!same)
+    printf("# spaced page differs (%s / %s / %s): %.*s\n", c ? "ok" : e1.msg,
+           d ? "ok" : e2.msg, ok ? "ok" : e3.msg, (int)(n > 200 ? 200 : n), body);
+  tw_jdoc_release(c);
+  tw_jdoc_release(d);
+  free(b);
+  return same;
+}
+
+static void test_spaced_pages(void) {
+  static const char swaps[] = { '"', '\\', '\0', ' ', '\t', ',', ':', '}',
+                                'n', 'x', '1' };
+  int seed, same = 1, valid = 1;
+  for (seed = 0; seed < 12 && same; seed++) {
+    size_t n, i, k;
+    char *p = spaced_page(seed, &n);
+    char *m = malloc(n + 1);
+    valid &= spaced_same(p, n);
+    for (i = 0; i < n && same; i++) {
+      same &= spaced_same(p, i);                         /* truncated */
+      for (k = 0; k < sizeof swaps && same; k++) {
+        if (p[i] == swaps[k]) continue;
+        memcpy(m, p, n);
+        m[i] = swaps[k];
+        same &= spaced_same(m, n);
+      }
+    }
+    free(m);
+    free(p);
+  }
+  CHECK(valid, "spaced pages: valid, every member indexed");
+  CHECK(same, "spaced pages: every truncation and byte swap as the oracle");
+}
+
 int main(void) {
   test_valid_and_invalid();
   test_differential();
@@ -601,5 +726,6 @@ int main(void) {
   test_error_shapes();
   test_large_page();
   test_borrow();
+  test_spaced_pages();
   return TAP_DONE();
 }
