@@ -473,11 +473,13 @@ HOT int lit_at(const char *s, size_t i, size_t n, const char *w, size_t wl) {
  * data. Returns 0; or -1 with *at the failure offset (*nested: the nesting
  * limit); or -2 when out of memory.
  *
- * The members of items (most of a page) take a fast path, member: below,
- * for the shape of Twilio's bodies ("key": "string", "key": null, ...): it
- * makes the same checks in the same order as the general path (value:,
- * after:, key:), only with the common cases first, and hands anything else
- * to it. Every read of s[i + 1] follows a test that s[i] is not the NUL. */
+ * Object members (but the root's while its keys are looked for) take a
+ * fast path, member: below, for the shape of Twilio's bodies ("key":
+ * "string", "key": null, ...): it makes the same checks in the same order
+ * as the general path (value:, after:, key:), only with the common cases
+ * first, records an item's members, and hands anything else to the general
+ * path. Every read of s[i + 1] follows a test that s[i] is not the NUL, or
+ * one that i + 1 <= n. */
 static int scan_doc(tw_jdoc *d, const char *items_key, size_t *at,
                     int *nested) {
   const char *s = d->text;
@@ -491,6 +493,7 @@ static int scan_doc(tw_jdoc *d, const char *items_key, size_t *at,
   int keys = items_key != NULL;   /* root keys still to look for */
   int esc = 0, over = 0;     /* the current item: escaped keys, > 64 KiB */
   size_t istart = 0;         /* the current item's start */
+  unsigned ibase = 0;        /* istart + (istart << 16), modulo 2^32 */
   stops st = { 1, 0 };
   /* d->members, d->nmem, d->mem_cap, in registers: d->nmem is stored
    * back before anything reads it (push_item, grow_members, the end) */
@@ -506,6 +509,7 @@ value:
     d->nmem = nmem;
     if (push_item(d, pos) != 0) return -2;
     istart = pos;
+    ibase = (unsigned)istart * 0x10001u;
     esc = over = 0;
   }
   start = pos;
@@ -602,94 +606,16 @@ after:
 key:
   if (s[pos] != '"') goto bad;
   start = pos;
-  if (depth == item_depth + 1) {           /* a member of an item */
-member:                      /* start == pos, at the key's '"' */
-    {
-      /* the usual key: its first stop is the closing quote, then ": " */
-      size_t q = stops_find(&st, s, pos + 1, n);
-      if (LIKELY(q + 4 <= n + 1) &&
-          (load32(s + q) & load32("\xff\xff\xff")) == load32("\": ")) {
-        pos = q + 3;
-        if (IS(s[pos], C_WS)) {
-          do pos++; while (IS(s[pos], C_WS));
-        }
-      } else {
-        if (s[q] == '"') {
-          pos = q + 1;
-        } else {
-          esc = 1;
-          if (!(pos = scan_string_rest(s, q, n))) goto bad_start;
-        }
-        if (s[pos] != ':') {
-          while (IS(s[pos], C_WS)) pos++;
-          if (s[pos] != ':') goto bad;
-        }
-        pos++;
-        while (IS(s[pos], C_WS)) pos++;
-      }
-    }
-    if (LIKELY(pos - istart <= 0xFFFFu)) {
-      if (nmem == mcap) {
-        d->nmem = nmem;
-        if (grow_members(d) != 0) return -2;
-        mem = d->members;
-        mcap = d->mem_cap;
-      }
-      mem[nmem++] =
-        (unsigned)(start + 1 - istart) | (unsigned)(pos - istart) << 16;
-    } else {
-      over = 1;
-    }
-    /* the value; value:'s whitespace skip is done, and depth is not
-     * item_depth */
-    start = pos;
-    if (s[pos] == '"') {
-      /* the usual string: no backslash, then ", " and the next key */
-      size_t q = stops_find(&st, s, pos + 1, n);
-      if (LIKELY(q + 4 <= n + 1) && load32(s + q) == load32("\", \"")) {
-        pos = q + 3;
-        start = pos;
-        goto member;
-      }
-      if (s[q] == '"') {
-        pos = q + 1;
-      } else if (!(pos = scan_string_rest(s, q, n))) {
-        goto bad_start;
-      }
-    } else if (s[pos] == 'n') {
-      if (!lit_at(s, pos, n, "null", 4)) goto bad_start;
-      pos += 4;
-      if (!IS(s[pos], C_DL)) goto bad_start;
-    } else if (s[pos] == 'f') {
-      if (!lit_at(s, pos, n, "false", 5)) goto bad_start;
-      pos += 5;
-      if (!IS(s[pos], C_DL)) goto bad_start;
-    } else if (s[pos] == 't') {
-      if (!lit_at(s, pos, n, "true", 4)) goto bad_start;
-      pos += 4;
-      if (!IS(s[pos], C_DL)) goto bad_start;
-    } else {
-      goto dispatch;
-    }
-    /* after: in an item's object (depth is neither item_depth nor 0): a
-     * ", " then the next key, or anything else the general way */
-    if (s[pos] == ',' && s[pos + 1] == ' ' && s[pos + 2] == '"') {
-      pos += 2;
-      start = pos;
-      goto member;
-    }
-    goto after;
-  }
-  {
-    int e = 0;
+  if (depth == 1 && keys) {              /* the root's, while looking */
+    const char *raw;
+    size_t rn;
+    int is_items, is_next, e = 0;
     if (!(pos = scan_string(&st, s, pos + 1, n, &e))) goto bad_start;
-  }
-  if (depth == 1 && keys) {
-    const char *raw = s + start + 1;
-    size_t rn = pos - start - 2;
-    int is_items = d->items_val < 0 && key_equals(raw, rn, items_key, klen);
-    int is_next = !is_items && d->next_val < 0 &&
-                  key_equals(raw, rn, "next_page_uri", 13);
+    raw = s + start + 1;
+    rn = pos - start - 2;
+    is_items = d->items_val < 0 && key_equals(raw, rn, items_key, klen);
+    is_next = !is_items && d->next_val < 0 &&
+              key_equals(raw, rn, "next_page_uri", 13);
     while (IS(s[pos], C_WS)) pos++;
     if (s[pos] != ':') goto bad;
     pos++;
@@ -703,10 +629,84 @@ member:                      /* start == pos, at the key's '"' */
     keys = d->items_val < 0 || d->next_val < 0;
     goto value;
   }
-  while (IS(s[pos], C_WS)) pos++;
-  if (s[pos] != ':') goto bad;
-  pos++;
-  goto value;
+member:                      /* start == pos, at a key's '"' */
+  {
+    /* the usual key: its first stop is the closing quote, then ": " */
+    size_t q = stops_find(&st, s, pos + 1, n);
+    if (LIKELY(q + 4 <= n + 1) &&
+        (load32(s + q) & load32("\xff\xff\xff")) == load32("\": ")) {
+      pos = q + 3;
+      if (IS(s[pos], C_WS)) {
+        do pos++; while (IS(s[pos], C_WS));
+      }
+    } else {
+      if (s[q] == '"') {
+        pos = q + 1;
+      } else {
+        if (depth == item_depth + 1) esc = 1;     /* an item's key */
+        if (!(pos = scan_string_rest(s, q, n))) goto bad_start;
+      }
+      if (s[pos] != ':') {
+        while (IS(s[pos], C_WS)) pos++;
+        if (s[pos] != ':') goto bad;
+      }
+      pos++;
+      while (IS(s[pos], C_WS)) pos++;
+    }
+  }
+  if (depth == item_depth + 1) {           /* a member of an item */
+    if (LIKELY(pos - istart <= 0xFFFFu)) {
+      if (nmem == mcap) {
+        d->nmem = nmem;
+        if (grow_members(d) != 0) return -2;
+        mem = d->members;
+        mcap = d->mem_cap;
+      }
+      /* (start + 1 - istart) | (pos - istart) << 16: both fit 16 bits */
+      mem[nmem++] = (unsigned)(start + 1) + ((unsigned)pos << 16) - ibase;
+    } else {
+      over = 1;
+    }
+  }
+  /* the value; value:'s whitespace skip is done, and a member's value is
+   * never at item_depth (items are an array's) */
+  start = pos;
+  if (s[pos] == '"') {
+    /* the usual string: no backslash, then ", " and the next key */
+    size_t q = stops_find(&st, s, pos + 1, n);
+    if (LIKELY(q + 4 <= n + 1) && load32(s + q) == load32("\", \"")) {
+      pos = q + 3;
+      start = pos;
+      goto member;
+    }
+    if (s[q] == '"') {
+      pos = q + 1;
+    } else if (!(pos = scan_string_rest(s, q, n))) {
+      goto bad_start;
+    }
+  } else if (s[pos] == 'n') {
+    if (!lit_at(s, pos, n, "null", 4)) goto bad_start;
+    pos += 4;
+    if (!IS(s[pos], C_DL)) goto bad_start;
+  } else if (s[pos] == 'f') {
+    if (!lit_at(s, pos, n, "false", 5)) goto bad_start;
+    pos += 5;
+    if (!IS(s[pos], C_DL)) goto bad_start;
+  } else if (s[pos] == 't') {
+    if (!lit_at(s, pos, n, "true", 4)) goto bad_start;
+    pos += 4;
+    if (!IS(s[pos], C_DL)) goto bad_start;
+  } else {
+    goto dispatch;
+  }
+  /* after:, in an object (so depth is neither item_depth nor 0): a ", "
+   * then the next key, or anything else the general way */
+  if (s[pos] == ',' && s[pos + 1] == ' ' && s[pos + 2] == '"') {
+    pos += 2;
+    start = pos;
+    goto member;
+  }
+  goto after;
 too_deep:
   *nested = 1;
   *at = pos;
