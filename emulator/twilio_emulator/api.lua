@@ -282,9 +282,7 @@ local function list_numbers(ctx, acct, typ, q)
     for i, r in ipairs(items) do rows[i] = render.number_table(r) end
     return csv_response(typ and render.NUMBER_FIELDS_SUB or render.NUMBER_FIELDS, rows)
   end
-  local tojson, parts = number_json(typ), {}
-  for i = 1, #items do parts[i] = tojson(items[i]) end
-  return jsonres(200, envelope("incoming_phone_numbers", parts, env))
+  return jsonres(200, envelope("incoming_phone_numbers", { render.numbers_json(items, not typ) }, env))
 end
 
 local E164 = "^%+[1-9]%d%d%d%d%d%d%d?%d?%d?%d?%d?%d?%d?%d?$"
