@@ -26,16 +26,15 @@ int  ltw_fail(lua_State *L, const char *kind, const char *field,
 /* ltw_body.c: twilio.Body, a response body outside the Lua heap.
  * ltw_new_body pushes an empty Body (its __gc armed) and returns it: the
  * caller then hands it malloc'd bytes (data[len] == '\0'), which the Body
- * owns from there. ltw_tobody: the bytes of the Body at idx (borrowed; ""
- * when empty), or NULL if idx is not a Body. ltw_body_take: the Body's
- * bytes, now owned by the caller (free; NULL when empty), the Body left
- * empty; call it only on a Body (ltw_tobody says). */
+ * owns from there. ltw_isbody: whether the value at idx is a Body.
+ * ltw_body_take: the Body's bytes, now owned by the caller (free; NULL
+ * when empty), the Body left empty; call it only on a Body. */
 typedef struct ltw_body {
   char *data;                  /* owned by the Body; NULL when empty */
   size_t len;                  /* data[len] == '\0' */
 } ltw_body;
 ltw_body *ltw_new_body(lua_State *L);
-const char *ltw_tobody(lua_State *L, int idx, size_t *len);
+int ltw_isbody(lua_State *L, int idx);
 char *ltw_body_take(lua_State *L, int idx, size_t *len);
 
 void ltw_open_error(lua_State *L);    /* ltw_error.c   */

@@ -31,18 +31,13 @@ ltw_body *ltw_new_body(lua_State *L) {
   return b;
 }
 
-const char *ltw_tobody(lua_State *L, int idx, size_t *len) {
-  ltw_body *b = luaL_testudata(L, idx, LTW_BODY_MT);
-  if (!b) return NULL;
-  *len = b->len;
-  return b->data ? b->data : "";
+int ltw_isbody(lua_State *L, int idx) {
+  return luaL_testudata(L, idx, LTW_BODY_MT) != NULL;
 }
 
 char *ltw_body_take(lua_State *L, int idx, size_t *len) {
-  ltw_body *b = luaL_testudata(L, idx, LTW_BODY_MT);
-  char *data;
-  if (!b) return NULL;
-  data = b->data;
+  ltw_body *b = lua_touserdata(L, idx);      /* a Body: the caller checked */
+  char *data = b->data;
   *len = b->len;
   b->data = NULL;                /* the caller owns data from here */
   b->len = 0;

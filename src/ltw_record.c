@@ -527,8 +527,8 @@ static int l_parse_page(lua_State *L) {
   int kind = check_kind(L, 1);
   const char *items_key = luaL_checkstring(L, 2);
   size_t len;
-  const char *body = ltw_tobody(L, 3, &len);
-  int off_heap = body != NULL;
+  const char *body = NULL;
+  int off_heap = ltw_isbody(L, 3);
   doc_box *box;
   tw_jdoc *d;
   tw_jerr e;
@@ -541,7 +541,8 @@ static int l_parse_page(lua_State *L) {
   box = new_box(L);                                 /* 7 */
   push_uv(L, 5, 3, 7);                 /* 8: shared by the page */
   if (off_heap) {
-    box->bytes = ltw_body_take(L, 3, &len);         /* the box owns them */
+    box->bytes = ltw_body_take(L, 3, &len);         /* the box owns them;
+                                        the emptied Body stays in the uv */
     body = box->bytes ? box->bytes : "";
   }
   /* The scan records the items array's element spans as it validates;

@@ -1,6 +1,6 @@
 -- twilio_emulator.render: JSON text and CSV rows of every resource.
 -- A number's JSON is built once and cached on the record as its pieces (a
--- table of strings: _json with `type` for the main list, _json_sub without
+-- table of strings: _parts with `type` for the main list, _parts_sub without
 -- it for the Local/Mobile/TollFree lists); state changes clear the cache
 -- (render.touch). Pieces, not one string per number: OpenResty's LuaJIT
 -- (2.1.0-beta3 here) interns every string with a hash of its length and
@@ -86,7 +86,7 @@ local function number_parts(rec, with_type)
 end
 
 local function parts_of(rec, with_type)
-  local key = with_type and "_json" or "_json_sub"
+  local key = with_type and "_parts" or "_parts_sub"
   local p = rec[key]
   if not p then p = number_parts(rec, with_type); rec[key] = p end
   return p
@@ -109,7 +109,7 @@ function _M.numbers_json(recs, with_type)
 end
 
 function _M.touch(rec)
-  rec._json, rec._json_sub = nil, nil
+  rec._parts, rec._parts_sub = nil, nil
 end
 
 -- A plain table (for CSV rows).
