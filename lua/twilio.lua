@@ -6,15 +6,14 @@
 --
 -- See README.md for the whole API.
 local core = require "twilio.core"
-local client = require "twilio.client"
-require "twilio.number"      -- installs the methods of the record types
-require "twilio.available"
+local client = require "twilio.client"   -- also installs the methods of every record type
+local csv = require "twilio.csv"
 
 local _M = {
   _VERSION = core._VERSION,
   new = client.new,
   is_error = core.is_error,
-  csv = require "twilio.csv",
+  csv = csv,
 }
 
 -- twilio.parse_date("Thu, 30 Jul 2015 23:19:04 +0000") -> 1438298344 | nil

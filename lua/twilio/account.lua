@@ -6,6 +6,7 @@
 --   acct.available_phone_numbers                     AvailablePhoneNumbers searches
 local list = require "twilio.list"
 local available = require "twilio.available"
+local addons = require "twilio.addons"
 
 local _M = {}
 
@@ -26,7 +27,7 @@ function _M.new(client, sid)
   -- numbers:assigned_add_ons("PN…"): a number's add-ons without fetching it.
   numbers.assigned_add_ons = function(self, pn_sid)
     if type(pn_sid) ~= "string" then error("twilio: assigned_add_ons(sid): sid must be a string", 2) end
-    return require("twilio.number").add_ons_list(self.client, sid, pn_sid)
+    return addons.add_ons_list(self.client, sid, pn_sid)
   end
   return {
     sid = sid,

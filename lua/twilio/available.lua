@@ -6,8 +6,8 @@
 --                                        -> array of twilio.AvailablePhoneNumber
 --   av:each("US", "toll_free", {...})   -> iterator
 --   avail:buy{ voice_url = ... }        -> the new twilio.PhoneNumber
+-- The methods of the records (buy, search) are in twilio.record.
 -- Types: local, toll_free, mobile, national, voip, shared_cost, machine_to_machine.
-local core = require "twilio.core"
 local list = require "twilio.list"
 
 local setmetatable, type, tostring, error = setmetatable, type, tostring, error
@@ -75,36 +75,5 @@ function Available:country(country_code, opts)
   if not res then return nil, err end
   return l:record(res, retries)
 end
-
--- Methods of the records.
-local function ctx_of(rec)
-  local ctx = core.record_ctx(rec)
-  return ctx.client, ctx.account_sid
-end
-
-core.set_methods("AvailablePhoneNumber", {
-  -- avail:buy{ voice_url = ..., sms_url = ... } buys this number in the account
-  -- that searched for it, with the same double-purchase protection as create.
-  buy = function(avail, params, opts)
-    if params ~= nil and type(params) ~= "table" then error("twilio: buy: parameters must be a table", 2) end
-    local client, account_sid = ctx_of(avail)
-    local p = {}
-    if params then for k, v in pairs(params) do p[k] = v end end
-    if p.phone_number ~= nil or p.area_code ~= nil then
-      error("twilio: buy: phone_number comes from the search result; do not pass it", 2)
-    end
-    p.phone_number = avail.phone_number
-    return client:account(account_sid).incoming_phone_numbers:create(p, opts)
-  end,
-  totable = core.record_totable,
-})
-
-core.set_methods("Country", {
-  search = function(c, kind, params, opts)
-    local client, account_sid = ctx_of(c)
-    return client:account(account_sid).available_phone_numbers:search(c.country_code, kind, params, opts)
-  end,
-  totable = core.record_totable,
-})
 
 return _M

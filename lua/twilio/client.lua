@@ -2,15 +2,23 @@
 --
 -- Every call goes the same way (docs/DESIGN.md, ../shared/docs/OPENRESTY.md):
 --   cfg:build(op, path, params)   C: validate and build the request table
---   transport:request(req)        Lua: libcurl, or nginx cosockets (may yield)
---   core.parse_*(...)             C: response to objects or an error object
--- with the retry loop around the transport call. Nothing here blocks inside
--- nginx: the transport is picked per call and sleeping uses ngx.sleep there.
+--   client:send(req)              the retry loop around one attempt:
+--     runtime:transport()         twilio.runtime: libcurl, nginx cosockets, or
+--       t:request(req)            the caller's transport (may yield in nginx)
+--     core.parse_error(...)       C: a non-2xx answer to a twilio.Error
+--     retry.delay / runtime:sleep
+--   core.parse_page / twilio.record   C: the answer to records
+-- The client decides nothing about I/O: its runtime (made once, in new) does.
+-- Loading this module loads every resource module and so installs the
+-- methods of every record type (twilio.record, twilio.addons).
 local core = require "twilio.core"
 local errors = require "twilio.errors"
 local retry = require "twilio.retry"
-local pick = require "twilio.transport.pick"
+local defaults = require "twilio.defaults"
+local runtime = require "twilio.runtime"
 local bulk = require "twilio.bulk"
+local account = require "twilio.account"
+require "twilio.record"      -- the methods of PhoneNumber, AvailablePhoneNumber, Country
 
 local setmetatable, type, tostring, pairs = setmetatable, type, tostring, pairs
 local floor, getenv = math.floor, os.getenv
@@ -22,22 +30,12 @@ local Client = {}
 Client.__index = Client
 _M.Client = Client
 
-local VERSION = core._VERSION
 
 -- An environment variable that is set but empty counts as unset.
 local function env(name)
   local v = getenv(name)
   if v == "" then return nil end
   return v
-end
-
-local function user_agent(extra)
-  local vm = rawget(_G, "jit") and rawget(_G, "jit").version or _VERSION
-  local curl = core.curl_version and core.curl_version() or "libcurl"
-  curl = curl:match("^(%S+)") or curl
-  local ua = fmt("twilio-numbers/%s (%s; %s)", VERSION, vm, curl)
-  if extra then ua = ua .. " " .. extra end
-  return ua
 end
 
 local CLIENT_OPTS = {
@@ -48,11 +46,36 @@ local CLIENT_OPTS = {
   ca_file = "string",
 }
 
+-- The closest name in `allowed` to the misspelt `name` (at most 2 edits).
+local function closest(name, allowed)
+  local best, best_d = nil, 3
+  for cand in pairs(allowed) do
+    local a, b = name, cand
+    if math.abs(#a - #b) < best_d then
+      local prev = {}
+      for j = 0, #b do prev[j] = j end
+      for i = 1, #a do
+        local cur = { [0] = i }
+        for j = 1, #b do
+          local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
+          cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+        end
+        prev = cur
+      end
+      local d = prev[#b]
+      if d < best_d or (d == best_d and best and cand < best) then best, best_d = cand, d end
+    end
+  end
+  return best
+end
+
 local function check_opts(opts, allowed, what)
   for k, v in pairs(opts) do
     local want = allowed[k]
     if not want then
-      error(fmt("twilio: unknown option '%s' for %s", tostring(k), what), 3)
+      local guess = type(k) == "string" and closest(k, allowed)
+      error(fmt("twilio: unknown option '%s' for %s%s", tostring(k), what,
+                guess and fmt("; did you mean '%s'?", guess) or ""), 3)
     end
     if want ~= "any" and type(v) ~= want then
       error(fmt("twilio: option '%s' for %s must be a %s (got %s)", k, what, want, type(v)), 3)
@@ -60,9 +83,20 @@ local function check_opts(opts, allowed, what)
   end
 end
 
-local function positive(v, name)
-  if v ~= nil and not (v > 0 and v < 1e6) then
-    error(fmt("twilio: option '%s' must be a positive number of seconds", name), 3)
+-- Seconds the transports accept: libcurl takes whole milliseconds, 1 ms to
+-- 24 h (src/ltw_curl.c), and rounds down; refused here, not by every call.
+local function seconds(v, name)
+  if v ~= nil and not (v >= defaults.min_timeout and v <= defaults.max_timeout) then
+    error(fmt("twilio: option '%s' must be a number of seconds from %g to %d (got %s)",
+              name, defaults.min_timeout, defaults.max_timeout, tostring(v)), 3)
+  end
+  return v
+end
+
+local function byte_count(v, name)
+  if v ~= nil and not (v >= 1 and v <= defaults.max_max_body and v == math.floor(v)) then
+    error(fmt("twilio: option '%s' must be a whole number of bytes from 1 to %d (got %s)",
+              name, defaults.max_max_body, tostring(v)), 3)
   end
   return v
 end
@@ -72,13 +106,17 @@ function _M.new(opts)
   opts = opts or {}
   if type(opts) ~= "table" then error("twilio.new: options table expected", 2) end
   check_opts(opts, CLIENT_OPTS, "twilio.new")
+  seconds(opts.timeout, "timeout")
+  seconds(opts.connect_timeout, "connect_timeout")
+  byte_count(opts.max_body, "max_body")
+  local rt = runtime.new{ transport = opts.transport, ca_file = opts.ca_file }
   local conf = {
     account_sid = opts.account_sid or env("TWILIO_ACCOUNT_SID"),
     auth_token = opts.auth_token or env("TWILIO_AUTH_TOKEN"),
     api_key = opts.api_key or env("TWILIO_API_KEY"),
     api_secret = opts.api_secret or env("TWILIO_API_SECRET"),
     base_url = opts.base_url or env("TWILIO_BASE_URL"),
-    user_agent = user_agent(opts.user_agent),
+    user_agent = rt:user_agent(opts.user_agent),
   }
   -- A base URL (the emulator, a test server) names the host itself: region
   -- and edge from the environment do not apply to it (explicit ones still
@@ -93,14 +131,13 @@ function _M.new(opts)
   if not cfg then return nil, err end
   local self = setmetatable({
     cfg = cfg,
-    timeout = positive(opts.timeout, "timeout") or 30,
-    connect_timeout = positive(opts.connect_timeout, "connect_timeout") or 10,
-    max_body = opts.max_body or 32 * 1024 * 1024,
+    timeout = opts.timeout or defaults.timeout,
+    connect_timeout = opts.connect_timeout or defaults.connect_timeout,
+    max_body = opts.max_body or defaults.max_body,
     policy = retry.policy(opts.retries),
     on_retry = opts.on_retry,
     debug = opts.debug,
-    transport_opt = opts.transport,
-    ca_file = opts.ca_file,
+    runtime = rt,
     accounts = {},
   }, Client)
   -- ctx shared by the records of pages this client parses (records find
@@ -121,7 +158,7 @@ function Client:account(sid)
   if type(sid) ~= "string" then error("twilio: account(sid): sid must be a string", 2) end
   local acct = self.accounts[sid]
   if acct then return acct end
-  acct = require("twilio.account").new(self, sid)
+  acct = account.new(self, sid)
   self.accounts[sid] = acct
   return acct
 end
@@ -129,9 +166,7 @@ end
 function Client:account_sid() return self.cfg:account_sid() end
 
 function Client:close()
-  local t = self.curl_transport
-  self.curl_transport = nil
-  if t then t:close() end
+  self.runtime:close()
 end
 
 -- Per-call options: { timeout =, connect_timeout =, retries =, on_retry = }.
@@ -142,37 +177,30 @@ function Client:call_options(opts)
   if type(opts) ~= "table" then error("twilio: call options must be a table", 3) end
   if opts.checked then return opts end
   check_opts(opts, CALL_OPTS, "a call")
-  positive(opts.timeout, "timeout")
-  positive(opts.connect_timeout, "connect_timeout")
+  seconds(opts.timeout, "timeout")
+  seconds(opts.connect_timeout, "connect_timeout")
   -- a checked copy: the caller's table is not changed, and may be reused
   return { checked = true, timeout = opts.timeout, connect_timeout = opts.connect_timeout,
            on_retry = opts.on_retry, policy = opts.retries ~= nil and retry.policy(opts.retries) or nil }
 end
-
-local function sleep(seconds)
-  local ngx = pick.yieldable_ngx()
-  if ngx then ngx.sleep(seconds) else core.sleep(seconds) end
-end
-_M.sleep = sleep
 
 function Client:log(fmtstr, ...)
   local d = self.debug
   if d then d(fmt(fmtstr, ...)) end
 end
 
--- The bulk scheduler running the current call, if any.
-function Client:current_scheduler()
-  local s = self.scheduler
-  if s and s:owns_current() then return s end
+-- The bulk batch the running coroutine works for, if any (its 429 pause).
+function Client:current_batch()
+  local b = self.batch
+  if b and b:owns_current() then return b end
   return nil
 end
 
 -- One attempt: res (2xx) | nil, err. The clock is read, and debug lines
--- formatted, only when there is a debug hook.
+-- formatted, only when there is a debug hook; they name the transport.
 function Client:attempt(t, req)
-  local sched = self.scheduler
-  if sched and not sched:owns_current() then sched = nil end
-  if sched then sched:wait_turn() end
+  local batch = self:current_batch()
+  if batch then batch:wait_turn() end
   local debug = self.debug
   local t0 = debug and monotonic()
   local res, terr = t:request(req)
@@ -186,45 +214,26 @@ function Client:attempt(t, req)
       msg = msg .. "; the request was not sent"
     end
     if debug then
-      debug(fmt("twilio: %s %s -> %s (%d ms)", req.method, req.url, (terr and terr.kind) or "transport", ms))
+      debug(fmt("twilio: %s %s -> %s (%d ms, %s)", req.method, req.url, (terr and terr.kind) or "transport", ms,
+                tostring(t.name or self.runtime.name)))
     end
     return nil, errors.new((terr and terr.kind) or "transport", msg, {
       sent = sent, status = terr and terr.status, method = req.method, url = req.url,
     })
   end
   local status = res.status
-  if debug then debug(fmt("twilio: %s %s -> %d (%d ms)", req.method, req.url, status, ms)) end
+  if debug then
+    debug(fmt("twilio: %s %s -> %d (%d ms, %s)", req.method, req.url, status, ms,
+              tostring(t.name or self.runtime.name)))
+  end
   if status >= 200 and status < 300 then return res end
   local headers = res.headers or {}
   local err = core.parse_error(status, res.body or "", headers["content-type"])
   err.method, err.url = req.method, req.url
   local ra = headers["retry-after"]
   if ra then err.retry_after = core.retry_after(ra, floor(core.now())) end
-  if status == 429 and sched then sched:saw_429(err.retry_after) end
+  if status == 429 and batch then batch:saw_429(err.retry_after) end
   return nil, err
-end
-
--- The transport for this call. An explicit transport object always wins.
--- Inside nginx (any phase but init) twilio.transport.pick chooses: the
--- cosocket transport, or an error in phases where nothing may yield. Elsewhere
--- each client keeps one libcurl transport, so connections are reused.
-function Client:transport()
-  local bt = self.scheduler and bulk.transport_for(self)
-  if bt then return bt end
-  local opt = self.transport_opt
-  if type(opt) == "table" then return opt end
-  local ngx = rawget(_G, "ngx")
-  local in_nginx = ngx and ngx.get_phase and ngx.get_phase() ~= "init"
-  if in_nginx or opt == "ngx" then return pick.pick(opt) end
-  if opt ~= nil and opt ~= "curl" then
-    error("twilio: transport must be 'curl', 'ngx' or an object with a request method", 3)
-  end
-  local t = self.curl_transport
-  if not t then
-    t = require("twilio.transport.curl").new{ ca_file = self.ca_file }
-    self.curl_transport = t
-  end
-  return t
 end
 
 -- send(req, opts) -> res, nil, retries | nil, err   (err.retries = retries made)
@@ -235,7 +244,7 @@ function Client:send(req, opts)
   req.max_body = self.max_body
   local policy = (opts and opts.policy) or self.policy
   local hook = (opts and opts.on_retry) or self.on_retry
-  local t, terr = self:transport()
+  local t, terr = self.runtime:transport()
   if not t then return nil, terr end
   -- libcurl silently resends a request, POSTs included, when a reused
   -- keep-alive connection dies before any byte of the answer
@@ -257,23 +266,9 @@ function Client:send(req, opts)
       return nil, err
     end
     self:log("twilio: retry %d of %s %s in %.3f s", attempt + 1, req.method, req.url, delay)
-    local sched = self:current_scheduler()
-    if sched then sched:sleep(delay) else sleep(delay) end
+    self.runtime:sleep(delay)
     attempt = attempt + 1
   end
-end
-
--- The body of a 2xx answer the caller parses as JSON: body | nil, err (kind
--- "decode", HTTP status kept) when the server labels it as something else
--- (an HTML page from a proxy, text/plain). No Content-Type: accepted.
-function _M.json_body(res, req)
-  local ct = res.headers and res.headers["content-type"]
-  if ct and not ct:lower():find("json", 1, true) then
-    return nil, errors.new("decode", fmt("expected a JSON response, got Content-Type '%s' (HTTP %d)",
-                                         ct:sub(1, 80):gsub("[%c]", "?"), res.status),
-                           { status = res.status, method = req and req.method, url = req and req.url })
-  end
-  return res.body or ""
 end
 
 -- build + send: res, nil, retries | nil, err
@@ -286,11 +281,6 @@ end
 -- client:bulk(tasks, { concurrency =, on_progress = }) -> results (see twilio.bulk)
 function Client:bulk(tasks, opts)
   return bulk.run(self, tasks, opts)
-end
-
--- A fresh ctx for a record returned by a single call: info about that call.
-function Client:record_ctx(info)
-  return { client = self, info = info }
 end
 
 return _M

@@ -9,7 +9,9 @@
 local core = require "twilio.core"
 local errors = require "twilio.errors"
 local retry = require "twilio.retry"
-local json_body = require("twilio.client").json_body
+local record = require "twilio.record"
+local bulk = require "twilio.bulk"
+local csv = require "twilio.csv"
 
 local setmetatable, type, tostring, pairs, ipairs, error = setmetatable, type, tostring, pairs, ipairs, error
 local math_type = math.type
@@ -49,24 +51,43 @@ local function copy(t)
   return c
 end
 
--- Split `limit` (ours) from the API parameters and pick the page size.
+-- match = "Sales*": a glob (* any run of characters, ? one character,
+-- case-insensitive) on friendly_name or phone_number, applied by this
+-- library to each item read (the API's FriendlyName filter is exact).
+local function matcher(glob)
+  local pat = "^" .. glob:lower():gsub("[%^%$%(%)%%%.%[%]%+%-]", "%%%0"):gsub("%*", ".*"):gsub("%?", ".") .. "$"
+  return function(item)
+    local fname, number = item.friendly_name, item.phone_number
+    return (type(fname) == "string" and fname:lower():find(pat) ~= nil)
+        or (type(number) == "string" and number:lower():find(pat) ~= nil)
+  end
+end
+
+-- Split `limit` and `match` (ours) from the API parameters and pick the
+-- page size: p, limit, nil, match_fn | nil, nil, err
 local function split_params(params)
   if params ~= nil and type(params) ~= "table" then
     error("twilio: parameters must be a table", 4)
   end
   local p = copy(params)
-  local limit = p.limit
-  p.limit = nil
+  local limit, glob = p.limit, p.match
+  p.limit, p.match = nil, nil
   if limit ~= nil then
     if type(limit) ~= "number" or not is_integer(limit) or limit < 1 or limit ~= limit or limit > 1e15 then
       return nil, nil, errors.new("invalid", "limit must be a positive integer (got " .. tostring(limit) .. ")",
                                   { field = "limit" })
     end
   end
-  if p.page_size == nil then
-    p.page_size = limit and (limit < DEFAULT_PAGE_SIZE and limit or DEFAULT_PAGE_SIZE) or DEFAULT_PAGE_SIZE
+  if glob ~= nil and (type(glob) ~= "string" or glob == "" or #glob > 256) then
+    return nil, nil, errors.new("invalid", "match must be a glob like 'Sales*' (1-256 characters)",
+                                { field = "match" })
   end
-  return p, limit
+  if p.page_size == nil then
+    -- with a match, a page may hold fewer matching items than `limit`
+    local want = (not glob) and limit or DEFAULT_PAGE_SIZE
+    p.page_size = want < DEFAULT_PAGE_SIZE and want or DEFAULT_PAGE_SIZE
+  end
+  return p, limit, nil, glob and matcher(glob)
 end
 
 -- A cursor over the items of a listing: cur:next() -> item | nil (end) | nil, err
@@ -74,12 +95,13 @@ local Cursor = {}
 Cursor.__index = Cursor
 
 function List:cursor(params, opts)
-  local p, limit, err = split_params(params)
+  local p, limit, err, match = split_params(params)
   if not p then return nil, err end
   opts = self.client:call_options(opts)
   local req, berr = self.client.cfg:build(self.list_op, self.path, p)
   if not req then return nil, berr end
-  return setmetatable({ list = self, req = req, limit = limit, count = 0, i = 0, opts = opts }, Cursor)
+  return setmetatable({ list = self, req = req, limit = limit, count = 0, i = 0, opts = opts,
+                        match = match }, Cursor)
 end
 
 -- Fetch the page `req` points at: items, next_uri | nil, nil, err
@@ -89,7 +111,7 @@ function List:fetch_page(req, opts)
   req.body_object = true
   local res, err = self.client:send(req, opts)
   if not res then return nil, nil, err end
-  local body, cerr = json_body(res, req)
+  local body, cerr = record.body(res, req)
   if not body then return nil, nil, cerr end
   local items, next_uri, perr = core.parse_page(self.kind, self.items_key, body, self.ctx)
   if not items then
@@ -110,18 +132,24 @@ function Cursor:next()
       if item ~= nil then
         self.i = i
         items[i] = false           -- the page no longer pins what the caller dropped
-        self.count = self.count + 1
-        return item
+        if not self.match or self.match(item) then
+          self.count = self.count + 1
+          return item
+        end
+      else
+        if not self.next_uri then self.done = true; return nil end
+        local req, ferr = self.list.client.cfg:follow(self.next_uri)
+        if not req then self.done = true; return nil, ferr end
+        self.req = req
+        self.items = nil
       end
-      if not self.next_uri then self.done = true; return nil end
-      local req, ferr = self.list.client.cfg:follow(self.next_uri)
-      if not req then self.done = true; return nil, ferr end
-      self.req = req
     end
-    local its, next_uri, err = self.list:fetch_page(self.req, self.opts)
-    if not its then self.done = true; return nil, err end
-    self.items, self.i, self.next_uri = its, 0, next_uri
-    self.pages = (self.pages or 0) + 1
+    if not self.items then
+      local its, next_uri, err = self.list:fetch_page(self.req, self.opts)
+      if not its then self.done = true; return nil, err end
+      self.items, self.i, self.next_uri = its, 0, next_uri
+      self.pages = (self.pages or 0) + 1
+    end
   end
 end
 
@@ -168,8 +196,12 @@ local function make_page(list, items, next_uri, opts)
 end
 
 function List:page(params, opts)
-  local p, _, err = split_params(params)
+  local p, _, err, match = split_params(params)
   if not p then return nil, err end
+  if match then
+    return nil, errors.new("invalid", "match applies to each and list (it filters the items this " ..
+                           "library reads); a page is what the API returns", { field = "match" })
+  end
   opts = self.client:call_options(opts)
   local req, berr = self.client.cfg:build(self.list_op, self.path, p)
   if not req then return nil, berr end
@@ -193,17 +225,7 @@ end
 -- list's ctx (no info reads as { retries = 0, recovered = false }), so the
 -- common case builds no tables; otherwise the record gets a ctx of its own.
 function List:record(res, retries, extra)
-  local ctx = self.ctx
-  if (retries ~= nil and retries ~= 0) or extra then
-    local info = { retries = retries or 0 }
-    if extra then for k, v in pairs(extra) do info[k] = v end end
-    ctx = { client = self.client, account_sid = self.path.account_sid, info = info }
-  end
-  local body, cerr = json_body(res)
-  if not body then return nil, cerr end
-  local rec, err = core.parse_record(self.kind, body, ctx)
-  if not rec then err.status = res.status end
-  return rec, err
+  return record.from_response(self.kind, res, self.ctx, retries, extra)
 end
 
 -- One request on the object `sid` of this list: res, nil, retries | nil, err
@@ -238,42 +260,112 @@ function List:update(sid, params, opts)
 end
 
 function List:delete(sid, opts)
-  local res, err = self:on_sid("delete", self.delete_op, sid, nil, opts)
-  if not res then
-    -- A retried DELETE that finds the object gone: an earlier attempt deleted it.
-    if retry.deleted(err) then return true end
-    return nil, err
-  end
-  return true
+  -- a retried DELETE that finds the object gone: an earlier attempt deleted it
+  return record.deleted(self:on_sid("delete", self.delete_op, sid, nil, opts))
 end
 List.release = List.delete
 
--- update_many(targets, params, opts) -> results, in parallel (twilio.bulk)
---   targets: twilio.PhoneNumber objects (updated in place) or SIDs
---   params: a table, or function(target, i) -> table
---   opts: { concurrency =, on_progress =, timeout =, retries = }
+-- Bulk: update_many / release_many / fetch_many (twilio.bulk runs them).
+--   targets: an array of twilio.PhoneNumber objects (changed in place), SIDs
+--            ("PN…"), or E.164 numbers ("+1415…", looked up exactly with find)
+--   opts:    { concurrency =, on_progress =, timeout =, connect_timeout =,
+--              retries =, on_retry = }
+--   -> results: results[i] = { ok = true, value = v } | { ok = false, error = err }
+--      (value: the number for update and fetch, true for release), or
+--      nil, err when the parameters are invalid: one error, nothing sent.
+local MANY_CALL_OPTS = { timeout = true, connect_timeout = true, retries = true, on_retry = true }
+local MANY_BULK_OPTS = { concurrency = true, on_progress = true }
+
+local function many_setup(self, what, targets, opts)
+  if type(targets) ~= "table" then
+    error(("twilio: %s: an array of numbers, SIDs or E.164 numbers expected"):format(what), 3)
+  end
+  for i, t in ipairs(targets) do
+    if type(t) ~= "string" and type(t) ~= "userdata" then
+      error(("twilio: %s: target %d must be a number object, a SID or an E.164 number (got %s)")
+            :format(what, i, type(t)), 3)
+    end
+  end
+  if opts ~= nil and type(opts) ~= "table" then error(("twilio: %s: options must be a table"):format(what), 3) end
+  local bulk_opts, call_opts = {}, {}
+  for k, v in pairs(opts or {}) do
+    if MANY_BULK_OPTS[k] then bulk_opts[k] = v
+    elseif MANY_CALL_OPTS[k] then call_opts[k] = v
+    else error(("twilio: unknown option '%s' for %s (concurrency, on_progress, timeout, " ..
+                "connect_timeout, retries, on_retry)"):format(tostring(k), what), 3)
+    end
+  end
+  bulk.check_options(bulk_opts, what)
+  return bulk_opts, self.client:call_options(call_opts)
+end
+
+-- A target as a record or a SID: an E.164 number is looked up first.
+local function resolve(self, target, call_opts)
+  if type(target) == "string" and target:sub(1, 1) == "+" then return self:find(target, call_opts) end
+  return target
+end
+
 function List:update_many(targets, params, opts)
-  if type(targets) ~= "table" then error("twilio: update_many: an array of numbers or SIDs expected", 2) end
   if type(params) ~= "table" and type(params) ~= "function" then
     error("twilio: update_many: params must be a table or a function", 2)
   end
-  opts = opts or {}
-  local call_opts = { timeout = opts.timeout, retries = opts.retries }
+  if not self.update_op then error(("twilio: %s has no update"):format(tostring(self.name)), 2) end
+  local bulk_opts, call_opts = many_setup(self, "update_many", targets, opts)
+  if type(params) == "table" then
+    -- the same parameters for every target: checked once, up front
+    local path = copy(self.path)
+    path.sid = "PN" .. ("0"):rep(32)
+    local req, err = self.client.cfg:build(self.update_op, path, params)
+    if not req then return nil, err end
+  end
   local tasks = {}
   for i, target in ipairs(targets) do
     tasks[i] = function()
       local p = params
       if type(p) == "function" then p = p(target, i) end
-      if type(target) == "string" then return self:update(target, p, call_opts) end
-      return target:update(p, call_opts)
+      local t, err = resolve(self, target, call_opts)
+      if not t then return nil, err end
+      if type(t) == "string" then return self:update(t, p, call_opts) end
+      return t:update(p, call_opts)
     end
   end
-  return self.client:bulk(tasks, { concurrency = opts.concurrency, on_progress = opts.on_progress })
+  return self.client:bulk(tasks, bulk_opts)
+end
+
+function List:release_many(targets, opts)
+  if not self.delete_op then error(("twilio: %s has no release"):format(tostring(self.name)), 2) end
+  local bulk_opts, call_opts = many_setup(self, "release_many", targets, opts)
+  local tasks = {}
+  for i, target in ipairs(targets) do
+    tasks[i] = function()
+      local t, err = resolve(self, target, call_opts)
+      if not t then return nil, err end
+      if type(t) == "string" then return self:delete(t, call_opts) end
+      return t:release(call_opts)
+    end
+  end
+  return self.client:bulk(tasks, bulk_opts)
+end
+
+function List:fetch_many(targets, opts)
+  if not self.fetch_op then error(("twilio: %s has no fetch"):format(tostring(self.name)), 2) end
+  local bulk_opts, call_opts = many_setup(self, "fetch_many", targets, opts)
+  local tasks = {}
+  for i, target in ipairs(targets) do
+    tasks[i] = function()
+      local t, err = resolve(self, target, call_opts)
+      if not t then return nil, err end
+      if type(t) == "string" then return self:fetch(t, call_opts) end
+      if t == target then return t:fetch(call_opts) end   -- reloaded in place
+      return t                                            -- just found: fresh
+    end
+  end
+  return self.client:bulk(tasks, bulk_opts)
 end
 
 -- csv{ filters } -> rows from the API's .csv representation, by header name
 function List:csv(params, opts)
-  return require("twilio.csv").fetch(self, params, opts)
+  return csv.fetch(self, params, opts)
 end
 
 -- find("+14155550100") -> the number whose phone_number is exactly that.
@@ -332,9 +424,7 @@ function List:recover_purchase(params, err, opts)
   end
   local n, ferr = acct.incoming_phone_numbers:find(number, { retries = 2, timeout = opts and opts.timeout })
   if n then
-    core.record_set_ctx(n, { client = self.client, account_sid = self.path.account_sid,
-                             info = { retries = err.retries or 0, recovered = true, error = err } })
-    return n
+    return record.recovered(n, self.client, self.path.account_sid, err)
   end
   if ferr.kind == "not_found" and err.kind == "timeout" then
     -- the server may still be working on the request we stopped waiting for

@@ -2,7 +2,7 @@
 --
 --   local T = require "twilio.transport.curl"
 --   local t = T.new{ ca_file = nil, timeout_ms = 30000, connect_timeout_ms = 10000,
---                    max_body = 16 * 1024 * 1024, verbose = false, all_headers = false }
+--                    max_body = 32 MiB, verbose = false, all_headers = false }
 --   local res, terr = t:request(req)   -- req from cfg:build(); fields not given
 --                                      -- take the transport's defaults
 --   t:close()
@@ -22,9 +22,10 @@
 --
 -- One easy handle per transport, reused, so connections are kept alive from
 -- one request to the next. It blocks: use it outside nginx request phases
--- (twilio.transport.pick chooses). Proxies come from libcurl's standard
+-- (twilio.runtime chooses; a client keeps one of these, its only handle cache). Proxies come from libcurl's standard
 -- environment variables (http_proxy, HTTPS_PROXY, NO_PROXY, ...).
 local core = require "twilio.core"
+local defaults = require "twilio.defaults"
 
 local type = type
 local error = error
@@ -36,10 +37,10 @@ local math_floor = math.floor
 local _M = { _VERSION = core._VERSION, name = "curl" }
 local mt = { __index = _M }
 
-local DEFAULTS = {
-  timeout_ms = 30000,
-  connect_timeout_ms = 10000,
-  max_body = 16 * 1024 * 1024,
+local DEFAULTS = {   -- from twilio.defaults, the one place that sets them
+  timeout_ms = defaults.timeout_ms,
+  connect_timeout_ms = defaults.connect_timeout_ms,
+  max_body = defaults.max_body,
 }
 
 local function positive_integer(v)

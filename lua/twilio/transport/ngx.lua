@@ -2,7 +2,7 @@
 --
 --   local T = require "twilio.transport.ngx"
 --   local t = T.new{ ssl_verify = true, pool_size = 32, keepalive_timeout_ms = 30000,
---                    timeout_ms = 30000, connect_timeout_ms = 10000, max_body = 16 MiB }
+--                    timeout_ms = 30000, connect_timeout_ms = 10000, max_body = 32 MiB }
 --   local res, terr = t:request{ method = "GET", url = "https://api.twilio.com/...",
 --                                headers = { Authorization = "..." }, body = nil }
 --   -- res  = { status = 200, headers = { ["content-type"] = "..." }, body = "...",
@@ -21,6 +21,7 @@
 -- Hostnames need a `resolver` directive; TLS verification (on by default)
 -- needs `lua_ssl_trusted_certificate` (see docs/OPENRESTY.md).
 -- Redirects are not followed: a 3xx is returned as a response.
+local defaults = require "twilio.defaults"
 local ngx = ngx
 local ngx_socket_tcp = ngx.socket.tcp
 local ngx_now = ngx.now
@@ -45,13 +46,13 @@ local math_min = math.min
 local _M = { _VERSION = "0.1.0", name = "ngx" }
 local mt = { __index = _M }
 
-local DEFAULTS = {
-  ssl_verify = true,
-  pool_size = 32,
-  keepalive_timeout_ms = 30000,  -- below nginx's 75 s and typical server idle limits
-  timeout_ms = 30000,            -- send + whole response, after the connection is up
-  connect_timeout_ms = 10000,    -- TCP connect and TLS handshake
-  max_body = 16 * 1024 * 1024,
+local DEFAULTS = {   -- from twilio.defaults, the one place that sets them
+  ssl_verify = defaults.ssl_verify,
+  pool_size = defaults.pool_size,
+  keepalive_timeout_ms = defaults.keepalive_timeout_ms,
+  timeout_ms = defaults.timeout_ms,                -- send + whole response, after the connection is up
+  connect_timeout_ms = defaults.connect_timeout_ms, -- TCP connect and TLS handshake
+  max_body = defaults.max_body,
 }
 
 local MAX_HEADER_LINES = 200     -- response header lines (bounded loop)

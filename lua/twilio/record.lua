@@ -1,0 +1,235 @@
+-- twilio.record: what happens to a record (a twilio.PhoneNumber and the other
+-- userdata types parsed by the C core) after its answer arrives. The only
+-- Lua module that calls core.record_* and core.set_methods.
+--
+--   record.body(res, req)                        the 2xx body to parse as JSON | nil, err
+--   record.from_response(kind, res, ctx, retries, extra)
+--                                                a new record from a single-object answer
+--   record.call(rec, op, path, params, opts)     a request on rec's own path -> res, nil, retries
+--   record.reload(rec, op, path, params, opts)   call + rec takes the answer in place -> rec
+--   record.remove(rec, op, path, opts)           DELETE with recovery -> true (rec marked released)
+--   record.deleted(res, err)                     DELETE with recovery, by SID -> true | nil, err
+--   record.recovered(rec, client, account_sid, err)   mark a purchase found by lookup
+--   record.ctx_of(rec) -> client, ctx, account_sid    (raises when detached)
+--   record.define(kind, methods)                 install methods (+ totable, call_info...)
+--
+-- A record's ctx (core.record_ctx) says which client and account it belongs
+-- to and, when there is something to say, how the call that made it went
+-- (n:call_info(): retries, recovered). Records of one page share their list's
+-- ctx; a call with retries or recovery gets a fresh ctx of its own
+-- (call_ctx below, the one place that builds one).
+--
+-- Methods are installed here for PhoneNumber, AvailablePhoneNumber and
+-- Country, and by twilio.addons (through define) for AssignedAddOn and
+-- Extension, when twilio.client is loaded: `require "twilio.client"` alone
+-- gives records with all their methods. Related lists are reached through
+-- the record's client (client:account(sid)), so this module requires no list.
+local core = require "twilio.core"
+local errors = require "twilio.errors"
+local retry = require "twilio.retry"
+
+local type, error, tostring, pairs = type, error, tostring, pairs
+local fmt = string.format
+
+local _M = {}
+
+-- The body of a 2xx answer the caller parses as JSON: body | nil, err (kind
+-- "decode", HTTP status kept) when the server labels it as something else
+-- (an HTML page from a proxy, text/plain). No Content-Type: accepted.
+function _M.body(res, req)
+  local ct = res.headers and res.headers["content-type"]
+  if ct and not ct:lower():find("json", 1, true) then
+    return nil, errors.new("decode", fmt("expected a JSON response, got Content-Type '%s' (HTTP %d)",
+                                         ct:sub(1, 80):gsub("[%c]", "?"), res.status),
+                           { status = res.status, method = req and req.method, url = req and req.url })
+  end
+  return res.body or ""
+end
+
+-- A fresh ctx that says how a call went, or nil when there is nothing to
+-- say (no retries, no extra info): the caller then shares an existing ctx
+-- and builds no table.
+local function call_ctx(client, account_sid, retries, extra)
+  if (retries == nil or retries == 0) and not extra then return nil end
+  local info = { retries = retries or 0 }
+  if extra then for k, v in pairs(extra) do info[k] = v end end
+  return { client = client, account_sid = account_sid, info = info }
+end
+
+-- client, ctx, account_sid of rec; raises when rec belongs to no client.
+function _M.ctx_of(rec)
+  local ctx = core.record_ctx(rec)
+  local client = ctx.client
+  if not client then error("twilio: this object is not attached to a client", 3) end
+  return client, ctx, rec.account_sid or ctx.account_sid
+end
+
+-- A record of `kind` from a single-object answer. shared: the ctx of the
+-- list that asked (used as is when the call has nothing to report).
+function _M.from_response(kind, res, shared, retries, extra)
+  local ctx = call_ctx(shared.client, shared.account_sid, retries, extra) or shared
+  local body, cerr = _M.body(res)
+  if not body then return nil, cerr end
+  local rec, err = core.parse_record(kind, body, ctx)
+  if not rec then err.status = res.status end
+  return rec, err
+end
+
+-- rec (found by an exact lookup after a purchase's answer was lost) reports
+-- the purchase's call: recovered, with the retries and the error it hid.
+function _M.recovered(rec, client, account_sid, err)
+  core.record_set_ctx(rec, call_ctx(client, account_sid, err.retries or 0,
+                                    { recovered = true, error = err }))
+  return rec
+end
+
+-- A request on rec's own path (path.account_sid filled in): res, nil, retries | nil, err
+function _M.call(rec, op, path, params, opts)
+  local client, _, account_sid = _M.ctx_of(rec)
+  opts = client:call_options(opts)
+  path.account_sid = account_sid
+  return client:request(op, path, params, opts)
+end
+
+-- Replace rec's data with the single object in res (same kind). The common
+-- case (no retries, the old ctx says nothing about a call, and the fresh
+-- JSON names its account) keeps the old ctx: it reads the same, and no
+-- table is built. Otherwise a fresh ctx.
+local function take(rec, client, res, retries, old)
+  local body, cerr = _M.body(res)
+  if not body then return nil, cerr end
+  local kind = core.record_kind(rec)
+  if (retries == nil or retries == 0) and old.info == nil and old.client == client then
+    local fresh, err = core.parse_record(kind, body, old)
+    if not fresh then err.status = res.status; return nil, err end
+    if fresh.account_sid ~= nil then
+      core.record_replace(rec, fresh)
+      return rec
+    end
+  end
+  local ctx = call_ctx(client, rec.account_sid or old.account_sid, retries or 0, {})
+  local fresh, err = core.parse_record(kind, body, ctx)
+  if not fresh then err.status = res.status; return nil, err end
+  core.record_replace(rec, fresh)
+  ctx.account_sid = rec.account_sid or ctx.account_sid
+  core.record_set_ctx(rec, ctx)
+  return rec
+end
+
+-- call, then rec takes the answer in place: rec | nil, err
+function _M.reload(rec, op, path, params, opts)
+  local client, ctx = _M.ctx_of(rec)
+  local res, err, retries = _M.call(rec, op, path, params, opts)
+  if not res then return nil, err end
+  return take(rec, client, res, retries, ctx)
+end
+
+-- A DELETE's outcome: true, also when a retried DELETE finds the object gone
+-- or its 2xx body was unreadable (retry.deleted); else nil, err.
+function _M.deleted(res, err)
+  if res or retry.deleted(err) then return true end
+  return nil, err
+end
+
+-- DELETE rec; on success rec is marked released.
+function _M.remove(rec, op, path, opts)
+  local ok, err = _M.deleted(_M.call(rec, op, path, nil, opts))
+  if ok then core.record_release(rec) end
+  return ok, err
+end
+
+-- Raises when rec was released (or deleted).
+function _M.not_released(rec, verb)
+  if core.record_released(rec) then
+    if core.record_kind(rec) == "PhoneNumber" then
+      error(fmt("twilio: number %s (%s) was released; it cannot be %s",
+                tostring(rec.sid), tostring(rec.phone_number), verb), 3)
+    end
+    error(fmt("twilio: %s %s was deleted; it cannot be %s", core.record_kind(rec), tostring(rec.sid), verb), 3)
+  end
+end
+
+local function call_info(rec)
+  local info = core.record_ctx(rec).info
+  return { retries = info and info.retries or 0, recovered = info and info.recovered or false }
+end
+
+local function time_of(rec, field)
+  local v = core.record_get(rec, field)
+  if type(v) ~= "string" then return nil end
+  return core.rfc2822_to_epoch(v)
+end
+
+-- Methods every record type has, unless its table says otherwise.
+local COMMON = { totable = core.record_totable, call_info = call_info }
+
+-- define(kind, methods): install methods for records of kind.
+function _M.define(kind, methods)
+  for k, f in pairs(COMMON) do
+    if methods[k] == nil then methods[k] = f end
+  end
+  core.set_methods(kind, methods)
+end
+
+_M.time_of = time_of
+_M.released = core.record_released
+_M.json = core.record_json
+
+---------------------------------------------------------------- PhoneNumber
+--   n:update{ voice_url = ..., sms_method = "POST" }  -> n (changed in place) | nil, err
+--   n:update{ account_sid = "AC…" }                   moves n; later calls use the new account
+--   n:release()                                        -> true | nil, err
+--   n:fetch()                                          -> n (reloaded in place) | nil, err
+--   n:assigned_add_ons()                               -> list of twilio.AssignedAddOn
+--   n:time("date_created")                             -> epoch seconds | nil
+--   n:totable(), n:json(), n:released(), n:call_info() -> { retries =, recovered = }
+-- A released number refuses :update, :release and :fetch (raises).
+_M.define("PhoneNumber", {
+  update = function(n, params, opts)
+    if type(params) ~= "table" then error("twilio: update: a table of fields expected", 2) end
+    _M.not_released(n, "updated")
+    return _M.reload(n, "UpdateIncomingPhoneNumber", { sid = n.sid }, params, opts)
+  end,
+  fetch = function(n, opts)
+    _M.not_released(n, "fetched")
+    return _M.reload(n, "FetchIncomingPhoneNumber", { sid = n.sid }, nil, opts)
+  end,
+  release = function(n, opts)
+    _M.not_released(n, "released again")
+    return _M.remove(n, "DeleteIncomingPhoneNumber", { sid = n.sid }, opts)
+  end,
+  assigned_add_ons = function(n)
+    local client, _, account_sid = _M.ctx_of(n)
+    return client:account(account_sid).incoming_phone_numbers:assigned_add_ons(n.sid)
+  end,
+  released = core.record_released,
+  time = time_of,
+  json = core.record_json,
+})
+
+---------------------------------------------------------------- searches
+-- avail:buy{ voice_url = ..., sms_url = ... } buys this number in the account
+-- that searched for it, with the same double-purchase protection as create.
+_M.define("AvailablePhoneNumber", {
+  buy = function(avail, params, opts)
+    if params ~= nil and type(params) ~= "table" then error("twilio: buy: parameters must be a table", 2) end
+    local client, ctx = _M.ctx_of(avail)
+    local p = {}
+    if params then for k, v in pairs(params) do p[k] = v end end
+    if p.phone_number ~= nil or p.area_code ~= nil then
+      error("twilio: buy: phone_number comes from the search result; do not pass it", 2)
+    end
+    p.phone_number = avail.phone_number
+    return client:account(ctx.account_sid).incoming_phone_numbers:create(p, opts)
+  end,
+})
+
+-- country:search("local", { area_code = 415 }) searches that country.
+_M.define("Country", {
+  search = function(c, kind, params, opts)
+    local client, ctx = _M.ctx_of(c)
+    return client:account(ctx.account_sid).available_phone_numbers:search(c.country_code, kind, params, opts)
+  end,
+})
+
+return _M
