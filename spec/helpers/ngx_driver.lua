@@ -60,20 +60,6 @@ function _M.request()
   reply(spec.n and out or out[1])
 end
 
--- POST /t/many { reqs = [...], concurrency = n, opts = {...} }
-function _M.many()
-  ngx.req.read_body()
-  local spec = cjson.decode(ngx.req.get_body_data() or "") or {}
-  local t = assert(require("twilio.transport.ngx").new(spec.opts))
-  local reqs = {}
-  for i, r in ipairs(spec.reqs or {}) do reqs[i] = prep(r) end
-  local t0 = now_ms()
-  local results = t:request_many(reqs, { concurrency = spec.concurrency })
-  local out = {}
-  for i, r in ipairs(results) do out[i] = summarize(r.res, r.err) end
-  reply{ elapsed_ms = now_ms() - t0, results = out }
-end
-
 -- GET /t/load: the C core and the transport load under nginx's LuaJIT
 function _M.load()
   local core = require "twilio.core"

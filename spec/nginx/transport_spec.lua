@@ -90,7 +90,6 @@ local SERVER = [[
     }
     location = /t/load { content_by_lua_block { require("helpers.ngx_driver").load() } }
     location = /t/request { content_by_lua_block { require("helpers.ngx_driver").request() } }
-    location = /t/many { content_by_lua_block { require("helpers.ngx_driver").many() } }
 
     location = /p/content { content_by_lua_block { ngx.print(require("helpers.ngx_driver").pick_report()) } }
     location = /p/access {
@@ -374,46 +373,6 @@ describe("nginx transport (cosockets)", function()
         .. " slow request %.0f ms\n", plain_ms, through_ms, a_ms))
       assert.is_true(plain_ms < 200, "plain GET took " .. plain_ms .. " ms")
       assert.is_true(through_ms < 200, "transport GET took " .. through_ms .. " ms")
-    end)
-  end)
-
-  describe("request_many", function()
-    local function many(conc, n)
-      local reqs = {}
-      for i = 1, n do reqs[i] = { method = "GET", path = "/up/slow?ms=300&i=" .. i } end
-      return srv:json{ method = "POST", path = "/t/many", timeout = 20,
-                       body = cjson.encode{ reqs = reqs, concurrency = conc } }
-    end
-
-    it("runs 8 requests to a 300 ms upstream in parallel, results in order", function()
-      need()
-      local r = many(8, 8)
-      io.stderr:write(string.format("\n[nginx request_many] 8 x 300 ms at concurrency 8: %.0f ms\n", r.elapsed_ms))
-      assert.is_true(r.elapsed_ms < 1000, "took " .. r.elapsed_ms)
-      assert.equal(8, #r.results)
-      for i = 1, 8 do
-        assert.equal(200, r.results[i].res.status)
-        assert.equal("slow " .. i, r.results[i].res.body)
-      end
-    end)
-
-    it("honours the concurrency limit", function()
-      local r = many(2, 6) -- 3 rounds of 300 ms
-      assert.is_true(r.elapsed_ms >= 850, "took " .. r.elapsed_ms)
-      for i = 1, 6 do assert.equal("slow " .. i, r.results[i].res.body) end
-    end)
-
-    it("reports failures per request, in order", function()
-      local port = nginx.free_port()
-      local r = srv:json{ method = "POST", path = "/t/many", body = cjson.encode{ reqs = {
-        { method = "GET", path = "/up/plain" },
-        { method = "GET", url = "http://127.0.0.1:" .. port .. "/" },
-        { method = "GET", path = "/up/slow?ms=1000", timeout_ms = 100 },
-      } } }
-      assert.equal(200, r.results[1].res.status)
-      assert.equal("transport", r.results[2].err.kind)
-      assert.is_false(r.results[2].err.sent)
-      assert.equal("timeout", r.results[3].err.kind)
     end)
   end)
 

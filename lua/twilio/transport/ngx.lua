@@ -8,8 +8,8 @@
 --   -- res  = { status = 200, headers = { ["content-type"] = "..." }, body = "...",
 --   --          reused = <times the connection had been reused> }
 --   -- terr = { kind = "timeout"|"transport"|"decode", message = "...", sent = bool, status = n? }
---   local results = t:request_many({ req1, req2, ... }, { concurrency = 8 })
---   -- results[i] = { res = res } or { err = terr }, in the order of the requests
+-- Requests in parallel: client:bulk / numbers:update_many, whose ngx.thread
+-- workers each call request() (twilio.runtime's groups).
 --
 -- Only ngx.socket.tcp is used (no lua-resty-http, no subrequests): the calling
 -- light thread yields to the nginx event loop on connect, TLS handshake, send
@@ -26,7 +26,6 @@ local ngx = ngx
 local ngx_socket_tcp = ngx.socket.tcp
 local ngx_now = ngx.now
 local ngx_update_time = ngx.update_time
-local ngx_thread = ngx.thread
 
 local type = type
 local pairs = pairs
@@ -365,48 +364,6 @@ function _M.request(self, req)
     end
   end
   return fail("transport", "unreachable", true)
-end
-
--- Runs reqs with at most opts.concurrency (default 8) light threads.
--- Returns { { res = res } | { err = terr }, ... } in the order of reqs.
-function _M.request_many(self, reqs, opts)
-  local n = #reqs
-  local results = {}
-  if n == 0 then return results end
-  local conc = math_floor(tonumber(opts and opts.concurrency) or 8)
-  if conc < 1 then conc = 1 end
-  if conc > n then conc = n end
-  local next_i = 0
-  local function worker()
-    while next_i < n do  -- bounded: next_i grows on each turn
-      next_i = next_i + 1
-      local i = next_i
-      local ok, res, terr = pcall(_M.request, self, reqs[i])
-      if not ok then
-        results[i] = { err = { kind = "transport", message = "transport raised: " .. tostring(res), sent = true } }
-      elseif res then
-        results[i] = { res = res }
-      else
-        results[i] = { err = terr }
-      end
-    end
-  end
-  local threads = {}
-  for k = 1, conc do
-    local ok, th = pcall(ngx_thread.spawn, worker)
-    if not ok then break end
-    threads[k] = th
-  end
-  if #threads == 0 then
-    worker()  -- no light threads here: run them one after another
-  end
-  for k = 1, #threads do ngx_thread.wait(threads[k]) end
-  for i = 1, n do
-    if not results[i] then
-      results[i] = { err = { kind = "transport", message = "request not run (light thread aborted)", sent = false } }
-    end
-  end
-  return results
 end
 
 function _M.close(_)
