@@ -30,7 +30,6 @@ local Client = {}
 Client.__index = Client
 _M.Client = Client
 
-
 -- An environment variable that is set but empty counts as unset.
 local function env(name)
   local v = getenv(name)

@@ -146,8 +146,11 @@ end
 function Runtime:transport()
   local g = self.running_group
   if g and g.tasks[co_running() or false] then
-    if self.kind == "curl" then return Yielding end
-    return direct(self)     -- a custom transport: its own calls, in turn
+    -- libcurl (also nginx's init phase): the group's multi handle; a custom
+    -- transport: its own calls, each task in turn
+    if self.kind == "curl" or (self.kind == "ngx" and NGX and NGX.get_phase() == "init") then
+      return Yielding
+    end
   end
   return direct(self)
 end
@@ -178,7 +181,7 @@ function Runtime:user_agent(extra)
     via = v and fmt("ngx_lua/%d.%d.%d cosockets", floor(v / 1000000), floor(v / 1000) % 1000, v % 1000)
       or "ngx_lua cosockets"
   else
-    via = self.name:gsub("[^%w._/-]", "_") .. " transport"
+    via = self.name:sub(1, 40):gsub("[^%w._/-]", "_") .. " transport"
   end
   local ua = fmt("twilio-numbers/%s (%s; %s)", core._VERSION, vm, via)
   if extra then ua = ua .. " " .. extra end
