@@ -7,9 +7,11 @@
 --   rt:transport()             -> t (t:request(req), t.name) | nil, twilio.Error
 --   rt:request(req)            -> res | nil, terr   (rt:transport() then t:request)
 --   rt:sleep(seconds)          never blocks an nginx worker, never spins
---   local g = rt:group(n)      parallel work, at most n requests at once:
---   g:spawn(fn) ... g:wait()   runs every spawned fn to its end (an error raised
---                              by one is raised again by wait, after cleanup)
+--   local g = rt:group(n)      parallel work; n: how many fns the caller spawns
+--   g:spawn(fn) ... g:wait()   (it caps libcurl's connections). wait runs every
+--                              spawned fn to its end; an error raised by one is
+--                              raised again by wait, after cleanup
+-- Defaults (timeouts, max_body, pool sizes, concurrency) are in twilio.defaults.
 --   rt:user_agent(extra)       the User-Agent, naming the transport really used
 --   rt:close()                 closes the kept connections (idempotent)
 --
