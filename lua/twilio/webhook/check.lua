@@ -1,0 +1,2 @@
+local _M = {}
+return _M
