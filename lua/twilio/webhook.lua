@@ -202,6 +202,14 @@ function _M.signed_string(url, params)
   return core.webhook_input(url, params)
 end
 
+-- Whether an answer looks like TwiML: an optional BOM and XML declaration, then
+-- a <Response> element.
+function _M.looks_like_twiml(body)
+  if type(body) ~= "string" then return false end
+  local s = body:gsub("^\239\187\191", ""):gsub("^%s*<%?xml[^>]*%?>", "")
+  return s:match("^%s*<Response[%s/>]") ~= nil
+end
+
 -- Params as a map key -> value or { values } (repeats kept), from pairs.
 function _M.to_map(pairs_list)
   local m = {}

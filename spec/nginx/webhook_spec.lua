@@ -245,4 +245,43 @@ describe("webhooks in nginx (emulator rings the example handler)", function()
     assert.equal(403, status)
     assert.matches("(body_hash_mismatch)", open:error_log(), 1, true)
   end)
+
+  it("check() signs a synthetic request to each number's voice and SMS URLs and reports the answers", function()
+    local check = require "twilio.webhook.check"
+    point(num, open, { sms_url = open.url .. "/nowhere", sms_method = "GET" })
+    point(sub_num, strict)                      -- strict knows only the main token: 403
+    -- sub_num given by SID is looked up in the main account: not found, an error
+    local rows, err = check(client, { num, sub_num.sid }, { auth_tokens = { [SID] = TOKEN } })
+    assert.is_nil(rows)
+    assert.equal(404, err.status)
+    -- with account_sid, the SID is found in the subaccount
+    rows = assert(check(client, { sub_num.sid }, { account_sid = SUB_SID, kinds = { "voice" },
+                                                   auth_tokens = { [SUB_SID] = SUB_TOKEN } }))
+    assert.equal(sub_num.phone_number, rows[1].phone_number)
+    rows = assert(check(client, { num, sub_num }, { auth_tokens = { [SID] = TOKEN, [SUB_SID] = SUB_TOKEN } }))
+    assert.equal(4, #rows)
+    local v, sm, sv = rows[1], rows[2], rows[3]
+    assert.same({ "voice", "sms", "voice", "sms" }, { rows[1].kind, rows[2].kind, rows[3].kind, rows[4].kind })
+    assert.equal(200, v.status)
+    assert.is_true(v.twiml)
+    assert.is_true(v.ok)
+    assert.is_number(v.latency_ms)
+    assert.equal("GET", sm.method)
+    assert.equal(404, sm.status)
+    assert.equal("HTTP 404", sm.error)
+    assert.is_false(sm.ok)
+    assert.equal(403, sv.status)
+    assert.equal(SUB_SID, sv.account_sid)
+    -- the handler with the subaccount's token accepts the same request
+    point(sub_num, open)
+    rows = assert(check(client, { sub_num }, { kinds = { "voice" }, auth_tokens = { [SUB_SID] = SUB_TOKEN } }))
+    assert.equal(1, #rows)
+    assert.is_true(rows[1].ok)
+    -- a number given by E.164, and one whose URL is missing
+    clear(num, { "SmsUrl" })
+    rows = assert(check(client, { num.phone_number }, { auth_token = TOKEN }))
+    assert.is_true(rows[1].ok)
+    assert.equal("no sms_url", rows[2].error)
+    assert.matches("^PN%x+ +%+1415%d+ +voice +POST 200 +%d+ms twiml ok$", check.format_row(rows[1]))
+  end)
 end)
