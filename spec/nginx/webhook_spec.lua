@@ -284,4 +284,35 @@ describe("webhooks in nginx (emulator rings the example handler)", function()
     assert.equal("no sms_url", rows[2].error)
     assert.matches("^PN%x+ +%+1415%d+ +voice +POST 200 +%d+ms twiml ok$", check.format_row(rows[1]))
   end)
+
+  it("check() runs inside nginx too, on the cosocket transport", function()
+    point(num, open)
+    local srv, why = nginx.start{
+      name = "wh-check",
+      main = "env TWILIO_EMULATOR_URL;\nenv TWILIO_EMULATOR_ACCOUNT_SID;\nenv TWILIO_EMULATOR_AUTH_TOKEN;\n",
+      server = [[
+    location = /check {
+      content_by_lua_block {
+        local twilio = require "twilio"
+        local check = require "twilio.webhook.check"
+        local token = os.getenv("TWILIO_EMULATOR_AUTH_TOKEN")
+        local client = assert(twilio.new{ base_url = os.getenv("TWILIO_EMULATOR_URL"),
+          account_sid = os.getenv("TWILIO_EMULATOR_ACCOUNT_SID"), auth_token = token })
+        local rows, err = check(client, { ngx.unescape_uri(ngx.var.arg_to) }, { auth_token = token })
+        ngx.say(require("cjson").encode({ transport = client:transport().name, err = err and tostring(err),
+                                          rows = rows }))
+      }
+    }
+]] }
+    assert(srv, "nginx did not start: " .. tostring(why))
+    local ok, r = pcall(srv.json, srv, { path = "/check?to=" .. num.phone_number:gsub("%+", "%%2B"), timeout = 20 })
+    srv:stop()
+    assert(ok, r)
+    assert.is_nil(r.err)
+    assert.equal("ngx", r.transport)
+    assert.equal(2, #r.rows)
+    assert.is_true(r.rows[1].ok)
+    assert.is_true(r.rows[2].ok)
+    assert.equal("sms", r.rows[2].kind)
+  end)
 end)
