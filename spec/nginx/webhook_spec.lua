@@ -200,6 +200,19 @@ describe("webhooks in nginx (emulator rings the example handler)", function()
     assert.is_true(r.twiml)
   end)
 
+  it("ring answers 404 for a number nobody owns and 400 for bad input", function()
+    local function status_of(t)
+      local ok, e = pcall(ring, t)
+      assert.is_false(ok)
+      return tonumber(tostring(e):match("HTTP (%d+)"))
+    end
+    assert.equal(404, status_of{ to = "+14155559999", kind = "voice" })
+    assert.equal(400, status_of{ to = num.phone_number, kind = "fax" })
+    assert.equal(400, status_of{ kind = "voice" })
+    assert.equal(400, status_of{ to = num.phone_number, sign_port = "sideways" })
+    assert.equal(400, status_of{ to = num.phone_number, timeout_ms = 0 })
+  end)
+
   it("calls loopback targets only", function()
     point(num, open, { voice_url = "http://192.0.2.10/voice", voice_fallback_url = "https://example.com/fb" })
     local r = ring{ to = num.phone_number, kind = "voice" }
