@@ -22,6 +22,9 @@ LUA54_INC := $(shell $(PKG) --cflags lua5.4 2>/dev/null || echo -I/usr/include/l
 JIT_INC   := $(shell $(PKG) --cflags luajit 2>/dev/null || echo -I/usr/include/luajit-2.1)
 CURL_INC  := $(shell $(PKG) --cflags libcurl 2>/dev/null)
 CURL_LIB  := $(shell $(PKG) --libs libcurl 2>/dev/null || echo -lcurl)
+# libcrypto (OpenSSL): HMAC and SHA-256 of webhook signatures (src/tw_webhook.c)
+CRYPTO_INC := $(shell $(PKG) --cflags libcrypto 2>/dev/null)
+CRYPTO_LIB := $(shell $(PKG) --libs libcrypto 2>/dev/null || echo -lcrypto)
 
 # tw_*.c: the C core (no lua.h); ltw_*.c: the Lua binding.
 CORE_SRC  := $(sort $(wildcard src/tw_*.c))
@@ -44,21 +47,21 @@ all: $(SO54) $(SOJIT)
 
 $(SO54): $(CORE_SRC) $(BIND_SRC) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(BASEFLAGS) $(OPT) $(LUA54_INC) $(CURL_INC) -shared -o $@ $(CORE_SRC) $(BIND_SRC) $(CURL_LIB)
+	$(CC) $(WARN) $(BASEFLAGS) $(OPT) $(LUA54_INC) $(CURL_INC) $(CRYPTO_INC) -shared -o $@ $(CORE_SRC) $(BIND_SRC) $(CURL_LIB) $(CRYPTO_LIB)
 
 $(SOJIT): $(CORE_SRC) $(BIND_SRC) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(BASEFLAGS) $(OPT) $(JIT_INC) $(CURL_INC) -shared -o $@ $(CORE_SRC) $(BIND_SRC) $(CURL_LIB)
+	$(CC) $(WARN) $(BASEFLAGS) $(OPT) $(JIT_INC) $(CURL_INC) $(CRYPTO_INC) -shared -o $@ $(CORE_SRC) $(BIND_SRC) $(CURL_LIB) $(CRYPTO_LIB)
 
 # The module built with ASan+UBSan, loaded by lua5.4 under LD_PRELOAD in make test.
 $(SOASAN): $(CORE_SRC) $(BIND_SRC) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(BASEFLAGS) -O1 -g $(SAN) $(LUA54_INC) $(CURL_INC) -shared -o $@ $(CORE_SRC) $(BIND_SRC) $(CURL_LIB)
+	$(CC) $(WARN) $(BASEFLAGS) -O1 -g $(SAN) $(LUA54_INC) $(CURL_INC) $(CRYPTO_INC) -shared -o $@ $(CORE_SRC) $(BIND_SRC) $(CURL_LIB) $(CRYPTO_LIB)
 
 # C tests of the core: each tests/c/test_X.c links the C core, under ASan+UBSan.
 build/ctest/%: tests/c/%.c $(CORE_SRC) $(HDRS) tests/c/tap.h $(wildcard fuzz/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) -D_POSIX_C_SOURCE=200809L -O1 -g $(SAN) -Isrc $(CURL_INC) -o $@ $< $(CORE_SRC) $(CURL_LIB)
+	$(CC) $(WARN) -D_POSIX_C_SOURCE=200809L -O1 -g $(SAN) -Isrc $(CURL_INC) $(CRYPTO_INC) -o $@ $< $(CORE_SRC) $(CURL_LIB) $(CRYPTO_LIB)
 
 deps:
 	@tools/deps
@@ -93,6 +96,8 @@ define install_tree # $(1) = .so, $(2) = Lua version directory
 	install -m 0644 lua/twilio.lua $(DESTDIR)$(PREFIX)/share/lua/$(2)/twilio.lua
 	install -m 0644 lua/twilio/*.lua $(DESTDIR)$(PREFIX)/share/lua/$(2)/twilio/
 	install -m 0644 lua/twilio/transport/*.lua $(DESTDIR)$(PREFIX)/share/lua/$(2)/twilio/transport/
+	install -d $(DESTDIR)$(PREFIX)/share/lua/$(2)/twilio/webhook
+	install -m 0644 lua/twilio/webhook/*.lua $(DESTDIR)$(PREFIX)/share/lua/$(2)/twilio/webhook/
 endef
 
 install: $(SO54)

@@ -24,6 +24,7 @@ dependencies = {
 external_dependencies = {
   -- a header check fails on Debian's multiarch layout (STYLE.md section 2); check the library
   CURL = { library = "curl" },
+  CRYPTO = { library = "crypto" },     -- OpenSSL libcrypto: webhook signatures (libssl-dev)
 }
 build = {
   type = "builtin",
@@ -31,13 +32,13 @@ build = {
     ["twilio.core"] = {
       sources = {
         "src/ltw_body.c", "src/ltw_clock.c", "src/ltw_core.c", "src/ltw_curl.c", "src/ltw_error.c",
-        "src/ltw_record.c", "src/ltw_request.c", "src/ltw_util.c",
+        "src/ltw_record.c", "src/ltw_request.c", "src/ltw_util.c", "src/ltw_webhook.c",
         "src/tw_csv.c", "src/tw_curl.c", "src/tw_encode.c", "src/tw_json.c",
-        "src/tw_ops.c", "src/tw_time.c", "src/tw_validate.c",
+        "src/tw_ops.c", "src/tw_time.c", "src/tw_validate.c", "src/tw_webhook.c",
       },
-      libraries = { "curl" },
+      libraries = { "curl", "crypto" },
       incdirs = { "src", "$(CURL_INCDIR)", "/usr/include/x86_64-linux-gnu" },
-      libdirs = { "$(CURL_LIBDIR)" },
+      libdirs = { "$(CURL_LIBDIR)", "$(CRYPTO_LIBDIR)" },
       defines = { "_POSIX_C_SOURCE=200809L" },
     },
     ["twilio"] = "lua/twilio.lua",
@@ -56,5 +57,8 @@ build = {
     ["twilio.transport.curl"] = "lua/twilio/transport/curl.lua",
     ["twilio.transport.ngx"] = "lua/twilio/transport/ngx.lua",
     ["twilio.transport.pick"] = "lua/twilio/transport/pick.lua",
+    ["twilio.webhook"] = "lua/twilio/webhook.lua",
+    ["twilio.webhook.check"] = "lua/twilio/webhook/check.lua",
+    ["twilio.webhook.ngx"] = "lua/twilio/webhook/ngx.lua",
   },
 }

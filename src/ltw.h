@@ -44,5 +44,6 @@ void ltw_open_request(lua_State *L);  /* ltw_request.c */
 void ltw_open_curl(lua_State *L);     /* ltw_curl.c    */
 void ltw_open_util(lua_State *L);     /* ltw_util.c    */
 void ltw_open_clock(lua_State *L);    /* ltw_clock.c   */
+void ltw_open_webhook(lua_State *L);  /* ltw_webhook.c */
 
 #endif

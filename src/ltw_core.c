@@ -17,5 +17,6 @@ LTW_EXPORT int luaopen_twilio_core(lua_State *L) {
   ltw_open_curl(L);
   ltw_open_util(L);
   ltw_open_clock(L);
+  ltw_open_webhook(L);
   return 1;
 }

@@ -190,6 +190,10 @@ function _M.handle()
       state.log_clear()
       return reply(200, { ok = true })
     end
+  elseif what == "ring" and method == "POST" then   -- ring a number: emulator/twilio_emulator/ring.lua
+    local req, e = body_json()
+    if not req then return fail(400, e) end
+    return reply(require("twilio_emulator.ring").ring(req))
   elseif what == "stats" and method == "GET" then
     return reply(200, stats())
   elseif what == "seed" and method == "POST" then
