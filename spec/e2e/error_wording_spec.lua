@@ -53,8 +53,8 @@ describe("error wording", function()
   it("an API error names status, code, request and more_info in that order", function()
     local n, err = client.incoming_phone_numbers:fetch("PN" .. string.rep("0", 32))
     assert.is_nil(n)
-    assert.matches("^twilio: API error %(HTTP 404, code 20404%): .+ %(GET http://[^)]+%.json%); see https://www%.twilio%.com/docs/errors/20404$",
-                   tostring(err))
+    assert.matches("^twilio: API error %(HTTP 404, code 20404%): .+ %(GET http://[^)]+%.json%); "
+                   .. "see https://www%.twilio%.com/docs/errors/20404$", tostring(err))
   end)
 
   it("an unknown number type returns nil, err like an unknown parameter (both are values)", function()
