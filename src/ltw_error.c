@@ -21,6 +21,7 @@ static const char *kind_label(const char *kind) {
     { "invalid", "invalid input" }, { "api", "API error" },
     { "transport", "transport error" }, { "timeout", "timeout" },
     { "decode", "unreadable answer" }, { "not_found", "not found" },
+    { "io", "I/O error" },
   };
   size_t i;
   for (i = 0; i < sizeof labels / sizeof labels[0]; i++)
