@@ -60,8 +60,10 @@ describe("docs/INSTALL.md", function()
                 'case "${PREFIX:-}" in /tmp/twilio-numbers.*) rm -rf "$PREFIX";; esac\n',
                 'case "${TREE:-}" in /tmp/twilio-rocks.*) rm -rf "$TREE";; esac\n')
         f:close()
-        local p = io.popen("cd " .. sh_quote(root) .. " && env -i HOME=" .. sh_quote(os.getenv("HOME") or "/root")
-                           .. " PATH=/usr/local/bin:/usr/bin:/bin bash " .. sh_quote(script) .. " 2>&1; echo \"exit=$?\"")
+        local home = sh_quote(os.getenv("HOME") or "/root")
+        local p = io.popen("cd " .. sh_quote(root) .. " && env -i HOME=" .. home
+                           .. " PATH=/usr/local/bin:/usr/bin:/bin bash " .. sh_quote(script)
+                           .. " 2>&1; echo \"exit=$?\"")
         local out = p:read("*a")
         p:close()
         os.remove(script)
