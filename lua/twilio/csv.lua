@@ -229,13 +229,14 @@ function _M.fetch(list, params, opts)
   end
 end
 
--- fetch_page(list, { filters, page_size = }) -> rows of ONE page of the
+-- fetch_page(list, { filters, page_size = 1000 }) -> rows of ONE page of the
 -- API's own .csv representation, by header name (Twilio's columns: nested
 -- objects as JSON text). It carries no paging envelope: fetch() reads all.
 function _M.fetch_page(list, params, opts)
   local p = {}
   if params then for k, v in pairs(params) do p[k] = v end end
-  if p.limit ~= nil then error("twilio: csv: limit does not apply (one page; use page_size)", 3) end
+  if p.limit ~= nil then error("twilio.csv.fetch_page: limit does not apply (one page; use page_size)", 2) end
+  if p.page_size == nil then p.page_size = 1000 end   -- the API's maximum (its default is 50)
   opts = list.client:call_options(opts)
   local req, err = list.client.cfg:build(list.list_op, list.path, p)
   if not req then return nil, err end
