@@ -14,6 +14,9 @@ local _M = {
   new = client.new,
   is_error = core.is_error,
   csv = csv,
+  -- n:update{ voice_url = twilio.null } clears a field, like voice_url = "".
+  -- The NULL light userdata: cjson.null and ngx.null are the same value.
+  null = core.null,
 }
 
 -- twilio.parse_date("Thu, 30 Jul 2015 23:19:04 +0000") -> 1438298344 | nil

@@ -8,48 +8,94 @@
 #include <string.h>
 #include "ltw.h"
 
-static void append_field(luaL_Buffer *b, lua_State *L, int t,
-                         const char *key, const char *prefix) {
-  lua_getfield(L, t, key);
-  if (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER) {
-    const char *s = lua_tostring(L, -1);
-    lua_pop(L, 1);
-    luaL_addstring(b, prefix);
-    luaL_addstring(b, s);
-  } else {
-    lua_pop(L, 1);
-  }
+/* One line, one style (docs/ERRORS.md):
+ *   twilio: <what>[ (HTTP <status>[, code <code>])]: <message>[: <detail>]
+ *           [. <hint>][ (<METHOD> <url>)][; see <more_info>]
+ * e.g. "twilio: API error (HTTP 404, code 20404): The requested resource ...
+ * was not found (GET https://...); see https://www.twilio.com/docs/errors/20404"
+ * and "twilio: invalid input: voice_url must be an absolute ... (got 'x')".
+ * The message says what is wrong and names the parameter; a "twilio: " that
+ * a message already starts with is not repeated. */
+static const char *kind_label(const char *kind) {
+  static const char *const labels[][2] = {
+    { "invalid", "invalid input" }, { "api", "API error" },
+    { "transport", "transport error" }, { "timeout", "timeout" },
+    { "decode", "unreadable answer" }, { "not_found", "not found" },
+    { "io", "I/O error" },
+  };
+  size_t i;
+  for (i = 0; i < sizeof labels / sizeof labels[0]; i++)
+    if (strcmp(kind, labels[i][0]) == 0) return labels[i][1];
+  return kind;
 }
 
-/* "twilio: api error: HTTP 404, code 20404: The requested resource ... was
- *  not found (GET /2010-04-01/...; see https://www.twilio.com/docs/errors/20404)" */
+/* Pushes t[key] and returns it as text when it is a non-empty string or a
+ * number (converted in its stack slot, which stays until the end of
+ * __tostring, so the pointer stays valid), else NULL. */
+static const char *get_text(lua_State *L, int t, const char *key) {
+  const char *s = NULL;
+  lua_getfield(L, t, key);
+  if (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER) {
+    s = lua_tostring(L, -1);
+    if (s && !*s) s = NULL;
+  }
+  return s;
+}
+
 static int error_tostring(lua_State *L) {
   luaL_Buffer b;
+  const char *kind, *status, *code, *message, *detail, *method, *url, *info;
   luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  kind = get_text(L, 1, "kind");
+  status = get_text(L, 1, "status");
+  code = get_text(L, 1, "code");
+  message = get_text(L, 1, "message");
+  detail = get_text(L, 1, "detail");
+  method = get_text(L, 1, "method");
+  url = get_text(L, 1, "url");
+  info = get_text(L, 1, "more_info");
   luaL_buffinit(L, &b);
   luaL_addstring(&b, "twilio: ");
-  lua_getfield(L, 1, "kind");
-  luaL_addstring(&b, lua_isstring(L, -1) ? lua_tostring(L, -1) : "unknown");
-  lua_pop(L, 1);
-  luaL_addstring(&b, " error");
-  append_field(&b, L, 1, "field", " in '");
-  lua_getfield(L, 1, "field");
-  if (!lua_isnil(L, -1)) luaL_addstring(&b, "'");
-  lua_pop(L, 1);
-  append_field(&b, L, 1, "status", ": HTTP ");
-  append_field(&b, L, 1, "code", ", code ");
-  append_field(&b, L, 1, "message", ": ");
-  lua_getfield(L, 1, "method");
-  lua_getfield(L, 1, "url");
-  if (lua_isstring(L, -2) && lua_isstring(L, -1)) {
-    luaL_addstring(&b, " (");
-    luaL_addstring(&b, lua_tostring(L, -2));
-    luaL_addstring(&b, " ");
-    luaL_addstring(&b, lua_tostring(L, -1));
+  luaL_addstring(&b, kind_label(kind ? kind : "unknown"));
+  if (status) {
+    luaL_addstring(&b, " (HTTP ");
+    luaL_addstring(&b, status);
+    if (code && strcmp(code, status) != 0) {
+      luaL_addstring(&b, ", code ");
+      luaL_addstring(&b, code);
+    }
     luaL_addstring(&b, ")");
   }
-  lua_pop(L, 2);
-  append_field(&b, L, 1, "more_info", "; see ");
+  if (message) {
+    if (strncmp(message, "twilio: ", 8) == 0) message += 8;
+    luaL_addstring(&b, ": ");
+    luaL_addstring(&b, message);
+  }
+  if (detail && (!message || strcmp(detail, message) != 0)) {
+    luaL_addstring(&b, ": ");
+    luaL_addstring(&b, detail);
+    message = detail;                        /* the text written last */
+  }
+  if (status && strcmp(status, "401") == 0) {
+    /* what to check, never the values themselves */
+    size_t n = message ? strlen(message) : 0;
+    luaL_addstring(&b, n == 0 ? ": " : message[n - 1] == '.' ? " " : ". ");
+    luaL_addstring(&b, "Check the account SID and the auth token (or API key "
+                       "and secret) given to twilio.new or in the TWILIO_* "
+                       "environment variables");
+  }
+  if (method && url) {
+    luaL_addstring(&b, " (");
+    luaL_addstring(&b, method);
+    luaL_addstring(&b, " ");
+    luaL_addstring(&b, url);
+    luaL_addstring(&b, ")");
+  }
+  if (info) {
+    luaL_addstring(&b, "; see ");
+    luaL_addstring(&b, info);
+  }
   luaL_pushresult(&b);
   return 1;
 }

@@ -675,6 +675,9 @@ static int l_parse_error(lua_State *L) {
     }
     infos[0] = f.instance;
     (void)set_string_field(L, err, d, "instance", infos, 1);
+    infos[0] = f.detail;      /* Twilio's explanation ("Your AccountSid or
+                                 AuthToken was incorrect.") beside message */
+    (void)set_string_field(L, err, d, "detail", infos, 1);
   } else {
     if (d) why = "JSON body is not an object";
     else if (len > 0 && looks_like_json(body, len, ctype)) {

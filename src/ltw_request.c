@@ -459,6 +459,22 @@ static int check_value(lua_State *L, const tw_op *op, const tw_param *p,
   char msg[600], got[200];
   const char *why;
   int t = lua_type(L, idx);
+  /* Clearing (tw_param_clearable): "" or twilio.null (core.null, the NULL
+   * light userdata, which is also cjson.null and ngx.null) sends it empty. */
+  if ((t == LUA_TSTRING && lua_rawlen(L, idx) == 0) ||
+      (t == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == NULL)) {
+    if (tw_param_clearable(p) || (t == LUA_TSTRING && (p->flags & TW_P_EMPTY_OK))) {
+      lua_pushliteral(L, "");
+      lua_replace(L, idx);
+      return 1;
+    }
+    if (t == LUA_TLIGHTUSERDATA) {
+      snprintf(msg, sizeof msg, "%s cannot be cleared (twilio.null); give %s",
+               p->name, type_word(p));
+      fail(L, op->id, p->name, msg);
+      return 0;
+    }
+  }
   if (p->type == TW_T_BOOLEAN) {
     if (t == LUA_TBOOLEAN) return 1;
     describe(L, idx, got, sizeof got);
@@ -831,6 +847,10 @@ static void push_param(lua_State *L, const tw_param *p) {
     lua_pushboolean(L, 1);
     lua_setfield(L, -2, "empty_ok");
   }
+  if (tw_param_clearable(p)) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "clearable");
+  }
   if (p->note) { lua_pushstring(L, p->note); lua_setfield(L, -2, "note"); }
 }
 
@@ -920,4 +940,6 @@ void ltw_open_request(lua_State *L) {
   lua_setfield(L, -2, "urlencode");
   lua_pushcfunction(L, l_base64);
   lua_setfield(L, -2, "base64");
+  lua_pushlightuserdata(L, NULL);      /* twilio.null: clears a field */
+  lua_setfield(L, -2, "null");
 }

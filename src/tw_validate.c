@@ -363,6 +363,12 @@ const char *tw_check_string(const tw_param *p, const char *s, size_t n) {
   }
 }
 
+int tw_param_clearable(const tw_param *p) {
+  if (p->in != TW_IN_FORM || (p->flags & TW_P_REQUIRED)) return 0;
+  if (p->fmt == TW_F_URL) return 1;
+  return p->fmt == TW_F_SID && strcmp(p->wire, "AccountSid") != 0;
+}
+
 const char *tw_check_integer(const tw_param *p, long long v) {
   if (p->fmt == TW_F_AREA_CODE)
     return tw_valid_area_code_int(v) ? NULL : format_phrase(p);

@@ -60,6 +60,16 @@ int tw_scan_text(const char *s, size_t n, int free_text);
  * a phrase completing "<name> must be ..." (static storage). Length, empty,
  * control-byte and UTF-8 checks are included. */
 const char *tw_check_string(const tw_param *p, const char *s, size_t n);
+/* 1 when parameter p can be cleared by sending it empty ("Param="): an
+ * optional form field that points somewhere -- a webhook URL or the SID of an
+ * application, trunk, address, identity or bundle. Twilio removes such a
+ * value when it is sent empty. Not: enums and methods (they have server
+ * defaults: send the default), ApiVersion, and the form AccountSid (the
+ * transfer target). FriendlyName takes "" as ordinary text (TW_P_EMPTY_OK).
+ * tw_check_string keeps refusing "" for these formats: the binding asks
+ * this rule first (an empty value is a request to clear, not a URL). */
+int tw_param_clearable(const tw_param *p);
+
 /* Same for an integer value (integers and TW_F_AREA_CODE). */
 const char *tw_check_integer(const tw_param *p, long long v);
 

@@ -9,6 +9,7 @@
 -- The methods of the records (buy, search) are in twilio.record.
 -- Types: local, toll_free, mobile, national, voip, shared_cost, machine_to_machine.
 local list = require "twilio.list"
+local errors = require "twilio.errors"
 
 local setmetatable, type, tostring, error = setmetatable, type, tostring, error
 
@@ -29,9 +30,9 @@ end
 function Available:list_of(country_code, kind)
   if type(country_code) ~= "string" then error("twilio: country code must be a string like 'US'", 3) end
   local suffix = TYPES[kind]
-  if not suffix then
-    error("twilio: unknown number type '" .. tostring(kind) ..
-          "' (local, toll_free, mobile, national, voip, shared_cost, machine_to_machine)", 3)
+  if not suffix then   -- a value (it may come from data): nil, err (docs/ERRORS.md)
+    return nil, errors.new("invalid", "unknown number type '" .. tostring(kind) ..
+          "' (local, toll_free, mobile, national, voip, shared_cost, machine_to_machine)", { field = "type" })
   end
   return list.new(self.client, {
     kind = "AvailablePhoneNumber", items_key = "available_phone_numbers",
@@ -42,15 +43,21 @@ function Available:list_of(country_code, kind)
 end
 
 function Available:search(country_code, kind, params, opts)
-  return self:list_of(country_code, kind):list(params, opts)
+  local l, err = self:list_of(country_code, kind)
+  if not l then return nil, err end
+  return l:list(params, opts)
 end
 
 function Available:each(country_code, kind, params, opts)
-  return self:list_of(country_code, kind):each(params, opts)
+  local l, err = self:list_of(country_code, kind)
+  if not l then error(err, 2) end    -- each raises its failures
+  return l:each(params, opts)
 end
 
 function Available:page(country_code, kind, params, opts)
-  return self:list_of(country_code, kind):page(params, opts)
+  local l, err = self:list_of(country_code, kind)
+  if not l then return nil, err end
+  return l:page(params, opts)
 end
 
 function Available:countries_list()

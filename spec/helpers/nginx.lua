@@ -40,6 +40,18 @@ local function root()
 end
 H.root = root()
 
+-- nginx run as root starts its workers as `nobody`, who cannot read a clone
+-- in a directory only root can read (a `mktemp -d` directory, /root/src):
+-- then every worker answers 500. As root, the workers run as root too (as an
+-- ordinary user, nginx runs them as that user and ignores `user`).
+local function is_root()
+  local p = io.popen("id -u")
+  local uid = p and p:read("*l")
+  if p then p:close() end
+  return uid == "0"
+end
+H.user_directive = is_root() and "user root;" or ""
+
 local function sh_quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
@@ -108,6 +120,7 @@ function H.config(o)
   return table.concat({
     "load_module " .. H.MODULES .. "/ndk_http_module.so;",
     "load_module " .. H.MODULES .. "/ngx_http_lua_module.so;",
+    H.user_directive,
     "worker_processes 1;",
     "daemon on;",
     "master_process on;",
@@ -223,6 +236,9 @@ function H.start(o)
     local conf
     if o.conf then
       conf = o.conf:gsub("%${(%w+)}", { PORT = tostring(port), DIR = dir, ROOT = H.root })
+      if not conf:find("\n%s*user%s") and not conf:find("^%s*user%s") then
+        conf = H.user_directive .. "\n" .. conf
+      end
     else
       conf = H.config{ dir = dir, port = port, main = o.main, http = o.http, server = o.server,
                        log_level = o.log_level }

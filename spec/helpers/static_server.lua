@@ -113,10 +113,7 @@ function _M.start()
   local port = free_port()
   local dir = root() .. "/build/static-server-" .. port
   os.execute("rm -rf " .. sh(dir) .. " && mkdir -p " .. sh(dir))
-  local user = ""
-  local p = io.popen("id -u")
-  if p:read("*l") == "0" then user = "user root;" end
-  p:close()
+  local user = require("helpers.nginx").user_directive   -- "user root;" when run as root
   local conf = CONF:gsub("@(%u+)@", { DIR = dir, PORT = tostring(port), MODULES = MODULES, USER = user })
   local f = assert(io.open(dir .. "/nginx.conf", "w"))
   f:write(conf)
