@@ -30,13 +30,16 @@ build = {
   modules = {
     ["twilio.core"] = {
       sources = {
-        "src/ltw_body.c", "src/ltw_clock.c", "src/ltw_core.c", "src/ltw_curl.c", "src/ltw_error.c",
-        "src/ltw_record.c", "src/ltw_request.c", "src/ltw_util.c",
-        "src/tw_csv.c", "src/tw_curl.c", "src/tw_encode.c", "src/tw_json.c",
-        "src/tw_ops.c", "src/tw_time.c", "src/tw_validate.c",
+        "src/ltw_body.c", "src/ltw_clock.c", "src/ltw_config.c", "src/ltw_core.c", "src/ltw_csv.c",
+        "src/ltw_curl.c", "src/ltw_encode.c", "src/ltw_error.c", "src/ltw_invalid.c",
+        "src/ltw_operations.c", "src/ltw_record.c", "src/ltw_request.c", "src/ltw_time.c",
+        "src/tw_csv.c", "src/tw_curl.c", "src/tw_encode.c", "src/tw_json.c", "src/tw_ops.c",
+        "src/tw_request.c", "src/tw_time.c", "src/tw_validate.c",
       },
       libraries = { "curl" },
-      incdirs = { "src", "$(CURL_INCDIR)", "/usr/include/x86_64-linux-gnu" },
+      -- no architecture directory: the compiler already searches Debian's
+      -- multiarch include directory, where curl/curl.h lives
+      incdirs = { "src", "$(CURL_INCDIR)" },
       libdirs = { "$(CURL_LIBDIR)" },
       defines = { "_POSIX_C_SOURCE=200809L" },
     },

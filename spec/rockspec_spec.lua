@@ -33,6 +33,14 @@ describe("rockspec", function()
     end
   end)
 
+  it("names no architecture directory (it must build on any multiarch triplet)", function()
+    for line in text:gmatch("[^\n]+") do
+      if not line:match("^%s*%-%-") then
+        assert.is_nil(line:match("[%w_]+%-linux%-gnu%w*"), "architecture path in the rockspec: " .. line)
+      end
+    end
+  end)
+
   it("luarocks make installs a module that loads under Lua 5.4", function()
     if os.getenv("TWILIO_TEST_VM") == "luajit" or os.getenv("TWILIO_TEST_ASAN") then
       pending("installed once, by the lua5.4 run")

@@ -100,9 +100,8 @@ function _M.fetch(list, params, opts)
   if params then for k, v in pairs(params) do p[k] = v end end
   if p.limit ~= nil then error("twilio: csv: limit does not apply (one page; use page_size)", 3) end
   opts = list.client:call_options(opts)
-  local req, err = list.client.cfg:build(list.list_op, list.path, p)
+  local req, err = list.client.cfg:build(list.list_op, list.path, p, "csv")
   if not req then return nil, err end
-  req.url = req.url:gsub("%.json(%??)", ".csv%1", 1)
   req.headers.Accept = "text/csv"
   local res, serr = list.client:send(req, opts)
   if not res then return nil, serr end
