@@ -21,16 +21,25 @@ size_t tw_request_placeholders(const tw_op *op, const tw_param **out,
   return k;
 }
 
+/* [A-Za-z0-9]: the only bytes a path segment may hold */
+static const unsigned char ALNUM[256] = {
+  ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+  ['7'] = 1, ['8'] = 1, ['9'] = 1,
+  ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,
+  ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
+  ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1,
+  ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+  ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1,
+  ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+  ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
+  ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+};
+
 static int alnum_segment(const char *s, size_t n) {
+  unsigned char all = 1;
   size_t i;
-  if (n == 0) return 0;
-  for (i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-          (c >= '0' && c <= '9')))
-      return 0;
-  }
-  return 1;
+  for (i = 0; i < n; i++) all &= ALNUM[(unsigned char)s[i]];
+  return n > 0 && all;
 }
 
 size_t tw_request_url(char *url, size_t cap, const char *base_url,
@@ -45,66 +54,92 @@ size_t tw_request_url(char *url, size_t cap, const char *base_url,
     return 0;
   if (o >= cap) return 0;
   memcpy(url, base_url, o);
-  while (*t) {
-    if (repr == TW_REPR_CSV && t == op->path + tlen - 5) {
-      if (o + 4 >= cap) return 0;
-      memcpy(url + o, ".csv", 4);
-      o += 4;
+  for (;;) {
+    /* the literal run up to the next placeholder, or to the end (less
+     * ".json" for the csv form: the template ends with it, checked above) */
+    const char *brace = strchr(t, '{');
+    size_t run = brace ? (size_t)(brace - t) : strlen(t) - (repr == TW_REPR_CSV ? 5 : 0);
+    const tw_value *v;
+    if (o + run >= cap) return 0;
+    memcpy(url + o, t, run);
+    o += run;
+    if (!brace) {
+      if (repr == TW_REPR_CSV) {
+        if (o + 4 >= cap) return 0;
+        memcpy(url + o, ".csv", 4);
+        o += 4;
+      }
       break;
     }
-    if (*t == '{') {
-      const tw_value *v = &seg[k++];
-      if (v->kind != TW_V_STRING || !alnum_segment(v->s, v->n)) {
-        *bad = v->p;
-        return 0;
-      }
-      if (o + v->n >= cap) return 0;
-      memcpy(url + o, v->s, v->n);
-      o += v->n;
-      t = strchr(t, '}') + 1;
-    } else {
-      if (o + 1 >= cap) return 0;
-      url[o++] = *t++;
+    v = &seg[k++];
+    if (v->kind != TW_V_STRING || !alnum_segment(v->s, v->n)) {
+      *bad = v->p;
+      return 0;
     }
+    if (o + v->n >= cap) return 0;
+    memcpy(url + o, v->s, v->n);
+    o += v->n;
+    t = strchr(brace, '}') + 1;
   }
   url[o] = '\0';
   return o;
 }
 
+/* The encoding goes through a small array, flushed to emit when full, so
+ * the caller gets a few large pieces (a luaL_Buffer would otherwise be
+ * called per byte or ask for a whole LUAL_BUFFERSIZE per piece). */
+typedef struct {
+  char buf[512];
+  size_t n, total;
+  tw_emit emit;
+  void *ud;
+} sink;
+
+static void flush(sink *k) {
+  if (k->n) k->emit(k->ud, k->buf, k->n);
+  k->total += k->n;
+  k->n = 0;
+}
+
+static void put(sink *k, const char *s, size_t n) {   /* n < sizeof buf */
+  if (k->n + n > sizeof k->buf) flush(k);
+  memcpy(k->buf + k->n, s, n);
+  k->n += n;
+}
+
 size_t tw_request_encode(const tw_value *v, size_t n, tw_emit emit,
                          void *ud) {
-  size_t i, total = 0;
+  sink k;
+  size_t i;
+  k.n = k.total = 0;
+  k.emit = emit;
+  k.ud = ud;
   for (i = 0; i < n; i++) {
-    const char *wire = v[i].p->wire;     /* [A-Za-z]: no encoding */
-    size_t wn = strlen(wire);
-    if (i) { emit(ud, "&", 1); total++; }
-    emit(ud, wire, wn);
-    emit(ud, "=", 1);
-    total += wn + 1;
+    const char *wire = v[i].p->wire;     /* [A-Za-z], < 64 bytes: no encoding */
+    if (i) put(&k, "&", 1);
+    put(&k, wire, strlen(wire));
+    put(&k, "=", 1);
     if (v[i].kind == TW_V_BOOLEAN) {
-      emit(ud, v[i].i ? "true" : "false", v[i].i ? 4 : 5);
-      total += v[i].i ? 4 : 5;
+      put(&k, v[i].i ? "true" : "false", v[i].i ? 4 : 5);
     } else if (v[i].kind == TW_V_INTEGER) {
       char num[32];
       int w = snprintf(num, sizeof num, "%lld", v[i].i);
-      emit(ud, num, (size_t)w);
-      total += (size_t)w;
+      put(&k, num, (size_t)w);
     } else {
-      /* through a small array: the binding's luaL_Buffer would otherwise
-       * ask for a whole LUAL_BUFFERSIZE per piece */
       const char *s = v[i].s;
       size_t left = v[i].n;
-      char tmp[512];
       while (left > 0) {
-        size_t used, w = tw_urlencode_some(tmp, sizeof tmp, s, left, &used);
-        emit(ud, tmp, w);
-        total += w;
+        size_t used, w;
+        if (sizeof k.buf - k.n < 3) flush(&k);
+        w = tw_urlencode_some(k.buf + k.n, sizeof k.buf - k.n, s, left, &used);
+        k.n += w;
         s += used;
         left -= used;
       }
     }
   }
-  return total;
+  flush(&k);
+  return k.total;
 }
 
 int tw_request_follow(const tw_base *base, const char *uri, size_t n,
