@@ -45,18 +45,17 @@ C_TESTS   := $(patsubst tests/c/%.c,build/ctest/%,$(wildcard tests/c/test_*.c))
 
 all: $(SO54) $(SOJIT)
 
-$(SO54): $(CORE_SRC) $(BIND_SRC) $(HDRS)
-	@mkdir -p $(@D)
-	$(CC) $(WARN) $(BASEFLAGS) $(OPT) $(LUA54_INC) $(CURL_INC) $(CRYPTO_INC) -shared -o $@ $(CORE_SRC) $(BIND_SRC) $(CURL_LIB) $(CRYPTO_LIB)
+# One rule for the three module builds, build/FLAVOUR/twilio/core.so: 5.4 and
+# jit (what `make` builds) and asan (ASan+UBSan, loaded by lua5.4 under
+# LD_PRELOAD in make test). A flavour is its compiler flags:
+MOD_FLAGS_5.4  := $(OPT) $(LUA54_INC)
+MOD_FLAGS_jit  := $(OPT) $(JIT_INC)
+MOD_FLAGS_asan := -O1 -g $(SAN) $(LUA54_INC)
 
-$(SOJIT): $(CORE_SRC) $(BIND_SRC) $(HDRS)
+build/%/twilio/core.so: $(CORE_SRC) $(BIND_SRC) $(HDRS)
+	$(if $(MOD_FLAGS_$*),,$(error no module flavour '$*' (5.4, jit, asan)))
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(BASEFLAGS) $(OPT) $(JIT_INC) $(CURL_INC) $(CRYPTO_INC) -shared -o $@ $(CORE_SRC) $(BIND_SRC) $(CURL_LIB) $(CRYPTO_LIB)
-
-# The module built with ASan+UBSan, loaded by lua5.4 under LD_PRELOAD in make test.
-$(SOASAN): $(CORE_SRC) $(BIND_SRC) $(HDRS)
-	@mkdir -p $(@D)
-	$(CC) $(WARN) $(BASEFLAGS) -O1 -g $(SAN) $(LUA54_INC) $(CURL_INC) $(CRYPTO_INC) -shared -o $@ $(CORE_SRC) $(BIND_SRC) $(CURL_LIB) $(CRYPTO_LIB)
+	$(CC) $(WARN) $(BASEFLAGS) $(MOD_FLAGS_$*) $(CURL_INC) $(CRYPTO_INC) -shared -o $@ $(CORE_SRC) $(BIND_SRC) $(CURL_LIB) $(CRYPTO_LIB)
 
 # C tests of the core: each tests/c/test_X.c links the C core, under ASan+UBSan.
 build/ctest/%: tests/c/%.c $(CORE_SRC) $(HDRS) tests/c/tap.h $(wildcard fuzz/*.h)

@@ -31,13 +31,17 @@ build = {
   modules = {
     ["twilio.core"] = {
       sources = {
-        "src/ltw_body.c", "src/ltw_clock.c", "src/ltw_core.c", "src/ltw_curl.c", "src/ltw_error.c",
-        "src/ltw_record.c", "src/ltw_request.c", "src/ltw_util.c", "src/ltw_webhook.c",
-        "src/tw_csv.c", "src/tw_curl.c", "src/tw_encode.c", "src/tw_json.c",
-        "src/tw_ops.c", "src/tw_time.c", "src/tw_validate.c", "src/tw_webhook.c",
+        "src/ltw_body.c", "src/ltw_clock.c", "src/ltw_config.c", "src/ltw_core.c", "src/ltw_csv.c",
+        "src/ltw_curl.c", "src/ltw_encode.c", "src/ltw_error.c", "src/ltw_invalid.c",
+        "src/ltw_operations.c", "src/ltw_record.c", "src/ltw_request.c", "src/ltw_time.c",
+        "src/ltw_webhook.c",
+        "src/tw_csv.c", "src/tw_curl.c", "src/tw_encode.c", "src/tw_json.c", "src/tw_ops.c",
+        "src/tw_request.c", "src/tw_time.c", "src/tw_validate.c", "src/tw_webhook.c",
       },
       libraries = { "curl", "crypto" },
-      incdirs = { "src", "$(CURL_INCDIR)", "/usr/include/x86_64-linux-gnu" },
+      -- no architecture directory: the compiler already searches Debian's
+      -- multiarch include directory, where curl/curl.h and openssl/ live
+      incdirs = { "src", "$(CURL_INCDIR)" },
       libdirs = { "$(CURL_LIBDIR)", "$(CRYPTO_LIBDIR)" },
       defines = { "_POSIX_C_SOURCE=200809L" },
     },

@@ -392,7 +392,7 @@ describe("core.parse_page", function()
   it("reports every malformed shape as a decode error", function()
     local cases = {
       { "", "response body is empty" },
-      { "not json", "response is not valid JSON at byte 5" },
+      { "not json", "response is not valid JSON at byte 2" },
       { "<html>", "response is not valid JSON at byte 1" },
       { '{"' .. key .. '":[{}', "truncated" },
       { "[]", "page is not a JSON object" },

@@ -26,6 +26,14 @@ describe("rockspec", function()
     end
   end)
 
+  it("names no architecture directory (it must build on any multiarch triplet)", function()
+    for line in text:gmatch("[^\n]+") do
+      if not line:match("^%s*%-%-") then
+        assert.is_nil(line:match("[%w_]+%-linux%-gnu%w*"), "architecture path in the rockspec: " .. line)
+      end
+    end
+  end)
+
   it("lists every Lua module", function()
     for _, f in ipairs(lines("cd " .. root .. " && find lua -name '*.lua' | sort")) do
       local mod = f:gsub("^lua/", ""):gsub("%.lua$", ""):gsub("/init$", ""):gsub("/", ".")

@@ -8,6 +8,7 @@
 #define LTW_H
 
 #include "compat.h"
+#include "tw_validate.h"
 
 #define TW_API_INTERNAL __attribute__((visibility("hidden")))
 
@@ -37,12 +38,42 @@ ltw_body *ltw_new_body(lua_State *L);
 int ltw_isbody(lua_State *L, int idx);
 char *ltw_body_take(lua_State *L, int idx, size_t *len);
 
+/* ltw_invalid.c: the wording of "invalid" errors (refused before sending).
+ * ltw_invalid pushes nil + an "invalid" error with field and op (either may
+ * be NULL) and returns 2. ltw_quote writes "'<echo>'" (plus " (N bytes)"
+ * when cut) of s[0..n); ltw_describe "type value" of the Lua value at idx,
+ * for "(got ...)". Neither is ever given a secret. */
+int  ltw_invalid(lua_State *L, const char *op, const char *field,
+                 const char *msg);
+void ltw_quote(char *out, size_t cap, const char *s, size_t n);
+void ltw_describe(lua_State *L, int idx, char *out, size_t cap);
+
+/* ltw_config.c: twilio.Config (core.config), a userdata born complete.
+ * The Authorization and User-Agent values are also kept as Lua strings in
+ * its uservalue ({ [LTW_UV_AUTH] = auth, [LTW_UV_UA] = ua }) so that every
+ * request shares them. ltw_check_config: the Config at idx, or raises. */
+#define LTW_CONFIG_MT  "twilio.Config"
+#define LTW_UV_AUTH 1
+#define LTW_UV_UA 2
+typedef struct ltw_config {
+  char account_sid[35];
+  tw_base base;
+  char base_url[300];     /* scheme://host[:port], no trailing slash */
+  char auth[400];         /* "Basic " base64(user:secret); wiped by __gc */
+  char ua[257];
+} ltw_config;
+ltw_config *ltw_check_config(lua_State *L, int idx);
+
 void ltw_open_error(lua_State *L);    /* ltw_error.c   */
 void ltw_open_body(lua_State *L);     /* ltw_body.c    */
 void ltw_open_record(lua_State *L);   /* ltw_record.c  */
-void ltw_open_request(lua_State *L);  /* ltw_request.c */
+void ltw_open_config(lua_State *L);   /* ltw_config.c  */
+void ltw_open_request(lua_State *L);  /* ltw_request.c: after config */
+void ltw_open_operations(lua_State *L); /* ltw_operations.c */
+void ltw_open_encode(lua_State *L);   /* ltw_encode.c  */
 void ltw_open_curl(lua_State *L);     /* ltw_curl.c    */
-void ltw_open_util(lua_State *L);     /* ltw_util.c    */
+void ltw_open_time(lua_State *L);     /* ltw_time.c    */
+void ltw_open_csv(lua_State *L);      /* ltw_csv.c     */
 void ltw_open_clock(lua_State *L);    /* ltw_clock.c   */
 void ltw_open_webhook(lua_State *L);  /* ltw_webhook.c */
 

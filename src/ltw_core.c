@@ -13,9 +13,13 @@ LTW_EXPORT int luaopen_twilio_core(lua_State *L) {
   ltw_open_error(L);
   ltw_open_body(L);
   ltw_open_record(L);
+  ltw_open_config(L);
   ltw_open_request(L);
+  ltw_open_operations(L);
+  ltw_open_encode(L);
   ltw_open_curl(L);
-  ltw_open_util(L);
+  ltw_open_time(L);
+  ltw_open_csv(L);
   ltw_open_clock(L);
   ltw_open_webhook(L);
   return 1;

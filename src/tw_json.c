@@ -7,14 +7,14 @@
  * is known to be valid, and a record's key index (tw_json_index) is built
  * on its first field read.
  *
- * Error messages and offsets are those of the former pipeline (jsmn in
- * strict mode with parent links, then a grammar walk over its tokens), so
- * callers and users see the same "response is not valid JSON at byte N".
- * The fast scanner's own failure point is the grammar walk's; jsmn's
- * errors took precedence wherever they were in the body, so on failure
- * (only then) jsmn_like() replays jsmn's state machine without tokens to
- * find whether, and where, jsmn would have failed. tests/c/test_json.c and
- * fuzz/fuzz_json.c compare both against the real jsmn + grammar walk. */
+ * On failure (only then, off the hot path) the error names the first byte
+ * that no valid JSON text could have at that place: the scanner stops at
+ * the first failure in text order, at a byte it did not expect or at the
+ * start of a value it could not read; value_error then walks that value to
+ * its first wrong byte. A text that ends where more was needed is
+ * "truncated". What is accepted is exactly what the former pipeline (jsmn
+ * in strict mode, then a grammar walk) accepted: tests/c/test_json.c and
+ * fuzz/fuzz_json.c check it against that oracle (fuzz/json_oracle.h). */
 #include <limits.h>
 #include <locale.h>
 #include <stdint.h>
@@ -69,7 +69,8 @@ struct tw_jdoc {
 
 /* ---- character classes --------------------------------------------------- */
 
-/* WS: JSON whitespace. DL: ends a primitive (jsmn's set: whitespace , ] }).
+/* WS: JSON whitespace. DL: ends a primitive (whitespace , ] }: a primitive
+ * needs one after it, even at the end of the text, as jsmn did).
  * ST: stops a string scan ('"', '\\', NUL). */
 enum { C_WS = 1, C_DL = 2, C_ST = 4, C_HX = 8, C_ES = 16 };
 static const unsigned char cls[256] = {
@@ -176,134 +177,62 @@ static int valid_number(const char *s, size_t n) {
   return i == n;
 }
 
-/* jsmn's verdict on js[0..len) (strict, parent links), without tokens: the
- * chain of the last token's ancestors is all its state machine consults
- * (toksuper is always on it, and every open container is). One byte per
- * chain entry. Returns 0 (jsmn would accept; a NUL stop is reported as
- * jsmn's caller did), or -1 with err filled. */
-enum { E_OBJ = 1, E_ARR = 2, E_STR = 3, E_PRIM = 4, E_OPEN = 8, E_SIZED = 16 };
-static int jsmn_like(const char *js, size_t len, tw_jerr *err) {
-  unsigned char *ch = NULL, small[256];
-  size_t n = 0, cap = sizeof small, pos;
-  long sup = -1;
-  int rc = 0;               /* 1 invalid at pos, 2 truncated, 3 no memory */
-  ch = small;
-#define PUSH(t)                                                          \
-  do {                                                                   \
-    n = (size_t)(sup + 1);                                               \
-    if (n == cap) {                                                      \
-      unsigned char *nc = cap > ((size_t)-1) / 4 ? NULL                  \
-        : (ch == small ? malloc(cap * 2) : realloc(ch, cap * 2));        \
-      if (!nc) { rc = 3; goto done; }                                    \
-      if (ch == small) memcpy(nc, small, sizeof small);                  \
-      ch = nc;                                                           \
-      cap *= 2;                                                          \
-    }                                                                    \
-    ch[n++] = (unsigned char)(t);                                        \
-  } while (0)
-  for (pos = 0; pos < len && js[pos] != '\0'; pos++) {
-    char c = js[pos];
-    switch (c) {
-    case '{': case '[':
-      if (sup != -1) {
-        if ((ch[sup] & 7) == E_OBJ) { rc = 1; goto done; }
-        ch[sup] |= E_SIZED;
-      }
-      PUSH((c == '{' ? E_OBJ : E_ARR) | E_OPEN);
-      sup = (long)n - 1;
-      break;
-    case '}': case ']': {
-      int type = c == '}' ? E_OBJ : E_ARR;
-      long i;
-      if (n == 0) { rc = 1; goto done; }
-      for (i = (long)n - 1;; i--) {
-        if (ch[i] & E_OPEN) {
-          if ((ch[i] & 7) != type) { rc = 1; goto done; }
-          ch[i] &= (unsigned char)~E_OPEN;
-          sup = i - 1;
-          break;
+/* The offset of the first wrong byte of the value (or key) that starts at
+ * s[i], which the scanner could not read, or n when the text ends first
+ * (s[n] is the NUL). A value read whole is followed by a byte that is not
+ * a delimiter: that byte's offset. */
+COLD size_t value_error(const char *s, size_t i, size_t n) {
+  const char *w = NULL;
+  if (s[i] == '"') {
+    for (i++;; i++) {
+      if (i >= n) return n;
+      if (s[i] == '"') return i + 1;
+      if (s[i] == '\0') return i;
+      if (s[i] == '\\') {
+        size_t k;
+        if (i + 1 >= n) return n;
+        if (s[i + 1] != 'u') {
+          if (!IS(s[i + 1], C_ES)) return i + 1;
+          i++;
+          continue;
         }
-        if (i == 0) {
-          if ((ch[0] & 7) != type || sup == -1) { rc = 1; goto done; }
-          break;
+        for (k = 2; k < 6; k++) {
+          if (i + k >= n) return n;
+          if (!IS(s[i + k], C_HX)) return i + k;
         }
+        i += 5;
       }
-      break;
-    }
-    case '"': {
-      size_t start = pos;
-      for (pos++; pos < len && js[pos] != '\0'; pos++) {
-        char e = js[pos];
-        if (e == '"') break;
-        if (e == '\\' && pos + 1 < len) {
-          int k;
-          pos++;
-          switch (js[pos]) {
-          case '"': case '/': case '\\': case 'b': case 'f': case 'r':
-          case 'n': case 't':
-            break;
-          case 'u':
-            pos++;
-            for (k = 0; k < 4 && pos < len && js[pos] != '\0'; k++) {
-              if (!IS(js[pos], C_HX)) { pos = start; rc = 1; goto done; }
-              pos++;
-            }
-            pos--;
-            break;
-          default:
-            pos = start; rc = 1; goto done;
-          }
-        }
-      }
-      if (pos >= len || js[pos] == '\0') { pos = start; rc = 2; goto done; }
-      PUSH(E_STR);
-      if (sup != -1) ch[sup] |= E_SIZED;
-      break;
-    }
-    case '\t': case '\r': case '\n': case ' ':
-      break;
-    case ':':
-      sup = (long)n - 1;
-      break;
-    case ',':
-      if (sup != -1 && (ch[sup] & 7) != E_ARR && (ch[sup] & 7) != E_OBJ)
-        sup--;                                /* its parent */
-      break;
-    case '-': case '0': case '1': case '2': case '3': case '4': case '5':
-    case '6': case '7': case '8': case '9': case 't': case 'f': case 'n': {
-      size_t start = pos;
-      if (sup != -1 && ((ch[sup] & 7) == E_OBJ ||
-                        ((ch[sup] & 7) == E_STR && (ch[sup] & E_SIZED)))) {
-        rc = 1; goto done;
-      }
-      for (; pos < len && js[pos] != '\0'; pos++) {
-        unsigned char u = (unsigned char)js[pos];
-        if (IS(u, C_DL)) break;
-        if (u < 32 || u >= 127) { pos = start; rc = 1; goto done; }
-      }
-      if (pos >= len || js[pos] == '\0') { pos = start; rc = 2; goto done; }
-      PUSH(E_PRIM);
-      if (sup != -1) ch[sup] |= E_SIZED;
-      pos--;
-      break;
-    }
-    default:
-      rc = 1; goto done;
     }
   }
-  {
-    size_t i;
-    for (i = 0; i < n; i++)
-      if (ch[i] & E_OPEN) { rc = 2; goto done; }
+  if (s[i] == 't') w = "true";
+  else if (s[i] == 'f') w = "false";
+  else if (s[i] == 'n') w = "null";
+  if (w) {
+    for (; *w; w++, i++) {
+      if (i >= n) return n;
+      if (s[i] != *w) return i;
+    }
+    return i;
   }
-  if (pos < len) rc = 1;               /* stopped at a NUL byte */
-done:
-#undef PUSH
-  if (ch != small) free(ch);
-  if (rc == 1) set_err(err, pos, "response is not valid JSON", 1);
-  else if (rc == 2) set_err(err, len, "response is truncated JSON", 2);
-  else if (rc == 3) set_err(err, 0, "out of memory", 0);
-  return rc ? -1 : 0;
+  if (s[i] == '-') i++;
+  if (i >= n) return n;
+  if (s[i] == '0') i++;
+  else if (DIGIT(s[i])) { do i++; while (DIGIT(s[i])); }
+  else return i;
+  if (s[i] == '.') {
+    i++;
+    if (i >= n) return n;
+    if (!DIGIT(s[i])) return i;
+    do i++; while (DIGIT(s[i]));
+  }
+  if (s[i] == 'e' || s[i] == 'E') {
+    i++;
+    if (s[i] == '+' || s[i] == '-') i++;
+    if (i >= n) return n;
+    if (!DIGIT(s[i])) return i;
+    do i++; while (DIGIT(s[i]));
+  }
+  return i;
 }
 
 /* ---- the validating scanner ---------------------------------------------- */
@@ -470,8 +399,9 @@ HOT int lit_at(const char *s, size_t i, size_t n, const char *w, size_t wl) {
 }
 
 /* Validates d->text; records the root span and, with items_key, the page
- * data. Returns 0; or -1 with *at the failure offset (*nested: the nesting
- * limit); or -2 when out of memory.
+ * data. Returns 0; or -1 with *at the failure offset and *why: 0 an
+ * unexpected byte at *at, 1 the nesting limit, 2 a value (or key) starting
+ * at *at that could not be read; or -2 when out of memory.
  *
  * Object members (but the root's while its keys are looked for) take a
  * fast path, member: below, for the shape of Twilio's bodies ("key":
@@ -481,7 +411,7 @@ HOT int lit_at(const char *s, size_t i, size_t n, const char *w, size_t wl) {
  * path. Every read of s[i + 1] follows a test that s[i] is not the NUL, or
  * one that i + 1 <= n. */
 static int scan_doc(tw_jdoc *d, const char *items_key, size_t *at,
-                    int *nested) {
+                    int *why) {
   const char *s = d->text;
   const size_t n = d->len;
   size_t pos = 0, start, klen = items_key ? strlen(items_key) : 0;
@@ -500,7 +430,7 @@ static int scan_doc(tw_jdoc *d, const char *items_key, size_t *at,
   unsigned *mem = d->members;
   size_t nmem = d->nmem, mcap = d->mem_cap;
 
-  *nested = 0;
+  *why = 0;
   while (IS(s[pos], C_WS)) pos++;
   d->root = (int)pos;
 value:
@@ -569,7 +499,7 @@ dispatch:                    /* start == pos, at a value */
     goto bad;
   }
 prim_end:
-  /* jsmn's primitive ran to a delimiter: anything else made it invalid */
+  /* a primitive ends at a delimiter (at the end of the text too) */
   if (!IS(s[pos], C_DL)) goto bad_start;
 after:
   if (depth == item_depth) {
@@ -708,10 +638,11 @@ member:                      /* start == pos, at a key's '"' */
   }
   goto after;
 too_deep:
-  *nested = 1;
+  *why = 1;
   *at = pos;
   return -1;
 bad_start:
+  *why = 2;
   *at = start;
   return -1;
 bad:
@@ -723,7 +654,7 @@ static tw_jdoc *doc_parse(const char *body, size_t len, const char *items_key,
                           tw_jerr *err, int borrow) {
   tw_jdoc *d;
   size_t off = 0, at = 0, i;
-  int nested, rc;
+  int why, rc;
   if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0) off = 3;
   if (len - off > TW_JSON_MAX_BODY) {
     set_err(err, 0, "response is too large (more than 256 MiB)", 0);
@@ -765,7 +696,7 @@ static tw_jdoc *doc_parse(const char *body, size_t len, const char *items_key,
     set_err(err, 0, "out of memory", 0);
     return NULL;
   }
-  rc = scan_doc(d, items_key, &at, &nested);
+  rc = scan_doc(d, items_key, &at, &why);
   if (rc == 0) {
     if (items_key) {
       d->root_obj.start = d->root;
@@ -786,11 +717,9 @@ static tw_jdoc *doc_parse(const char *body, size_t len, const char *items_key,
   }
   if (rc == -2) {
     set_err(err, 0, "out of memory", 0);
-  } else if (jsmn_like(d->text, d->len, err) != 0) {
-    /* jsmn's message (it ran first in the former pipeline) */
-  } else if (nested) {
+  } else if (why == 1) {
     set_err(err, at, "response is nested deeper than 512 levels", 1);
-  } else if (at >= d->len) {
+  } else if ((why == 2 ? (at = value_error(d->text, at, d->len)) : at) >= d->len) {
     set_err(err, at, "response is truncated JSON", 2);
   } else {
     set_err(err, at, "response is not valid JSON", 1);

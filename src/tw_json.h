@@ -68,8 +68,11 @@ typedef struct tw_jerr {
  * TW_JSON_MAX_DEPTH). Raw control characters inside strings are accepted
  * (lenient), NUL bytes are not. A leading UTF-8 BOM is skipped. Returns NULL
  * and fills *err on invalid JSON, an empty body or out of memory (err->msg
- * "out of memory"). The messages and offsets are those of the former
- * jsmn + validate pipeline (tests/c/test_json.c checks both agree).
+ * "out of memory"). err->offset is the first byte no valid JSON text
+ * could have there ("not valid JSON at byte N", 1-based in the message),
+ * or the length when the text ends too early ("truncated"). What is
+ * accepted is what the former jsmn + validate pipeline accepted
+ * (tests/c/test_json.c and fuzz/fuzz_json.c check it against that oracle).
  * items_key: NULL, or the key of a list page's items array (shorter than
  * 64 bytes): the root's first member of that name and its elements, and the
  * root's next_page_uri, are recorded while validating, so tw_json_page with

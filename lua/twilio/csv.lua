@@ -238,9 +238,8 @@ function _M.fetch_page(list, params, opts)
   if p.limit ~= nil then error("twilio.csv.fetch_page: limit does not apply (one page; use page_size)", 2) end
   if p.page_size == nil then p.page_size = 1000 end   -- the API's maximum (its default is 50)
   opts = list.client:call_options(opts)
-  local req, err = list.client.cfg:build(list.list_op, list.path, p)
+  local req, err = list.client.cfg:build(list.list_op, list.path, p, "csv")
   if not req then return nil, err end
-  req.url = req.url:gsub("%.json(%??)", ".csv%1", 1)
   req.headers.Accept = "text/csv"
   local res, serr = list.client:send(req, opts)
   if not res then return nil, serr end

@@ -1,62 +1,14 @@
-/* ltw_util.c -- dates, Retry-After and CSV in twilio.core.
+/* ltw_csv.c -- CSV both ways in twilio.core (parsing and quoting: tw_csv.c).
  *
- *   core.rfc2822_to_epoch(s) -> integer | nil
- *   core.retry_after(value[, now_epoch]) -> seconds | nil
  *   core.csv_parse(text[, { allow_ragged = false }]) -> rows | nil, err
  *   core.csv_write(rows) -> text
  *
- * The parsing is in tw_time.c / tw_csv.c (no lua.h, no allocation). Scratch
- * memory here is a Lua userdata, so a Lua error at any point leaks nothing. */
+ * Scratch memory here is a Lua userdata, so a Lua error at any point leaks
+ * nothing. */
 #include <string.h>
-#include <time.h>
 #include "ltw.h"
 #include "tw_csv.h"
-#include "tw_time.h"
 
-static int l_rfc2822_to_epoch(lua_State *L) {
-  size_t n;
-  const char *s = luaL_checklstring(L, 1, &n);
-  int64_t t;
-  if (tw_rfc2822_to_epoch(s, n, &t) != 0) {
-    lua_pushnil(L);
-    return 1;
-  }
-  lua_pushinteger(L, (lua_Integer)t);
-  return 1;
-}
-
-/* now: an optional number of epoch seconds (default: the current time). */
-static int l_retry_after(lua_State *L) {
-  size_t n;
-  const char *s;
-  int64_t now, delay;
-  if (lua_type(L, 1) == LUA_TNUMBER) {
-    lua_Number v = lua_tonumber(L, 1);        /* a header value given as a number */
-    if (v >= 0 && v == (lua_Number)(int64_t)v && v < 9.2e18) {
-      delay = (int64_t)v;
-      lua_pushinteger(L, (lua_Integer)(delay < TW_RETRY_AFTER_MAX ? delay : TW_RETRY_AFTER_MAX));
-    } else {
-      lua_pushnil(L);
-    }
-    return 1;
-  }
-  s = luaL_checklstring(L, 1, &n);
-  if (lua_isnoneornil(L, 2)) {
-    now = (int64_t)time(NULL);
-  } else {
-    lua_Number v = luaL_checknumber(L, 2);
-    luaL_argcheck(L, v > -1e15 && v < 1e15, 2, "now out of range");
-    now = (int64_t)v;
-  }
-  if (tw_retry_after(s, n, now, &delay) != 0) {
-    lua_pushnil(L);
-    return 1;
-  }
-  lua_pushinteger(L, (lua_Integer)delay);
-  return 1;
-}
-
-/* ---- CSV ---------------------------------------------------------------- */
 
 static int l_csv_parse(lua_State *L) {
   size_t n;
@@ -165,13 +117,11 @@ static int l_csv_write(lua_State *L) {
 }
 
 static const luaL_Reg funcs[] = {
-  { "rfc2822_to_epoch", l_rfc2822_to_epoch },
-  { "retry_after", l_retry_after },
   { "csv_parse", l_csv_parse },
   { "csv_write", l_csv_write },
   { NULL, NULL }
 };
 
-void ltw_open_util(lua_State *L) {
+void ltw_open_csv(lua_State *L) {
   luaL_setfuncs(L, funcs, 0);
 }
