@@ -506,7 +506,7 @@ describe("bodies from ../shared", function()
   -- inside a test: the shared directory holding `file`, or the test is pending
   local function need(file)
     if not ok_json then pending("dkjson is not installed") end
-    return shared.need(file, "shared bodies")
+    return shared.need(pending, file, "shared bodies")
   end
 
   local items_keys = {

@@ -171,7 +171,7 @@ describe("operation tables vs the OpenAPI spec", function()
   -- inside a test: the decoded document (read once), or the test is pending
   local function need_spec()
     if spec then return spec end
-    local dir = shared.need(FILE, "spec drift")
+    local dir = shared.need(pending, FILE, "spec drift")
     local f = assert(io.open(dir .. "/" .. FILE, "rb"))
     local text = f:read("*a")
     f:close()
