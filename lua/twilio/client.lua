@@ -235,7 +235,9 @@ function Client:attempt(t, req)
   return nil, err
 end
 
--- send(req, opts) -> res, nil, retries | nil, err   (err.retries = retries made)
+-- send(req, opts) -> res, nil, retries | nil, err   (err.retries = retries made;
+-- err.maybe_applied_before = true when an earlier attempt may have been applied:
+-- its answer was lost or a 5xx)
 function Client:send(req, opts)
   local timeout = (opts and opts.timeout) or self.timeout
   req.timeout_ms = floor(timeout * 1000)
@@ -254,10 +256,12 @@ function Client:send(req, opts)
   -- transport never resends a POST by itself).
   if not req.idempotent or req.method == "DELETE" then req.fresh_connect = true end
   local attempt = 0
+  local maybe_applied = false   -- an earlier attempt of this request may have been applied
   while true do
     local res, err = self:attempt(t, req)
     if res then return res, nil, attempt end
     err.retries = attempt
+    if maybe_applied then err.maybe_applied_before = true end
     local delay = retry.delay(policy, attempt, req, err)
     if not delay then return nil, err end
     if hook and hook({ attempt = attempt + 1, delay = delay, error = err,
@@ -266,6 +270,7 @@ function Client:send(req, opts)
     end
     self:log("twilio: retry %d of %s %s in %.3f s", attempt + 1, req.method, req.url, delay)
     self.runtime:sleep(delay)
+    if retry.outcome(err) ~= "not_applied" then maybe_applied = true end
     attempt = attempt + 1
   end
 end

@@ -79,12 +79,14 @@ end
 
 -- Whether a failed DELETE nevertheless leaves the object gone: a 2xx whose
 -- body could not be read (a DELETE's answer carries nothing we need), or a
--- 404 on a retry (an earlier attempt deleted it).
+-- 404 on a retry after an attempt that may have been applied (answer lost,
+-- or a 5xx: that attempt deleted it). A 404 on the first attempt, or after
+-- a 429 or an unsent attempt, means the object was not there: an error.
 function _M.deleted(err)
   local s = err.status
   if type(s) ~= "number" then return false end
   if s >= 200 and s < 300 then return true end
-  return s == 404 and (err.retries or 0) > 0
+  return s == 404 and (err.retries or 0) > 0 and err.maybe_applied_before == true
 end
 
 return _M

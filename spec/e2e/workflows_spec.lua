@@ -276,12 +276,12 @@ describe("workflows", function()
     end)
   end)
 
+  -- a test of the repository, not of a VM: it belongs to the plain lua5.4
+  -- pass only (elsewhere it is not defined, so it is not counted as a skip)
+  local once = os.getenv("TWILIO_TEST_VM") == "lua5.4" and not os.getenv("TWILIO_TEST_ASAN")
   describe("make demo", function()
+    if not once then return end
     it("runs the whole workflow against a fresh emulator and exits 0", function()
-      if os.getenv("TWILIO_TEST_VM") ~= "lua5.4" or os.getenv("TWILIO_TEST_ASAN") then
-        pending("run once, by the plain lua5.4 pass")
-        return
-      end
       local root = os.getenv("TWILIO_NUMBERS_ROOT") or "."
       local p = io.popen("cd " .. root .. " && tools/demo 2>&1; echo \"exit=$?\"")
       local out = p:read("*a")

@@ -23,32 +23,10 @@ _M.null = json.null
 
 -- Directories -----------------------------------------------------------------
 
-local function script_dir()
-  local src = debug.getinfo(1, "S").source
-  if src:sub(1, 1) ~= "@" then return nil end
-  src = src:sub(2)
-  if src:sub(1, 1) ~= "/" then src = "./" .. src end
-  return src:match("^(.*)/[^/]*$")
-end
-
-local function readable(path)
-  local f = io.open(path, "rb")
-  if f then f:close(); return true end
-  return false
-end
-
--- The shared facts directory: $TWILIO_NUMBERS_ROOT/../shared, else
--- <this file>/../../../shared (spec/helpers -> clone -> its parent).
+-- The shared facts directory holding the peer vectors (helpers.shared decides
+-- where ../shared is): dir | nil, where it looked.
 function _M.shared_dir()
-  local tried = {}
-  local root = os.getenv("TWILIO_NUMBERS_ROOT")
-  if root and root ~= "" then tried[#tried + 1] = root .. "/../shared" end
-  local here = script_dir()
-  if here then tried[#tried + 1] = here .. "/../../../shared" end
-  for _, d in ipairs(tried) do
-    if readable(d .. "/conformance/peer-vectors.json") then return d end
-  end
-  return nil, "no conformance vectors in " .. table.concat(tried, " or ")
+  return require("helpers.shared").dir("conformance/peer-vectors.json")
 end
 
 -- JSON ------------------------------------------------------------------------

@@ -113,6 +113,49 @@ describe("purchases under faults", function()
     assert(numbers:find(NUMBER))
   end)
 
+  -- Issue 16: the answer of an applied purchase is lost and the lookup that
+  -- should tell whether it happened fails too. The only safe answer is
+  -- "unknown" with advice to check first: "not bought, buy again" here would
+  -- buy the number twice.
+  it("a lost purchase answer plus a failing lookup: outcome unknown, check before buying again", function()
+    local lookups = {
+      { fault = "status", status = 503 },                 -- api error, every retry of the lookup
+      { fault = "status", status = 500, body_type = "html" },
+      { fault = "drop_before" },                          -- transport error
+      { fault = "malformed" },                            -- 200 that cannot be read
+      { fault = "status", status = 401 },                 -- not retried at all
+    }
+    for _, lf in ipairs(lookups) do
+      local what = lf.fault .. " " .. tostring(lf.status or "")
+      emu.reset()
+      local c = emu.client{ retries = FAST, timeout = 2 }
+      emu.fault{ fault = "drop_after", method = "POST", path = "IncomingPhoneNumbers%.json$" }
+      emu.fault{ fault = lf.fault, status = lf.status, body_type = lf.body_type, count = -1,
+                 method = "GET", path = "IncomingPhoneNumbers%.json$" }
+      local n, err = c.incoming_phone_numbers:create{ phone_number = NUMBER }
+      emu.clear_faults()
+      assert.is_nil(n, what)
+      assert.equals("transport", err.kind, what)
+      assert.is_true(err.sent, what)
+      assert.equals("unknown", err.outcome, what)
+      for _, says in ipairs{ "may have gone through", "the check failed too",
+                             "look for " .. NUMBER .. " with numbers:find before buying again" } do
+        assert.truthy(err.message:find(says, 1, true), what .. ": " .. err.message)
+      end
+      assert.is_nil(err.message:find("buying again is safe", 1, true), what)
+      assert.is_nil(err.message:find("not bought", 1, true), what)
+      assert.is_nil(err.message:find("was not bought", 1, true), what)
+      local gets = 0
+      for _, e in ipairs(emu.requests("IncomingPhoneNumbers%.json$")) do
+        if e.method == "GET" then gets = gets + 1 end
+      end
+      assert.is_true(gets >= 1, what)               -- the lookup was tried
+      assert.equals(1, purchases(), what)           -- and it had been bought: the advice matters
+      assert(c.incoming_phone_numbers:find(NUMBER), what)
+      c:close()
+    end
+  end)
+
   it("a 2xx purchase answer that cannot be read is recovered by the lookup", function()
     for _, f in ipairs{ { fault = "malformed" }, { fault = "content_type" },
                         { fault = "truncate" }, { fault = "oversize", bytes = 1024 * 1024 } } do

@@ -12,6 +12,82 @@ static const tw_param *param(const char *op, const char *name) {
   return o ? tw_op_param(o, name, strlen(name)) : NULL;
 }
 
+/* The SID character set, byte by byte (issue 16): every one of the 256 byte
+ * values at every position of a valid SID. Positions 0-1 accept only the
+ * prefix's own letters, positions 2-33 exactly [0-9a-fA-F]. One CHECK per
+ * position; the first wrong byte is printed. */
+static int is_hex_ref(int c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static void sid_charset(void) {
+  char s[40], name[128];
+  size_t pos, len;
+  int c, kinds;
+  memcpy(s, "PN" HEX32, 34);
+  for (pos = 0; pos < 34; pos++) {
+    int bad = -1;
+    for (c = 0; c < 256; c++) {
+      int want = pos < 2 ? c == "PN"[pos] : is_hex_ref(c);
+      char keep = s[pos];
+      s[pos] = (char)c;
+      if (tw_valid_sid(s, 34, "PN") != want && bad < 0) bad = c;
+      /* no other kind ends in N or starts with P: any_sid agrees here */
+      if (tw_valid_any_sid(s, 34) != want && bad < 0) bad = 1000 + c;
+      s[pos] = keep;
+    }
+    snprintf(name, sizeof name, "sid byte %u: only %s accepted (first wrong byte: %d, +1000 if any_sid)",
+             (unsigned)pos, pos < 2 ? "the prefix letter" : "[0-9a-fA-F]", bad);
+    CHECK(bad < 0, name);
+  }
+  /* every length but 34 is refused, with a well-formed body as far as it goes */
+  memcpy(s, "PN" HEX32 "ab", 36);
+  for (len = 0, c = -1; len <= 36; len++)
+    if (len != 34 && (tw_valid_sid(s, len, "PN") || tw_valid_any_sid(s, len)) && c < 0) c = (int)len;
+  CHECK(c < 0, "sid: every length but 34 refused");
+  /* tw_valid_any_sid: exactly the ten kinds among all 2-byte prefixes */
+  kinds = 0;
+  for (c = 0; c < 65536; c++) {
+    s[0] = (char)(c >> 8); s[1] = (char)(c & 255);
+    memcpy(s + 2, HEX32, 32);
+    if (tw_valid_any_sid(s, 34)) kinds++;
+  }
+  CHECK(kinds == 10, "any_sid: exactly 10 two-letter kinds among all 65536 prefixes");
+}
+
+/* The E.164 check, byte by byte (issue 16): +[1-9][0-9]{1,14}. */
+static void e164_charset(void) {
+  char s[24], name[128];
+  size_t pos, n;
+  int c;
+  memcpy(s, "+123456789012345", 16);
+  for (pos = 0; pos < 16; pos++) {
+    int bad = -1;
+    for (c = 0; c < 256; c++) {
+      int want = pos == 0 ? c == '+' : pos == 1 ? (c >= '1' && c <= '9') : (c >= '0' && c <= '9');
+      char keep = s[pos];
+      s[pos] = (char)c;
+      if (tw_valid_e164(s, 16) != want && bad < 0) bad = c;
+      s[pos] = keep;
+    }
+    snprintf(name, sizeof name, "e164 byte %u: only %s accepted (first wrong: %d)", (unsigned)pos,
+             pos == 0 ? "'+'" : pos == 1 ? "1-9" : "0-9", bad);
+    CHECK(bad < 0, name);
+  }
+  /* lengths: "+" and 1..17 digits; 2..15 digits are valid */
+  for (n = 1, c = -1; n <= 18; n++) {
+    int want = n >= 3 && n <= 16;
+    memcpy(s, "+12345678901234567", 18);
+    if (tw_valid_e164(s, n) != want && c < 0) c = (int)n;
+  }
+  snprintf(name, sizeof name, "e164: 2 to 15 digits, no fewer, no more (first wrong length: %d)", c);
+  CHECK(c < 0, name);
+  CHECK(!tw_valid_e164(S("")), "e164: empty");
+  CHECK(!tw_valid_e164(S("++14155550100")), "e164: two +");
+  CHECK(!tw_valid_e164(S("+14155550100+")), "e164: trailing +");
+  CHECK(!tw_valid_e164("+1415\0" "555010", 12), "e164: NUL inside");
+}
+
 int main(void) {
   char buf[128];
   size_t i;
@@ -40,6 +116,9 @@ int main(void) {
   CHECK(!tw_valid_e164(S("+04155550100")), "leading 0");
   CHECK(!tw_valid_e164(S("+1 415 555 0100")), "spaces");
   CHECK(!tw_valid_e164(S("+")), "bare +");
+
+  sid_charset();
+  e164_charset();
 
   /* list filter */
   CHECK(tw_valid_phone_filter(S("+1415*******")), "filter with wildcards");
