@@ -312,7 +312,7 @@ describe("webhooks in nginx (emulator rings the example handler)", function()
         local client = assert(twilio.new{ base_url = os.getenv("TWILIO_EMULATOR_URL"),
           account_sid = os.getenv("TWILIO_EMULATOR_ACCOUNT_SID"), auth_token = token })
         local rows, err = check(client, { ngx.unescape_uri(ngx.var.arg_to) }, { auth_token = token })
-        ngx.say(require("cjson").encode({ transport = client:transport().name, err = err and tostring(err),
+        ngx.say(require("cjson").encode({ transport = client.runtime:transport().name, err = err and tostring(err),
                                           rows = rows }))
       }
     }

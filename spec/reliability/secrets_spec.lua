@@ -95,7 +95,8 @@ describe("debug log and secrets", function()
       local objects = {
         client = client, config = client.cfg, numbers = numbers, available = client.available_phone_numbers,
         account = client:account(emu.sub_sid()), number = n, add_on = add_on, extension = ext,
-        page = page, found = avail[1], transport = client:transport(), add_ons = n:assigned_add_ons(),
+        page = page, found = avail[1], transport = client.runtime:transport(), runtime = client.runtime,
+        add_ons = n:assigned_add_ons(),
         info = n:call_info(), table = n:totable(),
       }
       for i, e in ipairs(errs) do objects["error " .. i] = e end

@@ -135,7 +135,7 @@ local function one(client, n, kind, o)
     req.headers["Content-Type"] = "application/x-www-form-urlencoded"
     req.headers["X-Twilio-Signature"] = webhook.sign{ token = token, url = url, params = p }
   end
-  local t, terr = client:transport()
+  local t, terr = client.runtime:transport()
   if not t then
     row.error = "transport: " .. tostring(terr and terr.message or terr)
     return row

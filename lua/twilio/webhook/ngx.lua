@@ -31,6 +31,7 @@
 -- proxies and non-default ports).
 -- luacheck: globals ngx
 local webhook = require "twilio.webhook"
+local errors = require "twilio.errors"
 
 local ngx = ngx
 local type, ipairs, pairs, tonumber, error, tostring, setmetatable = type, ipairs, pairs, tonumber, error,
@@ -177,7 +178,7 @@ function _M:verify()
   if method ~= "GET" and method ~= "HEAD" then
     body = read_body(self.max_body)
     if #body > self.max_body then
-      return nil, require("twilio.errors").new("signature", fmt("body too large (over %d bytes)", self.max_body),
+      return nil, errors.new("signature", fmt("body too large (over %d bytes)", self.max_body),
                                                 { reason = "body_too_large" })
     end
     local ctype = lower(first(headers["content-type"]) or "")
@@ -194,7 +195,7 @@ function _M:verify()
   if self.by_account then
     tokens = account_sid and self.by_account[account_sid]
     if not tokens then
-      return nil, require("twilio.errors").new("signature",
+      return nil, errors.new("signature",
         "no token configured for AccountSid " .. tostring(account_sid), { reason = "unknown_account" })
     end
   end
