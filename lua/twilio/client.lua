@@ -252,8 +252,10 @@ function Client:send(req, opts)
   -- (Curl_retry_request): a purchase dropped after it was applied would be
   -- bought twice, and a DELETE would come back 404 without our retry loop
   -- knowing. A create or a delete therefore goes on a fresh connection (the
-  -- curl transports, single and bulk, honour req.fresh_connect; the nginx
-  -- transport never resends a POST by itself).
+  -- curl transports, single and bulk, honour req.fresh_connect). The nginx
+  -- transport resends only GET, HEAD, OPTIONS by itself; a POST or DELETE that meets
+  -- a stale pooled connection comes back as an error with sent = true, and
+  -- this loop retries it (when allowed) with maybe_applied set.
   if not req.idempotent or req.method == "DELETE" then req.fresh_connect = true end
   local attempt = 0
   local maybe_applied = false   -- an earlier attempt of this request may have been applied

@@ -3,20 +3,25 @@
 -- (200, Content-Length, no "Connection: close", so the client pools the
 -- connection), and then, by mode:
 --   read_close    reads the next request on that connection in full, logs
---                 it, and closes without answering (the race RFC 9112 9.3.1
---                 warns about: the server may have acted on it);
+--                 it, acts on it (a DELETE deletes) and closes without
+--                 answering (the race RFC 9112 9.3.1 warns about: the
+--                 server acted on it, the client cannot know);
 --   answer_close  closes the connection right after the first answer (an
 --                 idle timeout of zero); a request sent on it is never read.
 -- Requests under /_ctl/ (on their own connection) are answered and not logged:
---   /_ctl/mode?m=read_close|answer_close   set the mode, clear the log
+--   /_ctl/mode?m=read_close|answer_close   set the mode, clear the log and
+--                                           forget what was deleted
+--   /_ctl/gone?p=/path                      /path is absent (a DELETE of it: 404)
 --   /_ctl/log                               the log: one line per request,
 --                                           "conn method path answered|unanswered"
 -- Answers: GET -> an empty IncomingPhoneNumbers page; POST -> a phone number
--- (phone_number taken from the form's PhoneNumber); DELETE -> 204.
+-- (phone_number taken from the form's PhoneNumber); DELETE -> 204, or 404
+-- (Twilio's error body) when that path is absent or was deleted before.
 --
 -- Run as a process of its own (the specs' HTTP clients block):
 --   local stale = require "helpers.stale_server"
 --   local srv = stale.start()          -- srv.port, srv.url; srv:mode("read_close")
+--   srv:gone("/path")                  -- a DELETE of /path answers 404
 --   srv:log() -> { { conn = 1, method = "GET", path = "/x", answered = true }, ... }
 --   srv:stop()
 -- It exits by itself after 120 s without a request (a spec that died
@@ -38,6 +43,7 @@ local function serve(portfile)
   assert(os.rename(tmp, portfile))
 
   local mode, log, next_id = "read_close", {}, 0
+  local gone = {}             -- path -> true: deleted, or absent from the start
   local conns = {}            -- socket -> { id, buf, served, peer_closed }
   local last = socket.gettime()
 
@@ -58,8 +64,11 @@ local function serve(portfile)
     if path:sub(1, 6) == "/_ctl/" then
       if path:find("^/_ctl/mode") then
         mode = path:match("[?&]m=([%w_]+)") or mode
-        log = {}
+        log, gone = {}, {}
         answer(c, "200 OK", '{"mode":"' .. mode .. '"}', "Connection: close\r\n")
+      elseif path:find("^/_ctl/gone") then
+        gone[path:match("[?&]p=([^&]+)") or ""] = true
+        answer(c, "200 OK", "{}", "Connection: close\r\n")
       else
         local lines = {}
         for _, e in ipairs(log) do lines[#lines + 1] = table.concat(e, " ") end
@@ -70,10 +79,15 @@ local function serve(portfile)
     st.served = st.served + 1
     if st.served > 1 then                      -- a request on a kept-alive connection
       log[#log + 1] = { st.id, method, path, "unanswered" }
+      if method == "DELETE" then gone[path] = true end   -- applied, answer lost
       return close(c)
     end
     log[#log + 1] = { st.id, method, path, "answered" }
-    if method == "DELETE" then
+    if method == "DELETE" and gone[path] then
+      answer(c, "404 Not Found", '{"code":20404,"message":"The requested resource ' .. path ..
+        ' was not found","more_info":"https://www.twilio.com/docs/errors/20404","status":404}')
+    elseif method == "DELETE" then
+      gone[path] = true
       answer(c, "204 No Content", "")
     elseif method == "POST" then
       local number = (body:match("PhoneNumber=([^&]*)") or ""):gsub("%%2B", "+")
@@ -164,6 +178,12 @@ end
 function Server:mode(m)
   local status = request(self.port, "/_ctl/mode?m=" .. m)
   assert(status == 200, "stale server: mode " .. m)
+end
+
+-- path (as the server sees it, e.g. "/2010-04-01/.../PN….json") is absent
+function Server:gone(path)
+  local status = request(self.port, "/_ctl/gone?p=" .. path)
+  assert(status == 200, "stale server: gone " .. path)
 end
 
 function Server:log()

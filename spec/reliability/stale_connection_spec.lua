@@ -3,7 +3,7 @@
 -- request of a connection, then reads the next one on it and closes without
 -- answering. libcurl resends a request by itself when a reused connection
 -- dies before any byte of the answer (POSTs included), so a purchase must
--- never go out on a reused connection; a GET may, and is resent.
+-- never go out on a reused connection, nor a DELETE; a GET may, and is resent.
 -- (spec/nginx/stale_connection_spec.lua checks the nginx transport.)
 local stale = require "helpers.stale_server"
 local twilio = require "twilio"
@@ -41,6 +41,19 @@ describe("a kept-alive connection the server closed (libcurl)", function()
     assert.equal(1, #posts)                                -- never on the stale connection, never resent
     assert.is_true(posts[1].answered)
     assert.are_not.equal(of("GET")[1].conn, posts[1].conn)
+  end)
+
+  it("a release after a GET goes on a new connection: one DELETE at the server, released", function()
+    local numbers = client.incoming_phone_numbers
+    assert(numbers:page{ page_size = 1 })
+    local pn = "PN" .. string.rep("c", 32)
+    local ok, err = numbers:release(pn)
+    assert.is_nil(err)
+    assert.is_true(ok)
+    local dels = of("DELETE", pn)
+    assert.equal(1, #dels)                                 -- not on the stale connection (which would apply
+    assert.is_true(dels[1].answered)                       -- it, and libcurl's silent resend get 404)
+    assert.are_not.equal(of("GET")[1].conn, dels[1].conn)
   end)
 
   it("a GET on the closed connection is resent once on a new one and succeeds", function()

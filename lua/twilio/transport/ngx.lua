@@ -56,10 +56,17 @@ local DEFAULTS = {   -- from twilio.defaults, the one place that sets them
 
 local MAX_HEADER_LINES = 200     -- response header lines (bounded loop)
 local MAX_INTERIM = 8            -- 1xx responses skipped before the final one
-local MAX_ATTEMPTS = 2           -- a stale pooled connection is retried once (idempotent only)
+local MAX_ATTEMPTS = 2           -- a stale pooled connection is retried once (RESEND only)
 local READ_CHUNK = 65536
 
-local IDEMPOTENT = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS = true }
+-- The methods this transport resends by itself after a stale pooled
+-- connection: those whose repetition cannot change what the caller sees.
+-- Not a DELETE (issue 16): if the server applied the first one, the resend
+-- answers 404 and the caller would take it for "not there". Everything else
+-- (DELETE, POST, PUT, ...) comes back as an error with sent = true, and the
+-- caller's retry loop (twilio.client send) retries it knowing an attempt may
+-- have been applied.
+local RESEND = { GET = true, HEAD = true, OPTIONS = true }
 local NO_BODY_STATUS = { [204] = true, [304] = true }
 -- request headers the transport owns
 local OWNED = { host = true, ["content-length"] = true, ["transfer-encoding"] = true, connection = true }
@@ -317,8 +324,7 @@ function _M.request(self, req)
   local connect_timeout = tonumber(req.connect_timeout_ms) or self.connect_timeout_ms
   local max_body = tonumber(req.max_body) or self.max_body
   local verify = self.ssl_verify and true or false
-  local idempotent = req.idempotent
-  if idempotent == nil then idempotent = IDEMPOTENT[method] or false end
+  local resend = RESEND[method] or false
   local pool = "twilio:" .. scheme .. ":" .. host .. ":" .. port
   if scheme == "https" then pool = pool .. ":" .. tostring(verify) end
   local start = now_ms()
@@ -357,9 +363,10 @@ function _M.request(self, req)
       return res
     end
     sock:close()
-    -- A pooled connection the server had already closed: nothing was
-    -- processed, so an idempotent request may go again on a fresh one.
-    if not (retryable and idempotent and attempt < MAX_ATTEMPTS) then
+    -- A pooled connection the server had closed, or closed on reading the
+    -- request (it may have acted on it): only a request whose repetition
+    -- cannot change the outcome goes again, on a fresh connection.
+    if not (retryable and resend and attempt < MAX_ATTEMPTS) then
       return nil, terr
     end
   end
