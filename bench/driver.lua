@@ -71,8 +71,9 @@ local function command(impl, job, url, sid, token, n)
 end
 
 -- One run: { seconds=, maxrss_kb=, items=, errors=, lua_peak_kb= } | nil, output
-local function run(impl, job, url, sid, token, n)
-  local p = assert(io.popen(command(impl, job, url, sid, token, n) .. " 2>&1"))
+local function run(impl, job, url, sid, token, n, env_prefix)
+  local p = assert(io.popen((env_prefix and (env_prefix .. " ") or "") .. command(impl, job, url, sid, token, n)
+                            .. " 2>&1"))
   local out = p:read("a")
   p:close()
   local line = out:match("result [^\n]+")
@@ -332,6 +333,20 @@ function _M.main()
                                 r.lua_peak_kb and fmt(" (Lua heap %.1f MB)", r.lua_peak_kb / 1024) or "")
       end
       print(fmt("  %-14s %s", res.job, table.concat(cells, " | ")))
+    end
+  end
+  -- the same on 5.4 with the host's collector set otherwise (one run each):
+  -- the library no longer forces collections, so the host's policy decides
+  if want("list-all") then
+    for _, spec in ipairs({ "incremental", "generational,20,50" }) do
+      local cells = {}
+      for _, npages in ipairs({ 50, big }) do
+        local r, out = run("ours-5.4", "list-all", pages_url, pages_server(npages).sid, "x", 0,
+                           "BENCH_LUA_GC=" .. sh(spec))
+        cells[#cells + 1] = r and fmt("%d numbers: %s MB (Lua heap %.1f MB)", r.items, mb(r.maxrss_kb),
+                                      (r.lua_peak_kb or 0) / 1024) or ("FAILED " .. tostring(out))
+      end
+      print(fmt("  ours-5.4 with collectgarbage(%s): %s", spec, table.concat(cells, " | ")))
     end
   end
   if PEERS then
