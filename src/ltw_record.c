@@ -190,14 +190,21 @@ static void box_drop(doc_box *box) {
  * advances an incremental cycle by that much (or runs a minor collection
  * in generational mode). No full collection is forced: how often the
  * host's heap is traversed stays the host's decision.
+ * Only an index of GC_REPORT_KB or more is reported (a list page's: ~200
+ * KB): a single record's is ~1 KB, under a tenth of its body string,
+ * which the collector already counts, and on LuaJIT each LUA_GCSTEP runs
+ * collector steps until that debt is paid: callgrind, 2,000 fetches
+ * (bench/ours.lua fetch against the nowait server, 2,200 minus 200
+ * calls): 30.0 k instructions per fetch in lua_gc, of 170.4 k.
  * (Before: bodies were malloc'd outside the heap; in generational mode
  * records grow old during a page's iteration and only a major frees them,
  * which the heap's growth never triggered, so parse_page forced a full
  * collection per ~1 MiB of documents; without it list-all peaked at 35.7
  * MB on 5.4, see docs/PERFORMANCE.md.) */
+#define GC_REPORT_KB 32
 static void gc_pressure(lua_State *L, const tw_jdoc *d) {
   size_t kb = tw_jdoc_bytes(d) / 1024;
-  if (kb > 0) lua_gc(L, LUA_GCSTEP, kb > INT_MAX ? INT_MAX : (int)kb);
+  if (kb >= GC_REPORT_KB) lua_gc(L, LUA_GCSTEP, kb > INT_MAX ? INT_MAX : (int)kb);
 }
 
 static int is_oom(const tw_jerr *e) {
