@@ -202,8 +202,8 @@ static void box_drop(doc_box *box) {
  * collection per ~1 MiB of documents; without it list-all peaked at 35.7
  * MB on 5.4, see docs/PERFORMANCE.md.) */
 #define GC_REPORT_KB 32
-static void gc_pressure(lua_State *L, const tw_jdoc *d) {
-  size_t kb = tw_jdoc_bytes(d) / 1024;
+static void gc_pressure(lua_State *L, const tw_jdoc *d, size_t off_heap) {
+  size_t kb = (tw_jdoc_bytes(d) + off_heap) / 1024;
   if (kb >= GC_REPORT_KB) lua_gc(L, LUA_GCSTEP, kb > INT_MAX ? INT_MAX : (int)kb);
 }
 
@@ -483,7 +483,7 @@ static int l_parse_record(lua_State *L) {
     return decode_fail(L, 0, e.msg);
   }
   box->doc = d;                                     /* the box owns d */
-  gc_pressure(L, d);
+  gc_pressure(L, d, 0);
   if (tw_json_type(d, tw_jdoc_root(d)) != TW_JOBJECT) {
     box_drop(box);
     return decode_fail(L, 0, "response is not a JSON object");
@@ -505,8 +505,13 @@ static int l_parse_page(lua_State *L) {
   tw_jerr e;
   const tw_jobj *items;
   int next, i, n;
-  if (ltw_isbody(L, 3)) body = ltw_body_bytes(L, 3, &len);
-  else body = luaL_checklstring(L, 3, &len);
+  size_t off_heap = 0;        /* bytes of a Body outside the Lua heap */
+  if (ltw_isbody(L, 3)) {
+    body = ltw_body_bytes(L, 3, &len);
+    if (!LTW_BODY_IN_HEAP) off_heap = len;
+  } else {
+    body = luaL_checklstring(L, 3, &len);
+  }
   lua_settop(L, 4);
   push_ctx(L, 4);                                   /* 5 */
   lua_rawgeti(L, R_IDX, kind + 1);                  /* 6: metatable */
@@ -521,7 +526,7 @@ static int l_parse_page(lua_State *L) {
     return decode_fail(L, 1, e.msg);
   }
   box->doc = d;                                     /* the box owns d */
-  gc_pressure(L, d);
+  gc_pressure(L, d, off_heap);
   if (tw_json_page(d, items_key, &items, &n, &next, &e) != 0) {
     if (is_oom(&e)) return luaL_error(L, "twilio: out of memory");
     box_drop(box);
