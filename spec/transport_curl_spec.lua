@@ -466,6 +466,40 @@ describe("twilio.Curl", function()
       assert.is_true(out.drop.err.sent)
     end)
 
+    it("sets every request option again on a pooled handle (method, body, headers, timeout)", function()
+      -- one connection, so each transfer reuses the one pooled easy handle
+      -- (tw_curl.c setup_pooled: no curl_easy_reset between transfers)
+      local m = core.curl_multi_new{ max_connections = 1 }
+      local function one(req)
+        assert.is_true(m:add(1, req))
+        local t0 = now()
+        while now() - t0 < 5 do
+          local done = m:poll(500)
+          if done[1] then return done[1] end
+        end
+        error("no answer")
+      end
+      local d = one{ method = "POST", url = srv.url .. "/echo", body = "a=1", headers = { ["X-A"] = "1" },
+                     timeout_ms = 300 }
+      local e = cjson.decode(d.res.body)
+      assert.equal("POST", e.method)
+      assert.equal("a=1", e.body)
+      assert.equal("1", e.headers["x-a"])
+      d = one{ method = "GET", url = srv.url .. "/echo", headers = { ["X-B"] = "2" } }
+      e = cjson.decode(d.res.body)
+      assert.equal("GET", e.method)
+      assert.equal("", e.body)
+      assert.is_nil(e.headers["x-a"])
+      assert.equal("2", e.headers["x-b"])
+      d = one{ method = "DELETE", url = srv.url .. "/echo" }
+      assert.equal("DELETE", cjson.decode(d.res.body).method)
+      d = one{ method = "GET", url = srv.url .. "/slow?ms=1500", timeout_ms = 200 }
+      assert.equal("timeout", d.err.kind)
+      d = one{ method = "GET", url = srv.url .. "/slow?ms=600" }   -- the handle's default timeout again
+      assert.equal(200, d.res.status)
+      m:close()
+    end)
+
     it("raises on misuse", function()
       local m = core.curl_multi_new()
       assert.has_error(function() m:add(nil, { method = "GET", url = srv.url }) end)
