@@ -75,7 +75,7 @@ demo: deps all
 	@tools/demo
 
 bench: deps all
-	@bench/run
+	@PEERS=$(PEERS) tools/deps && PEERS=$(PEERS) bench/run
 
 fuzz: deps
 	@fuzz/run $${FUZZ_SECONDS:-600}

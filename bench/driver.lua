@@ -45,13 +45,24 @@ end
 ---------------------------------------------------------------- running
 
 local ROOT = env("BENCH_ROOT", ".")
+local PEERS = env("BENCH_PEERS", "0") == "1"
+local OURS = { "baseline", "ours-5.4", "ours-jit" }
 local IMPLS = { "baseline", "ours-5.4", "ours-jit" }
+if PEERS then IMPLS[#IMPLS + 1] = "python"; IMPLS[#IMPLS + 1] = "node" end
+-- requests each peer said it sent (bench/peer_*.py|js count them), checked
+-- against the page server's access log at the end
+local peer_requests = { python = 0, node = 0 }
 
 local function command(impl, job, url, sid, token, n)
   local args = table.concat({ sh(job), sh(url), sh(sid), sh(token), tostring(n or 0),
                               sh(env("BENCH_SIDS", "/dev/null")) }, " ")
   if impl == "baseline" then
     return sh(ROOT .. "/build/bench/baseline") .. " " .. args
+  elseif impl == "python" then
+    return "/usr/bin/python3 " .. sh(ROOT .. "/bench/peer_python.py") .. " " .. args
+  elseif impl == "node" then
+    return fmt("NODE_PATH=%s node %s %s", sh(ROOT .. "/build/peers/node/node_modules"),
+               sh(ROOT .. "/bench/peer_node.js"), args)
   end
   local vm, dir = "lua5.4", "5.4"
   if impl == "ours-jit" then vm, dir = "luajit", "jit" end
@@ -60,14 +71,16 @@ local function command(impl, job, url, sid, token, n)
 end
 
 -- One run: { seconds=, maxrss_kb=, items=, errors=, lua_peak_kb= } | nil, output
-local function run(impl, job, url, sid, token, n)
-  local p = assert(io.popen(command(impl, job, url, sid, token, n) .. " 2>&1"))
+local function run(impl, job, url, sid, token, n, env_prefix)
+  local p = assert(io.popen((env_prefix and (env_prefix .. " ") or "") .. command(impl, job, url, sid, token, n)
+                            .. " 2>&1"))
   local out = p:read("a")
   p:close()
   local line = out:match("result [^\n]+")
   if not line then return nil, out end
   local r = {}
   for k, v in line:gmatch("(%S+)=(%S+)") do r[k] = tonumber(v) or v end
+  if peer_requests[impl] then peer_requests[impl] = peer_requests[impl] + (r.requests or 0) end
   if (r.errors or 1) ~= 0 then return nil, out end
   return r
 end
@@ -101,16 +114,20 @@ local function maximum(xs)
   return m
 end
 
--- Runs a job REPS times, the three implementations interleaved (the order
+-- Runs a job REPS times, the implementations interleaved (the order
 -- rotates each repetition), after one unmeasured warm-up run of each.
-local function measure(job, server, n)
-  local reps = tonumber(env("BENCH_REPS", "5"))
+-- impls: the implementations to run (default: ours and the baseline, plus
+-- the peers when PEERS=1 and the row allows them: opts.peers).
+local function measure(job, server, n, opts)
+  opts = opts or {}
+  local reps = opts.reps or tonumber(env("BENCH_REPS", "5"))
+  local impls = (opts.peers and PEERS) and IMPLS or OURS
   local times, rss, lua_peak, failures = {}, {}, {}, {}
   for _, impl in ipairs(IMPLS) do times[impl], rss[impl], lua_peak[impl] = {}, {}, {} end
-  for _, impl in ipairs(IMPLS) do run(impl, job, server.url, server.sid, server.token, n) end
+  for _, impl in ipairs(impls) do run(impl, job, server.url, server.sid, server.token, n) end
   for rep = 1, reps do
-    for k = 0, #IMPLS - 1 do
-      local impl = IMPLS[(rep - 1 + k) % #IMPLS + 1]
+    for k = 0, #impls - 1 do
+      local impl = impls[(rep - 1 + k) % #impls + 1]
       local r, out = run(impl, job, server.url, server.sid, server.token, n)
       if r then
         local t = times[impl]
@@ -124,9 +141,11 @@ local function measure(job, server, n)
     io.stderr:write(fmt("bench: %s (%s) rep %d/%d done\n", job, server.name, rep, reps))
   end
   for _, f in ipairs(failures) do io.stderr:write(f, "\n") end
-  local res = { job = job, server = server.name, reps = reps }
+  local res = { job = job, server = server.name, reps = reps, impls = impls }
+  local ran = {}
+  for _, impl in ipairs(impls) do ran[impl] = true end
   for _, impl in ipairs(IMPLS) do
-    res[impl] = { med = median(times[impl]), min = minimum(times[impl]), n = #times[impl],
+    res[impl] = { ran = ran[impl], med = median(times[impl]), min = minimum(times[impl]), n = #times[impl],
                   rss_kb = maximum(rss[impl]), lua_peak_kb = maximum(lua_peak[impl]) }
   end
   return res
@@ -135,6 +154,7 @@ end
 ---------------------------------------------------------------- report
 
 local function secs(r)
+  if not r.ran then return "-" end
   if not r.med then return "FAILED" end
   return fmt("%.3f (%.3f)", r.med, r.min)
 end
@@ -148,36 +168,67 @@ end
 
 local function mb(kb) return kb and fmt("%.1f", kb / 1024) or "-" end
 
--- target: { kind = "ratio", max = 3 } | { kind = "floor", floor = 1.25, max = 1.15 } | nil
+-- target: { ratio = 1.2 } (median <= 1.2 x the baseline's median)
+--       | { floor = 1.25, max = 1.1 } (median <= 1.1 x 1.25 s)
+--   and/or mem_mb = 20 (peak RSS of every run <= 20 MB),
+--          flat_of = res (peak RSS <= 1.05 x that row's: 500,000 numbers
+--          use no more memory than 50,000)
 local function verdict(res, impl, target)
   local r, base = res[impl], res.baseline
   if not target then return "-" end
   if not r.med then return "no" end
-  if target.kind == "ratio" then
+  local ok = true
+  if target.ratio then
     if not base.med then return "?" end
-    return (r.med / base.med <= target.max) and "yes" or "no"
+    ok = ok and r.med / base.med <= target.ratio
   end
-  return (r.med <= target.floor * target.max) and "yes" or "no"
+  if target.floor then ok = ok and r.med <= target.floor * target.max end
+  if target.mem_mb then ok = ok and (r.rss_kb or math.huge) <= target.mem_mb * 1024 end
+  if target.flat_of then
+    local small = target.flat_of[impl].rss_kb
+    ok = ok and small ~= nil and (r.rss_kb or math.huge) <= small * 1.05
+  end
+  return ok and "yes" or "no"
 end
 
 local function target_text(t)
   if not t then return "(info)" end
-  if t.kind == "ratio" then return fmt("<= %.2gx base", t.max) end
-  return fmt("<= %.4g s", t.floor * t.max)
+  local parts = {}
+  if t.ratio then parts[#parts + 1] = fmt("<= %.2gx base", t.ratio) end
+  if t.floor then parts[#parts + 1] = fmt("<= %.4g s", t.floor * t.max) end
+  if t.mem_mb then parts[#parts + 1] = fmt("<= %d MB", t.mem_mb) end
+  if t.flat_of then parts[#parts + 1] = "flat" end
+  return table.concat(parts, ", ")
 end
 
 local function print_table(rows)
   local head = { "job", "server", "baseline s med (min)", "ours-5.4 s med (min)", "ratio (min)",
-                 "ours-jit s med (min)", "ratio (min)", "target", "met 5.4/jit", "peak MB base/5.4/jit" }
+                 "ours-jit s med (min)", "ratio (min)" }
+  if PEERS then
+    for _, h in ipairs({ "python s med (min)", "ratio (min)", "node s med (min)", "ratio (min)" }) do
+      head[#head + 1] = h
+    end
+  end
+  for _, h in ipairs({ "target (5.4, jit)", "met 5.4/jit",
+                       PEERS and "peak MB base/5.4/jit/py/node" or "peak MB base/5.4/jit" }) do
+    head[#head + 1] = h
+  end
   local lines = { head }
   for _, row in ipairs(rows) do
     local res, t = row.res, row.target
-    lines[#lines + 1] = {
-      res.job, res.server, secs(res.baseline), secs(res["ours-5.4"]), ratio(res["ours-5.4"], res.baseline),
-      secs(res["ours-jit"]), ratio(res["ours-jit"], res.baseline), target_text(t),
-      verdict(res, "ours-5.4", t) .. "/" .. verdict(res, "ours-jit", t),
-      mb(res.baseline.rss_kb) .. "/" .. mb(res["ours-5.4"].rss_kb) .. "/" .. mb(res["ours-jit"].rss_kb),
-    }
+    local l = { res.job, res.server, secs(res.baseline) }
+    for _, impl in ipairs(IMPLS) do
+      if impl ~= "baseline" then
+        l[#l + 1] = secs(res[impl])
+        l[#l + 1] = ratio(res[impl], res.baseline)
+      end
+    end
+    local peaks = {}
+    for i, impl in ipairs(IMPLS) do peaks[i] = mb(res[impl].rss_kb) end
+    l[#l + 1] = target_text(t)
+    l[#l + 1] = verdict(res, "ours-5.4", t) .. "/" .. verdict(res, "ours-jit", t)
+    l[#l + 1] = table.concat(peaks, "/")
+    lines[#lines + 1] = l
   end
   local w = {}
   for _, l in ipairs(lines) do
@@ -195,71 +246,128 @@ local function print_table(rows)
   end
 end
 
+-- Requests per User-Agent family in the page server's access log (every
+-- peer request must have arrived there: the peers were pointed at it).
+local function access_log_counts()
+  local path = env("BENCH_ACCESS_LOG")
+  local counts = { python = 0, node = 0 }
+  if not path then return nil end
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  for line in f:lines() do
+    if line:find("twilio-python/", 1, true) then counts.python = counts.python + 1
+    elseif line:find("twilio-node/", 1, true) then counts.node = counts.node + 1 end
+  end
+  f:close()
+  return counts
+end
+
+local function want(job)
+  local only = env("BENCH_JOBS")
+  if not only then return true end
+  for j in only:gmatch("[^,%s]+") do if j == job then return true end end
+  return false
+end
+
 function _M.main()
   local emu = { name = "emulator", url = env("BENCH_EMU_URL"), sid = env("BENCH_EMU_SID"),
                 token = env("BENCH_EMU_TOKEN") }
   local pages_url = env("BENCH_PAGES_URL")
-  local function pages_server(npages)
-    return { name = "pages", url = pages_url, sid = fmt("AC%s%08d", string.rep("b", 24), npages), token = "x" }
+  local function pages_server(npages, name)
+    return { name = name or "pages", url = pages_url, sid = fmt("AC%s%08d", string.rep("b", 24), npages),
+             token = "x" }
   end
+  -- answers a stored number at once (bench/pages.conf.in, ACc… route)
+  local nowait = { name = "nowait", url = pages_url, sid = "AC" .. string.rep("c", 24) .. "00000000", token = "x" }
+  local big = tonumber(env("BENCH_BIG_PAGES", "500"))
+  local reps = tonumber(env("BENCH_REPS", "5"))
   local rows = {}
   local t_start = os.time()
-  rows[#rows + 1] = { res = measure("list-all", pages_server(50), 0), target = { kind = "ratio", max = 3 } }
-  rows[#rows + 1] = { res = measure("list-all", emu, 0) }
-  rows[#rows + 1] = { res = measure("fetch", emu, 2000), target = { kind = "ratio", max = 1.3 } }
-  rows[#rows + 1] = { res = measure("fetch", pages_server(0), 2000) }
-  rows[#rows + 1] = { res = measure("update", emu, 2000), target = { kind = "ratio", max = 1.3 } }
-  rows[#rows + 1] = { res = measure("update", pages_server(0), 2000) }
-  -- the page server's updates wait the account's last 8 digits in ms: 20
-  rows[#rows + 1] = { res = measure("update-concurrent", pages_server(20), 1000),
-                      target = { kind = "floor", floor = 1.25, max = 1.15 } }
-  control("config", '{"latency_ms":20}')
-  local ok, res = pcall(measure, "update-concurrent", emu, 1000)
-  control("config", '{"latency_ms":0}')
-  if not ok then error(res, 0) end
-  rows[#rows + 1] = { res = res }
-  for _, row in ipairs(rows) do
-    if row.res.job ~= "list-all" then row.res.job = row.res.job .. "-" .. (row.res.job == "update-concurrent"
-      and "1000" or "2000") end
+  local function add(job, label, server, n, target, opts)
+    if not want(label) then return nil end
+    local res = measure(job, server, n, opts)
+    res.job = label
+    rows[#rows + 1] = { res = res, target = target }
+    return res
+  end
+  local la = add("list-all", "list-all", pages_server(50), 0, { ratio = 1.6, mem_mb = 20 }, { peers = true })
+  add("list-all", fmt("list-all-%dk", big), pages_server(big, "pages"), 0,
+      { mem_mb = 20, flat_of = la }, { reps = math.min(reps, 3) })
+  add("list-all", "list-all", emu, 0)
+  add("fetch", "fetch-2000", nowait, 2000, { ratio = 1.2 }, { peers = true })
+  add("fetch", "fetch-2000", emu, 2000)
+  add("update", "update-2000", nowait, 2000, { ratio = 1.2 }, { peers = true })
+  add("update", "update-2000", emu, 2000)
+  -- on a server that answers at once the floor is the baseline itself
+  add("update-concurrent", "update-concurrent-1000", nowait, 1000, { ratio = 1.1 })
+  -- the page server's updates wait the account's last 8 digits in ms: 20;
+  -- floor 1000 x 20 ms / 16 = 1.25 s
+  add("update-concurrent", "update-concurrent-1000", pages_server(20, "pages-20ms"), 1000,
+      { floor = 1.25, max = 1.1 })
+  if want("update-concurrent-1000") then
+    control("config", '{"latency_ms":20}')
+    local ok, res = pcall(measure, "update-concurrent", { name = "emu-20ms", url = emu.url, sid = emu.sid,
+                                                          token = emu.token }, 1000)
+    control("config", '{"latency_ms":0}')
+    if not ok then error(res, 0) end
+    res.job = "update-concurrent-1000"
+    rows[#rows + 1] = { res = res }
   end
 
-  print(fmt("make bench: %d repetitions per job, implementations interleaved; seconds are medians (min)",
-            tonumber(env("BENCH_REPS", "5"))))
+  print(fmt("make bench: %d repetitions per job (list-all-%dk: %d), implementations interleaved;"
+            .. " seconds are medians (min)", reps, big, math.min(reps, 3)))
   print("")
   print_table(rows)
 
-  -- list-all peak memory, then 500,000 vs 50,000 numbers (pages server)
-  local la = rows[1].res
+  -- list-all memory, 50,000 vs 500,000 numbers (pages server)
   print("")
-  print(fmt("list-all peak memory (VmHWM, whole process; target <= 20 MB): ours-5.4 %s MB (%s), ours-jit %s MB (%s);"
-            .. " baseline %s MB", mb(la["ours-5.4"].rss_kb),
-            la["ours-5.4"].rss_kb and la["ours-5.4"].rss_kb <= 20 * 1024 and "met" or "NOT met",
-            mb(la["ours-jit"].rss_kb),
-            la["ours-jit"].rss_kb and la["ours-jit"].rss_kb <= 20 * 1024 and "met" or "NOT met",
-            mb(la.baseline.rss_kb)))
-  local big = tonumber(env("BENCH_BIG_PAGES", "500"))
-  print(fmt("memory vs listing size (pages server, one run each; Lua heap peak sampled after each page parse):"))
-  for _, impl in ipairs(IMPLS) do
-    local r50, o50 = run(impl, "list-all", pages_url, pages_server(50).sid, "x")
-    local rbig, obig = run(impl, "list-all", pages_url, pages_server(big).sid, "x")
-    if not (r50 and rbig) then
-      print(fmt("  %-9s FAILED: %s", impl, (o50 or "") .. (obig or "")))
+  print("list-all memory (VmHWM, whole process, the largest of the runs; Lua heap peak sampled after each page"
+        .. " parse; target <= 20 MB, 500,000 numbers within 5 % of 50,000):")
+  for _, row in ipairs(rows) do
+    local res = row.res
+    if res.job:match("^list%-all") and res.server == "pages" then
+      local cells = {}
+      for _, impl in ipairs(OURS) do
+        local r = res[impl]
+        cells[#cells + 1] = fmt("%s %s MB%s", impl, mb(r.rss_kb),
+                                r.lua_peak_kb and fmt(" (Lua heap %.1f MB)", r.lua_peak_kb / 1024) or "")
+      end
+      print(fmt("  %-14s %s", res.job, table.concat(cells, " | ")))
+    end
+  end
+  -- the same on 5.4 with the host's collector set otherwise (one run each):
+  -- the library no longer forces collections, so the host's policy decides
+  if want("list-all") then
+    for _, spec in ipairs({ "incremental", "generational,20,50" }) do
+      local cells = {}
+      for _, npages in ipairs({ 50, big }) do
+        local r, out = run("ours-5.4", "list-all", pages_url, pages_server(npages).sid, "x", 0,
+                           "BENCH_LUA_GC=" .. sh(spec))
+        cells[#cells + 1] = r and fmt("%d numbers: %s MB (Lua heap %.1f MB)", r.items, mb(r.maxrss_kb),
+                                      (r.lua_peak_kb or 0) / 1024) or ("FAILED " .. tostring(out))
+      end
+      print(fmt("  ours-5.4 with collectgarbage(%s): %s", spec, table.concat(cells, " | ")))
+    end
+  end
+  if PEERS then
+    os.execute("sleep 1.5")            -- the access log is flushed each second
+    local counts = access_log_counts()
+    print("")
+    if not counts then
+      print("peers: no access log to check")
     else
-      local okm = rbig.maxrss_kb <= r50.maxrss_kb * 1.05
-      print(fmt("  %-9s %7d numbers: %5.1f MB%s in %.2f s | %7d numbers: %5.1f MB%s in %.2f s | %s", impl,
-                r50.items, r50.maxrss_kb / 1024,
-                r50.lua_peak_kb and fmt(" (Lua heap %.1f MB)", r50.lua_peak_kb / 1024) or "", r50.seconds,
-                rbig.items, rbig.maxrss_kb / 1024,
-                rbig.lua_peak_kb and fmt(" (Lua heap %.1f MB)", rbig.lua_peak_kb / 1024) or "", rbig.seconds,
-                impl == "baseline" and "(reference)" or (okm and "met (within 5%)" or "NOT met")))
+      for _, impl in ipairs({ "python", "node" }) do
+        print(fmt("peers: %s sent %d requests (its own count, all runs); the local server's access log has %d"
+                  .. " from its User-Agent: %s", impl, peer_requests[impl], counts[impl],
+                  counts[impl] == peer_requests[impl] and "all arrived locally" or "MISMATCH"))
+      end
     end
   end
   print("")
-  print(fmt("servers: pages = bench/pages.conf.in (nginx, one pre-rendered emulator page, next_page_uri rewritten;"
-            .. " a number answered after the account's last 8 digits in ms: 0, 20 for update-concurrent);"
-            .. " emulator = bin/twilio-emulator (latency_ms=20 only for"
-            .. " update-concurrent). Total %d s.",
-            os.time() - t_start))
+  print(fmt("servers: nowait = bench/pages.conf.in's stored-number route (nginx, answers at once);"
+            .. " pages = the same nginx's list pages (one pre-rendered emulator page, next_page_uri rewritten),"
+            .. " pages-20ms = its number route answering after 20 ms; emulator = bin/twilio-emulator"
+            .. " (emu-20ms: latency_ms=20). Total %d s.", os.time() - t_start))
   return 0
 end
 

@@ -83,7 +83,18 @@ function jobs.update_concurrent(numbers, n, sids)
   return items, n, errors, collectgarbage("count")
 end
 
+-- BENCH_LUA_GC: the host's collector setting for the run, e.g.
+-- "incremental" or "generational,20,50" (collectgarbage's own arguments);
+-- unset: the VM's default (the lua5.4 interpreter: generational, 20, 100).
+local function set_gc(spec)
+  if not spec or spec == "" then return end
+  local args = {}
+  for w in spec:gmatch("[^,]+") do args[#args + 1] = tonumber(w) or w end
+  collectgarbage(table.unpack(args))
+end
+
 function _M.main(argv)
+  set_gc(os.getenv("BENCH_LUA_GC"))
   local job, base, acct, token = argv[1], argv[2], argv[3], argv[4]
   local n = tonumber(argv[5] or "0")
   local sids = argv[6] and read_sids(argv[6]) or nil

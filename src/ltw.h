@@ -24,19 +24,31 @@ void ltw_push_error(lua_State *L, const char *kind, const char *message);
 int  ltw_fail(lua_State *L, const char *kind, const char *field,
               const char *message);
 
-/* ltw_body.c: twilio.Body, a response body outside the Lua heap.
- * ltw_new_body pushes an empty Body (its __gc armed) and returns it: the
- * caller then hands it malloc'd bytes (data[len] == '\0'), which the Body
- * owns from there. ltw_isbody: whether the value at idx is a Body.
- * ltw_body_take: the Body's bytes, now owned by the caller (free; NULL
- * when empty), the Body left empty; call it only on a Body. */
+/* ltw_body.c: twilio.Body, a response body as bytes, not a string.
+ * ltw_new_body pushes a Body holding a copy of src (len bytes, then a
+ * NUL) and returns it; raises on OOM. ltw_isbody: whether the value at idx
+ * is a Body. ltw_body_bytes: its bytes (data[len] == '\0'), borrowed: valid
+ * while the Body is reachable; call it only on a Body.
+ * LTW_BODY_IN_HEAP: 1 when the bytes are part of the userdata (Lua 5.4:
+ * the collector counts them); 0 when they are malloc'd and freed by the
+ * Body's __gc (LuaJIT: callers report them with a GC step). */
+#if LUA_VERSION_NUM >= 504
+#define LTW_BODY_IN_HEAP 1
+#else
+#define LTW_BODY_IN_HEAP 0
+#endif
 typedef struct ltw_body {
-  char *data;                  /* owned by the Body; NULL when empty */
-  size_t len;                  /* data[len] == '\0' */
+  size_t len;                  /* data[len] == '\0'; len <= cap */
+  size_t cap;                  /* data has cap + 1 bytes */
+  char *data;                  /* into inline_data (in heap), or malloc'd
+                                  and owned by the Body; never NULL */
+  char inline_data[];          /* the bytes when LTW_BODY_IN_HEAP */
 } ltw_body;
-ltw_body *ltw_new_body(lua_State *L);
+ltw_body *ltw_new_body(lua_State *L, const char *src, size_t len);
+/* An empty Body with room for cap bytes (+ NUL), to be filled in place. */
+ltw_body *ltw_new_body_cap(lua_State *L, size_t cap);
 int ltw_isbody(lua_State *L, int idx);
-char *ltw_body_take(lua_State *L, int idx, size_t *len);
+const char *ltw_body_bytes(lua_State *L, int idx, size_t *len);
 
 /* ltw_invalid.c: the wording of "invalid" errors (refused before sending).
  * ltw_invalid pushes nil + an "invalid" error with field and op (either may

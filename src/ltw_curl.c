@@ -21,8 +21,8 @@
  * ({ Name = value }), timeout_ms, connect_timeout_ms, max_body (the
  * handle's defaults when absent), fresh_connect (true: a new connection,
  * never a pooled one), body_object (h:perform only: a 2xx body comes back
- * as a twilio.Body, ltw_body.c, the handle's buffer handed over instead of
- * copied into a string; m:add ignores it). res.headers holds the lower-case names of
+ * as a twilio.Body, ltw_body.c: bytes in a userdata, not an interned
+ * string; m:add ignores it). res.headers holds the lower-case names of
  * TW_CURL_HEADERS (tw_curl.h: content-type, content-length, retry-after,
  * location, www-authenticate, twilio-request-id), or every header when the
  * handle was created with all_headers = true. */
@@ -50,6 +50,8 @@ typedef struct ltw_curl {
                                   request being checked/performed; freed
                                   by close/__gc */
   ltw_defaults def;
+  size_t body_hint;            /* capacity of the Body the next body_object
+                                  answer is written into (0: none yet) */
 } ltw_curl;
 
 typedef struct ltw_multi {
@@ -204,10 +206,26 @@ static const char *kind_name(int kind) {
 }
 
 /* Pushes res (1 value) or nil, terr (2 values); returns the count.
- * body_from: NULL, or the handle whose 2xx body res.body takes over as a
- * twilio.Body (req.body_object); otherwise res.body is a string. */
+ * body_object: a 2xx body comes back as a twilio.Body (req.body_object;
+ * the handle keeps its buffer); otherwise res.body is a string. */
+/* A Body for the next body_object answer: the last 2xx one's length and
+ * some room (list pages differ by their next_page_uri), within max_body. */
+static size_t next_hint(size_t len, size_t max_body) {
+  size_t h;
+  if (len == 0) return 0;
+  h = len + len / 64 + 256;
+  return h > max_body ? max_body : h;
+}
+
+/* Whether a Body of cap bytes is worth keeping for an answer of len bytes
+ * (else the answer is copied into a Body of its size: a short last page
+ * does not pin a page-sized block). */
+static int fits_well(size_t len, size_t cap) {
+  return cap <= 64 * 1024 || len >= cap / 4 * 3;
+}
+
 static int push_result(lua_State *L, const tw_curl_res *r, const char *method, const char *url,
-                       tw_curl *body_from) {
+                       int body_object, int pre_idx, ltw_body *pre) {
   if (r->kind == TW_CURL_OK) {
     size_t pos = 0;
     int n = 0;
@@ -224,9 +242,13 @@ static int push_result(lua_State *L, const tw_curl_res *r, const char *method, c
       lua_rawset(L, -3);                               /* last one wins */
     }
     lua_setfield(L, -2, "headers");
-    if (body_from && r->status >= 200 && r->status < 300) {
-      ltw_body *b = ltw_new_body(L);                   /* empty first: */
-      b->data = tw_curl_take_body(body_from, &b->len); /* owned by b */
+    if (body_object && r->status >= 200 && r->status < 300) {
+      if (pre && r->body.borrowed && r->body.data == pre->data && fits_well(r->body.len, pre->cap)) {
+        pre->len = r->body.len;                        /* written in place */
+        lua_pushvalue(L, pre_idx);
+      } else {
+        (void)ltw_new_body(L, r->body.data ? r->body.data : "", r->body.len);
+      }
     } else {
       push_lstring(L, &r->body);
     }
@@ -311,13 +333,28 @@ static int curl_perform(lua_State *L) {
   ltw_curl *u = check_curl(L);
   tw_curl_req rq;
   const tw_curl_res *r;
-  int body_object;
+  int body_object, pre_idx = 0;
+  ltw_body *pre = NULL;
   check_req(L, 2, &rq, &u->lines, &u->def);
   lua_getfield(L, 2, "body_object");
   body_object = lua_toboolean(L, -1);
   lua_pop(L, 1);
-  r = tw_curl_perform(u->h, &rq);                      /* no Lua inside */
-  return push_result(L, r, method_name(rq.method), rq.url, body_object ? u->h : NULL);
+  if (body_object && u->body_hint > 0) {
+    /* a Body sized from the last one, anchored on the stack while libcurl
+     * writes into it (no Lua runs inside tw_curl_perform_into) */
+    pre = ltw_new_body_cap(L, u->body_hint);
+    pre_idx = lua_gettop(L);
+    r = tw_curl_perform_into(u->h, &rq, pre->data, pre->cap + 1);
+  } else {
+    r = tw_curl_perform(u->h, &rq);                    /* no Lua inside */
+  }
+  if (body_object && r->kind == TW_CURL_OK && r->status >= 200 && r->status < 300)
+    u->body_hint = next_hint(r->body.len, rq.max_body);
+  if (push_result(L, r, method_name(rq.method), rq.url, body_object, pre_idx, pre) != 1) return 2;
+  /* a body_object answer copied out of the handle's buffer (the first
+   * one): the next ones are written into their Body, so the buffer goes */
+  if (body_object && !r->body.borrowed) tw_curl_drop_body(u->h);
+  return 1;
 }
 
 static int curl_gc(lua_State *L) {                     /* __gc, __close, close */
@@ -421,7 +458,7 @@ static int multi_poll(lua_State *L) {
     lua_pushinteger(L, (lua_Integer)token);
     lua_rawget(L, ids);
     lua_setfield(L, -2, "id");
-    if (push_result(L, r, NULL, NULL, NULL) == 1) {
+    if (push_result(L, r, NULL, NULL, 0, 0, NULL) == 1) {
       lua_setfield(L, -2, "res");
     } else {
       lua_setfield(L, -3, "err");

@@ -21,10 +21,10 @@
  * all records of one page: a record anchors both the box (so the doc it
  * points into) and the body the doc reads in place (tw_jdoc_borrow, zero
  * copy). The body is a Lua string, or a twilio.Body (a list page from the
- * curl transport, outside the Lua heap) whose bytes parse_page moves into
- * the box. A dead page is freed in one collection: records, tables and a
- * body string need no finalizer; the box's one __gc frees the doc, then
- * the bytes it took. A record that outlives its page keeps the whole
+ * curl transport: its bytes in a userdata, ltw_body.c). Both are in the
+ * Lua heap, counted by the collector. A dead page is freed in one
+ * collection: records, tables and the body need no finalizer; the box's
+ * one __gc frees the doc. A record that outlives its page keeps the whole
  * page's doc and body alive.
  *
  * A record reads its doc through the box (*r->box), never a cached doc
@@ -148,11 +148,10 @@ static void push_uv(lua_State *L, int ctx, int body, int box) {
 }
 
 /* The doc box. Records hold &box->doc (a tw_jdoc **: doc is the first
- * member). bytes: a twilio.Body's bytes the doc reads in place, taken by
- * parse_page (ltw_body_take); NULL when the doc reads a Lua string. */
+ * member). The text the doc reads (a string or a Body) is anchored next to
+ * the box in the records' uservalue. */
 typedef struct doc_box {
   tw_jdoc *doc;          /* owned: one reference; NULL when empty/finalized */
-  char *bytes;           /* owned (malloc'd) or NULL */
 } doc_box;
 
 static int box_gc(lua_State *L) {
@@ -161,8 +160,6 @@ static int box_gc(lua_State *L) {
     tw_jdoc *d = b->doc;
     b->doc = NULL;
     tw_jdoc_release(d);                 /* never reads the text */
-    free(b->bytes);                     /* after the doc that read them */
-    b->bytes = NULL;
   }
   return 0;
 }
@@ -171,7 +168,6 @@ static int box_gc(lua_State *L) {
 static doc_box *new_box(lua_State *L) {
   doc_box *b = lua_newuserdata(L, sizeof *b);
   b->doc = NULL;
-  b->bytes = NULL;
   luaL_setmetatable(L, DOC_BOX_MT);
   return b;
 }
@@ -184,55 +180,31 @@ static void box_drop(doc_box *box) {
   tw_jdoc_release(d);
 }
 
-/* The doc's index memory, and a twilio.Body's bytes (off_heap), live
- * outside the Lua heap, where the collector cannot see them. Incremental
- * mode (LuaJIT, 5.4 embedders): a step "as if" they had been allocated
- * paces collection with the pages, not with the small userdata (a body
- * string is in the heap: already counted).
- * Generational mode (the 5.4 interpreter's default): records that survive
- * a minor collection grow old, and so do the bodies and boxes their
- * uservalues anchor; only a major collection frees them, and majors follow
- * Lua heap growth only. So on 5.4, once the documents (body + index)
- * parsed since the last full collection (R.ext_kb) outweigh EXT_FULL_KB
- * and R.base_kb (the heap left after that collection: the live heap),
- * collect fully. Records have no finalizer, so a dead page (records,
- * tables, body string) is freed by that one collection; only its doc box
- * is finalized after it (freeing the doc's index, and the Body's bytes it
- * took), which the step below runs before base is read. A full collection
- * costs in proportion to the heap (about base + ext), and it runs only
- * after at least base was parsed: amortized, a constant factor over the
- * parses themselves. EXT_FULL_KB is 1 MiB: with the bodies outside the
- * heap the heap left is small (~0.5 MB in list-all), so a full collection
- * follows each 1.3 MB page and at most one dead page waits. Measured on
- * list-all (50 pages, callgrind / VmHWM with the bench's heap layout):
- * 4 MiB 649.3 M instructions / 20.9 MB, 2 MiB 658.0 M / 19.3 MB, 1 MiB
- * 662.4 M / 17.7 MB; with no full collections 35.4 MB (records that live
- * through a page's iteration grow old, and minor collections skip them). */
-#define EXT_FULL_KB (1 * 1024)
-static void gc_pressure(lua_State *L, const tw_jdoc *d, size_t body_len,
-                        int off_heap) {
-  size_t kb = (tw_jdoc_bytes(d) + (off_heap ? body_len : 0)) / 1024;
-  if (kb > 0) lua_gc(L, LUA_GCSTEP, kb > INT_MAX ? INT_MAX : (int)kb);
-#if LUA_VERSION_NUM >= 504
-  {
-    lua_Integer ext, base;
-    lua_getfield(L, R_IDX, "ext_kb");
-    lua_getfield(L, R_IDX, "base_kb");
-    ext = lua_tointeger(L, -2) + (lua_Integer)(kb + (off_heap ? 0 : body_len / 1024));
-    base = lua_tointeger(L, -1);
-    lua_pop(L, 2);
-    if (ext > EXT_FULL_KB && ext > base) {
-      lua_gc(L, LUA_GCCOLLECT, 0);
-      lua_gc(L, LUA_GCSTEP, 0);        /* runs the dead boxes' __gc */
-      base = (lua_Integer)lua_gc(L, LUA_GCCOUNT, 0);
-      lua_pushinteger(L, base);
-      lua_setfield(L, R_IDX, "base_kb");
-      ext = 0;
-    }
-    lua_pushinteger(L, ext);
-    lua_setfield(L, R_IDX, "ext_kb");
-  }
-#endif
+/* The collector's view of a parse. The body (a string or a twilio.Body)
+ * and the records are in the Lua heap: the collector counts them and
+ * paces itself with them in either mode (incremental: LuaJIT, 5.4
+ * embedders; generational: the 5.4 interpreter's default, where a major
+ * collection follows the heap's growth and frees dead pages, old or not).
+ * Only the doc's key index (tw_jdoc_bytes: ~10 % of a page's body) lives
+ * outside the heap: it is reported as a step "as if" allocated, which
+ * advances an incremental cycle by that much (or runs a minor collection
+ * in generational mode). No full collection is forced: how often the
+ * host's heap is traversed stays the host's decision.
+ * Only an index of GC_REPORT_KB or more is reported (a list page's: ~200
+ * KB): a single record's is ~1 KB, under a tenth of its body string,
+ * which the collector already counts, and on LuaJIT each LUA_GCSTEP runs
+ * collector steps until that debt is paid: callgrind, 2,000 fetches
+ * (bench/ours.lua fetch against the nowait server, 2,200 minus 200
+ * calls): 30.0 k instructions per fetch in lua_gc, of 170.4 k.
+ * (Before: bodies were malloc'd outside the heap; in generational mode
+ * records grow old during a page's iteration and only a major frees them,
+ * which the heap's growth never triggered, so parse_page forced a full
+ * collection per ~1 MiB of documents; without it list-all peaked at 35.7
+ * MB on 5.4, see docs/PERFORMANCE.md.) */
+#define GC_REPORT_KB 32
+static void gc_pressure(lua_State *L, const tw_jdoc *d, size_t off_heap) {
+  size_t kb = (tw_jdoc_bytes(d) + off_heap) / 1024;
+  if (kb >= GC_REPORT_KB) lua_gc(L, LUA_GCSTEP, kb > INT_MAX ? INT_MAX : (int)kb);
 }
 
 static int is_oom(const tw_jerr *e) {
@@ -511,7 +483,7 @@ static int l_parse_record(lua_State *L) {
     return decode_fail(L, 0, e.msg);
   }
   box->doc = d;                                     /* the box owns d */
-  gc_pressure(L, d, len, 0);
+  gc_pressure(L, d, 0);
   if (tw_json_type(d, tw_jdoc_root(d)) != TW_JOBJECT) {
     box_drop(box);
     return decode_fail(L, 0, "response is not a JSON object");
@@ -521,40 +493,40 @@ static int l_parse_record(lua_State *L) {
 }
 
 /* items, next_page_uri, err = core.parse_page(kind, items_key, body, ctx)
- * body: a string, or a twilio.Body, whose bytes the page's box takes (the
- * Body is left empty). */
+ * body: a string, or a twilio.Body, read in place (the records' uservalue
+ * anchors it). */
 static int l_parse_page(lua_State *L) {
   int kind = check_kind(L, 1);
   const char *items_key = luaL_checkstring(L, 2);
   size_t len;
-  const char *body = NULL;
-  int off_heap = ltw_isbody(L, 3);
+  const char *body;
   doc_box *box;
   tw_jdoc *d;
   tw_jerr e;
   const tw_jobj *items;
   int next, i, n;
-  if (!off_heap) body = luaL_checklstring(L, 3, &len);
+  size_t off_heap = 0;        /* bytes of a Body outside the Lua heap */
+  if (ltw_isbody(L, 3)) {
+    body = ltw_body_bytes(L, 3, &len);
+    if (!LTW_BODY_IN_HEAP) off_heap = len;
+  } else {
+    body = luaL_checklstring(L, 3, &len);
+  }
   lua_settop(L, 4);
   push_ctx(L, 4);                                   /* 5 */
   lua_rawgeti(L, R_IDX, kind + 1);                  /* 6: metatable */
   box = new_box(L);                                 /* 7 */
   push_uv(L, 5, 3, 7);                 /* 8: shared by the page */
-  if (off_heap) {
-    box->bytes = ltw_body_take(L, 3, &len);         /* the box owns them;
-                                        the emptied Body stays in the uv */
-    body = box->bytes ? box->bytes : "";
-  }
   /* The scan records the items array's element spans as it validates;
-   * d reads the body in place (the string anchored by the uservalue, or
-   * the Body's bytes owned by the box). */
+   * d reads the body in place (the string or Body anchored by the
+   * uservalue). */
   d = tw_jdoc_borrow(body, len, items_key, &e);
   if (!d) {
     if (is_oom(&e)) return luaL_error(L, "twilio: out of memory");
     return decode_fail(L, 1, e.msg);
   }
   box->doc = d;                                     /* the box owns d */
-  gc_pressure(L, d, len, off_heap);
+  gc_pressure(L, d, off_heap);
   if (tw_json_page(d, items_key, &items, &n, &next, &e) != 0) {
     if (is_oom(&e)) return luaL_error(L, "twilio: out of memory");
     box_drop(box);

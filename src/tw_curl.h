@@ -44,8 +44,13 @@ typedef struct tw_curl_req {
 } tw_curl_req;
 
 typedef struct tw_buf {
-  char *data;                    /* malloc'd; owned by the response */
+  char *data;                    /* malloc'd; owned by the response, unless
+                                    borrowed */
   size_t len, cap;
+  int borrowed;                  /* 1: data is the caller's memory (cap
+                                    bytes): never freed or realloc'd here;
+                                    growing past cap moves the bytes into a
+                                    malloc'd buffer (borrowed 0 then) */
 } tw_buf;
 
 enum { TW_CURL_OK = 0, TW_CURL_TIMEOUT = 1, TW_CURL_TRANSPORT = 2, TW_CURL_DECODE = 3 };
@@ -77,7 +82,7 @@ typedef struct tw_curl_res {
 
 /* Growable byte buffers (the tw_buf above): tw_buf_add appends n bytes and
  * keeps a NUL after them; 0, or -1 on overflow / allocation failure (b is
- * unchanged then). tw_buf_free frees and zeroes. The owner of the tw_buf
+ * unchanged then). tw_buf_free frees (unless borrowed) and zeroes. The owner of the tw_buf
  * owns data. */
 int tw_buf_add(tw_buf *b, const char *s, size_t n);
 void tw_buf_free(tw_buf *b);
@@ -103,12 +108,17 @@ void tw_curl_free(tw_curl *h);
 /* Performs rq; returns the handle's response (valid until the next perform
  * or tw_curl_free). Never NULL. */
 const tw_curl_res *tw_curl_perform(tw_curl *h, const tw_curl_req *rq);
-/* Hands the last response's body over: returns its bytes (malloc'd,
- * followed by a NUL, *len bytes) now owned by the caller (free), and
- * empties the handle's buffer (the next perform allocates one, sized from
- * Content-Length). NULL with *len 0 when the body is empty (the buffer is
- * kept then). */
-char *tw_curl_take_body(tw_curl *h, size_t *len);
+/* The same, the body written into dst (cap bytes, the caller's, alive
+ * until the next perform or tw_curl_free) while it fits with its NUL:
+ * res->body.borrowed says whether it did (body.data == dst then); if not,
+ * the body is in the handle's buffer as with tw_curl_perform. The
+ * binding passes a twilio.Body's bytes: the answer lands in the Lua heap
+ * without a copy. */
+/* Frees the handle's body buffer (the last response's body is empty
+ * after it). */
+void tw_curl_drop_body(tw_curl *h);
+const tw_curl_res *tw_curl_perform_into(tw_curl *h, const tw_curl_req *rq,
+                                        char *dst, size_t cap);
 
 /* ---- multi: many transfers in flight ---------------------------------- */
 typedef struct tw_curl_multi tw_curl_multi;
