@@ -1,0 +1,331 @@
+-- twilio.playbook.plan: read the playbook's accounts and diff them against it.
+--
+-- One listing per account (numbers:each, 1000 a page), reading only the
+-- fields the playbook manages; then, per account, the exact numbers (buy,
+-- move from another account of the playbook, update), the pools (members
+-- are the numbers whose friendly name fits the pool's pattern: count them,
+-- update them, search the numbers to buy), and what is left (release, only
+-- with prune and never when protected). The fingerprint is a hash of all
+-- that was read: a saved plan whose fingerprint no longer matches is stale.
+local schema = require "twilio.playbook.schema"
+
+local type, pairs, ipairs, tostring = type, pairs, ipairs, tostring
+local fmt, sort, concat, byte, floor = string.format, table.sort, table.concat, string.byte, math.floor
+local unpack_ = string.unpack
+
+local _M = {}
+
+---------------------------------------------------------------- fingerprint
+
+-- Two 32-bit polynomial hashes over the text's little-endian 4-byte words;
+-- the same value on every VM (exact integer arithmetic below 2^53).
+local function hash(s)
+  local n = #s
+  local h1, h2 = 5381, 2166136261
+  local i, last = 1, n - 3
+  if unpack_ then   -- Lua 5.3+: eight words per call, same words
+    local U8 = "<I4I4I4I4I4I4I4I4"
+    while i + 31 <= n do
+      local a, b, c, d, e, f, g, h = unpack_(U8, s, i)
+      h1 = (((((((((h1 * 31 + a) * 31 + b) * 31 + c) % 4294967296 * 31 + d) * 31 + e) * 31 + f)
+             % 4294967296 * 31 + g) * 31 + h) % 4294967296)
+      h2 = (h2 * 65599 + a) % 4294967296; h2 = (h2 * 65599 + b) % 4294967296
+      h2 = (h2 * 65599 + c) % 4294967296; h2 = (h2 * 65599 + d) % 4294967296
+      h2 = (h2 * 65599 + e) % 4294967296; h2 = (h2 * 65599 + f) % 4294967296
+      h2 = (h2 * 65599 + g) % 4294967296; h2 = (h2 * 65599 + h) % 4294967296
+      i = i + 32
+    end
+  end
+  while i <= last do
+    local a, b, c, d = byte(s, i, i + 3)
+    local w = a + b * 256 + c * 65536 + d * 16777216
+    h1 = (h1 * 31 + w) % 4294967296
+    h2 = (h2 * 65599 + w) % 4294967296
+    i = i + 4
+  end
+  while i <= n do
+    local w = byte(s, i)
+    h1 = (h1 * 31 + w) % 4294967296
+    h2 = (h2 * 65599 + w) % 4294967296
+    i = i + 1
+  end
+  return fmt("%08x%08x-%d", floor(h1), floor(h2), n)
+end
+_M.hash = hash
+
+---------------------------------------------------------------- values
+
+local function norm(v)
+  if v == nil then return "" end
+  return v
+end
+
+local function same(a, b) return norm(a) == norm(b) end
+_M.same = same
+
+local function show(v)
+  if v == nil then return "null" end
+  if type(v) == "string" then return fmt("%q", v) end
+  return tostring(v)
+end
+_M.show = show
+
+-- fields: sorted names; want: config; have: current values -> diffs, set
+local function diff(want, have)
+  local diffs, set = {}, nil
+  for _, f in ipairs(schema.FIELDS) do
+    local w = want[f]
+    if w ~= nil and not same(w, have[f]) then
+      diffs[#diffs + 1] = { field = f, old = have[f], new = w }
+      set = set or {}
+      set[f] = w
+    end
+  end
+  return diffs, set
+end
+
+---------------------------------------------------------------- reading
+
+-- The fields the playbook manages anywhere (read for every number).
+local function managed_fields(pb)
+  local set = { friendly_name = true }
+  for _, a in ipairs(pb.accounts) do
+    for _, n in ipairs(a.numbers) do for k in pairs(n.config) do set[k] = true end end
+    for _, p in ipairs(a.pools) do for k in pairs(p.config) do set[k] = true end end
+  end
+  local list = {}
+  for _, f in ipairs(schema.FIELDS) do if set[f] and f ~= "friendly_name" then list[#list + 1] = f end end
+  return list
+end
+
+local function read_account(client, sid, fields, parts)
+  local out = {}
+  local nf = #fields
+  local cur, err = client:account(sid).incoming_phone_numbers:cursor{ page_size = 1000 }
+  if not cur then return nil, err end
+  local np = #parts
+  while true do
+    local n, ierr = cur:next()
+    if ierr then return nil, ierr end
+    if n == nil then break end
+    local e = { sid = n.sid, phone_number = n.phone_number, friendly_name = n.friendly_name, account = sid }
+    local vals = {}
+    local line = { sid, e.sid, e.phone_number, tostring(e.friendly_name) }
+    for i = 1, nf do
+      local f = fields[i]
+      local v = n[f]
+      vals[f] = v
+      line[4 + i] = tostring(v)
+    end
+    e.values = vals
+    out[#out + 1] = e
+    np = np + 1
+    parts[np] = concat(line, "\0")
+  end
+  return out
+end
+
+---------------------------------------------------------------- planning
+
+local function label(sid, main)
+  if sid == main then return "main (" .. sid .. ")" end
+  return sid
+end
+
+local function pool_desc(p)
+  local s = {}
+  for _, k in ipairs(schema.search_params(p.type)) do
+    if p.search[k] ~= nil then s[#s + 1] = k .. "=" .. tostring(p.search[k]) end
+  end
+  return p.country .. " " .. p.type .. (#s > 0 and (", " .. concat(s, ", ")) or "")
+end
+_M.pool_desc = pool_desc
+
+local function needs_address(ar) return ar ~= nil and ar ~= "none" end
+
+-- Search what a pool would buy: candidates (phone numbers, best first), problems.
+local function search_pool(client, sid, p, need, config)
+  local params = schema.copy(p.search)
+  params.limit = need * 2 + 10
+  if params.limit > 1000 then params.limit = 1000 end
+  local found, err = client:account(sid).available_phone_numbers:search(p.country, p.type, params)
+  local problems = {}
+  if not found then
+    problems[1] = fmt("pool %s (%s): the search for numbers to buy failed: %s", p.name, pool_desc(p),
+                      tostring(err and err.message))
+    return {}, problems
+  end
+  local cands, addr_req = {}, {}
+  for _, a in ipairs(found) do
+    local ar = a.address_requirements
+    if needs_address(ar) and not config.address_sid then
+      addr_req[ar] = (addr_req[ar] or 0) + 1
+    else
+      cands[#cands + 1] = a.phone_number
+    end
+  end
+  if not schema.NO_BUNDLE[p.country] and not config.bundle_sid then
+    problems[#problems + 1] = fmt("pool %s (%s): bundle_sid is missing: %s numbers need an approved regulatory " ..
+      "bundle (Twilio error 21649); set bundle_sid on the pool or in defaults", p.name, pool_desc(p), p.country)
+  end
+  if #cands < need then
+    if next(addr_req) then
+      local kinds = {}
+      for k, c in pairs(addr_req) do kinds[#kinds + 1] = fmt("%d '%s'", c, k) end
+      sort(kinds)
+      problems[#problems + 1] = fmt("pool %s (%s): address_sid is missing: the numbers it would buy say " ..
+        "address_requirements %s (Twilio error 21631 without an address); set address_sid on the pool or " ..
+        "in defaults", p.name, pool_desc(p), concat(kinds, ", "))
+    else
+      problems[#problems + 1] = fmt("pool %s (%s): needs %d more numbers but the search found only %d",
+                                    p.name, pool_desc(p), need, #cands)
+    end
+  end
+  return cands, problems
+end
+
+-- plan(client, pb, { prune = bool }) -> plan | nil, err
+function _M.plan(client, pb, opts)
+  opts = opts or {}
+  local prune = opts.prune == true
+  local main = client:account_sid()
+  local fields = managed_fields(pb)
+  local parts = {}
+  local owned, by_account = {}, {}
+  local accounts = {}
+  for _, a in ipairs(pb.accounts) do
+    local sid = a.sid or main
+    if by_account[sid] then
+      return nil, require("twilio.errors").new("invalid", fmt("%s: account %s is declared twice ('main' is %s)",
+                                                              pb.file, sid, main), { field = "accounts" })
+    end
+    local list, err = read_account(client, sid, fields, parts)
+    if not list then return nil, err end
+    by_account[sid] = list
+    accounts[#accounts + 1] = { sid = sid, pb = a }
+    for _, e in ipairs(list) do owned[e.phone_number] = e end
+  end
+  local plan = { version = 1, prune = prune, main_account = main, changes = {}, unchanged = 0,
+                 warnings = {}, problems = {}, candidates = {}, fields = fields,
+                 fingerprint = hash(main .. "\n" .. concat(fields, ",") .. "\n" .. concat(parts, "\n")) }
+  local changes, warnings = plan.changes, plan.warnings
+  local function add(c) changes[#changes + 1] = c end
+  local declared = {}   -- phone -> true: exact numbers anywhere in the playbook
+  for _, A in ipairs(accounts) do
+    for _, n in ipairs(A.pb.numbers) do declared[n.phone_number] = true end
+  end
+  for _, A in ipairs(accounts) do
+    local sid = A.sid
+    local protect = A.pb.protect
+    for _, n in ipairs(A.pb.numbers) do
+      local cur = owned[n.phone_number]
+      if not cur then
+        add({ action = "buy", account = sid, phone_number = n.phone_number, config = n.config })
+        warnings[#warnings + 1] = fmt("buying %s in %s costs money; it is not in any account of the playbook: " ..
+          "if it was released it may no longer be available (error 21422)", n.phone_number, label(sid, main))
+      elseif cur.account ~= sid then
+        local have = setmetatable({ friendly_name = cur.friendly_name }, { __index = cur.values })
+        local diffs, set = diff(n.config, have)
+        add({ action = "move", from = cur.account, to = sid, account = sid, sid = cur.sid,
+              phone_number = n.phone_number, fields = diffs, set = set })
+      else
+        local have = setmetatable({ friendly_name = cur.friendly_name }, { __index = cur.values })
+        local diffs, set = diff(n.config, have)
+        if #diffs > 0 then
+          add({ action = "update", account = sid, sid = cur.sid, phone_number = n.phone_number,
+                fields = diffs, set = set })
+        else
+          plan.unchanged = plan.unchanged + 1
+        end
+      end
+    end
+    -- pools: members by friendly name, among the numbers not declared exactly
+    local members = {}
+    for _, p in ipairs(A.pb.pools) do members[p.name] = {} end
+    local rest = {}
+    for _, e in ipairs(by_account[sid]) do
+      if not declared[e.phone_number] then
+        local hit
+        for _, p in ipairs(A.pb.pools) do
+          local k = type(e.friendly_name) == "string" and e.friendly_name:match(p.pattern)
+          if k then hit = p; e.index = tonumber(k); break end
+        end
+        if hit then local m = members[hit.name]; m[#m + 1] = e else rest[#rest + 1] = e end
+      end
+    end
+    for _, p in ipairs(A.pb.pools) do
+      local m = members[p.name]
+      sort(m, function(x, y) if x.index ~= y.index then return x.index < y.index end return x.sid < y.sid end)
+      local keep = {}
+      local used = {}
+      for i, e in ipairs(m) do
+        if i <= p.count then
+          keep[#keep + 1] = e
+        else
+          if prune and not (protect[e.phone_number] or p.protect) then
+            add({ action = "release", account = sid, sid = e.sid, phone_number = e.phone_number,
+                  friendly_name = e.friendly_name, pool = p.name })
+            warnings[#warnings + 1] = fmt("releasing %s (%s, beyond pool %s's count of %d) cannot be undone: " ..
+              "a released number may never be bought back", e.phone_number, tostring(e.friendly_name), p.name, p.count)
+          else
+            keep[#keep + 1] = e
+            if not prune then
+              warnings[#warnings + 1] = fmt("pool %s has %s beyond its count of %d; kept (prune releases it)",
+                                            p.name, e.phone_number, p.count)
+            end
+          end
+        end
+        used[e.index] = true
+      end
+      for _, e in ipairs(keep) do
+        local want = schema.copy(p.config)
+        local have = setmetatable({ friendly_name = e.friendly_name }, { __index = e.values })
+        local diffs, set = diff(want, have)
+        if #diffs > 0 then
+          add({ action = "update", account = sid, sid = e.sid, phone_number = e.phone_number,
+                fields = diffs, set = set, pool = p.name })
+        else
+          plan.unchanged = plan.unchanged + 1
+        end
+      end
+      local need = p.count - #keep
+      if need > 0 then
+        local key = sid .. "/" .. p.name
+        local cands, problems = search_pool(client, sid, p, need, p.config)
+        plan.candidates[key] = cands
+        for _, pr in ipairs(problems) do plan.problems[#plan.problems + 1] = pr end
+        local k = 0
+        for _ = 1, need do
+          repeat k = k + 1 until not used[k]
+          used[k] = true
+          local name = p.template:gsub("%%d", tostring(k), 1)
+          local config = schema.copy(p.config)
+          config.friendly_name = name
+          add({ action = "buy", account = sid, pool = p.name, pool_key = key, friendly_name = name,
+                config = config, search = pool_desc(p) })
+          warnings[#warnings + 1] = fmt("buying '%s' (pool %s: %s) in %s costs money", name, p.name,
+                                        pool_desc(p), label(sid, main))
+        end
+      end
+    end
+    for _, e in ipairs(rest) do
+      if prune and not protect[e.phone_number] then
+        add({ action = "release", account = sid, sid = e.sid, phone_number = e.phone_number,
+              friendly_name = e.friendly_name })
+        warnings[#warnings + 1] = fmt("releasing %s (%s) in %s cannot be undone: a released number may never " ..
+          "be bought back", e.phone_number, tostring(e.friendly_name), label(sid, main))
+      else
+        plan.unchanged = plan.unchanged + 1
+      end
+    end
+  end
+  local s = { buy = 0, change = 0, move = 0, release = 0 }
+  for _, c in ipairs(changes) do
+    if c.action == "update" then s.change = s.change + 1 else s[c.action] = s[c.action] + 1 end
+  end
+  plan.summary = s
+  plan.pb = pb
+  return plan
+end
+
+return _M
