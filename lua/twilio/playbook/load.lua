@@ -120,6 +120,8 @@ local function run(text, chunkname)
   local co = coroutine.create(fn)
   local clock = os.clock
   local deadline, steps = clock() + MAX_SECONDS, 0
+  -- LuaJIT's hook is one for the whole VM: the one in place comes back after
+  local old_hook, old_mask, old_count = debug.gethook()
   debug.sethook(co, function()
     steps = steps + 1000
     if steps > MAX_INSTRUCTIONS or clock() > deadline then
@@ -134,6 +136,11 @@ local function run(text, chunkname)
   if smt then smt.__index = {} end
   local ok, ret = coroutine.resume(co)
   if smt then smt.__index = saved end
+  if jit then
+    if old_hook then debug.sethook(old_hook, old_mask, old_count) else debug.sethook() end
+  else
+    debug.sethook(co)
+  end
   if not ok then
     local msg = tostring(ret)
     return nil, errors.new("invalid", msg, { file = chunkname, line = tonumber(msg:match(":(%d+):")) })
