@@ -29,15 +29,24 @@ local function write_file(path, text)
   return true
 end
 
+-- The engine's errors already say what and where (file:line: field: …,
+-- Twilio's regulatory codes in words): their message as it is.
 local function message(err)
-  if type(err) == "table" and err.message and not (getmetatable(err) and getmetatable(err).__tostring) then
-    return tostring(err.message)
-  end
+  if type(err) == "table" and err.message then return tostring(err.message) end
   return explain.error(err)
 end
 
 local function plan_opts(ctx)
-  return { prune = ctx.args.prune and true or false, account = ctx.args.account }
+  return { prune = ctx.args.prune and true or false }
+end
+
+-- Playbooks name their accounts ("main" is the credentials' own), so
+-- --account has no meaning for plan and apply.
+local function no_account(ctx)
+  if ctx.args.account then
+    args.usage_error("--account does not apply to " .. ctx.args.command .. ": a playbook names its accounts " ..
+                     "(\"main\" is the credentials' own)")
+  end
 end
 
 -- A playbook file to a plan: plan | nil, exit code (message written).
@@ -56,8 +65,11 @@ local function count_changes(plan)
 end
 _M.count_changes = count_changes
 
+local function problems(plan) return plan.problems and #plan.problems or 0 end
+
 function _M.plan(ctx)
   local a = ctx.args
+  no_account(ctx)
   local plan, code = plan_of(ctx, a.file)
   if not plan then return code end
   local pb = playbook()
@@ -71,8 +83,13 @@ function _M.plan(ctx)
   else
     pb.render(plan, ctx.sys.out)
     if a.out then
-      ctx.sys.out(fmt("\nSaved the plan to %s; `twilio-numbers apply %s` applies exactly this plan.\n", a.out, a.out))
+      ctx.sys.out(fmt("\nSaved the plan to %s; `twilio-numbers apply %s` applies exactly this plan, " ..
+                      "and refuses it if the accounts change first.\n", a.out, a.out))
     end
+  end
+  if problems(plan) > 0 then
+    return ctx:fail(fmt("the plan has %d problem%s (the Error lines): apply would refuse it",
+                        problems(plan), problems(plan) == 1 and "" or "s"))
   end
   if a.detailed_exitcode and count_changes(plan) > 0 then return EXIT.CHANGES end
   return EXIT.OK
@@ -84,65 +101,83 @@ local function load_for_apply(ctx, path)
   if not text then return nil, ctx:fail(fmt("cannot read %s: %s", path, tostring(err))) end
   if text:match("^%s*{") then
     if ctx.args.prune then args.usage_error("--prune belongs to the plan that was saved, not to apply PLANFILE") end
-    local plan, perr = playbook().plan_from_json(text, ctx:client())
+    local plan, perr = playbook().plan_from_json(text)
     if not plan then return nil, ctx:fail(message(perr)) end
-    return plan, nil, true
+    return plan
   end
   return plan_of(ctx, path)
+end
+
+local function label_of(change)
+  if not change then return "" end
+  return change.phone_number or change.bought or (change.friendly_name and ("'" .. change.friendly_name .. "'")) or ""
 end
 
 function _M.apply(ctx)
   local a = ctx.args
   local sys = ctx.sys
+  no_account(ctx)
   local parallel = args.integer(a.parallel, "--parallel", 1)
   local plan, code = load_for_apply(ctx, a.file)
   if not plan then return code end
   local pb = playbook()
-  -- the plan is what the user approves: it goes to stderr, so stdout stays
-  -- for data (nothing else is written there by apply)
-  pb.render(plan, sys.err)
-  local n = count_changes(plan)
-  if n == 0 then
-    sys.err("\nNothing to do.\n")
-    return EXIT.OK
+  -- the plan goes to stdout (the record of what was approved), the
+  -- question and the progress to stderr
+  pb.render(plan, sys.out)
+  if sys.flush then sys.flush() end
+  if problems(plan) > 0 then
+    return ctx:fail("the plan has problems (the Error lines); nothing was done")
   end
-  local ok, why = term.confirm(sys, fmt("apply these %d change%s", n, n == 1 and "" or "s"), a.auto_approve,
-                               "--auto-approve")
-  if not ok then return ctx:fail(why, EXIT.NOT_CONFIRMED) end
+  local n = count_changes(plan)
+  if n == 0 and not plan.saved then return EXIT.OK end
+  if n > 0 then
+    local ok, why = term.confirm(sys, fmt("apply these %d change%s", n, n == 1 and "" or "s"), a.auto_approve,
+                                 "--auto-approve")
+    if not ok then return ctx:fail(why, EXIT.NOT_CONFIRMED) end
+  end
+  -- what was shown is what is applied: the engine reads the accounts again
+  -- and refuses (kind "stale") when they changed since this plan was made,
+  -- a moment ago or when it was saved
+  plan.saved = true
   local progress = term.progress(sys, n, "apply")
   local result, err = pb.apply(ctx:client(), plan, {
     parallel = parallel,
     progress = function(ev)
-      progress:step{ done = ev.done, total = ev.total, failed = ev.failed, item = ev.item and tostring(ev.item),
-                     error = ev.error and explain.error(ev.error) or nil }
+      progress:step{ done = ev.done, total = ev.total, failed = ev.failed,
+                     item = (ev.phase or "") .. " " .. label_of(ev.change),
+                     error = ev.error and message(ev.error) or nil }
     end,
   })
-  progress:finish()
-  if not result then return ctx:fail(message(err)) end
-  local failed = result.failed or 0
-  if type(failed) == "table" then failed = #failed end
-  if failed > 0 then
-    for _, e in ipairs(result.errors or {}) do
-      ctx:warn(fmt("%s: %s", tostring(e.item or "?"), explain.error(e.error or e)))
+  if progress.done > 0 then progress:finish() end
+  if not result then
+    if err and err.kind == "stale" then
+      return ctx:fail(message(err) .. "\nRun `twilio-numbers plan` again and review the new plan.")
     end
-    return ctx:fail(fmt("apply finished with %d failure%s; run it again: it converges (nothing is bought twice)",
-                        failed, failed == 1 and "" or "s"))
+    return ctx:fail(message(err))
   end
-  sys.err("Apply complete.\n")
+  sys.out(fmt("Apply complete: %d bought, %d changed, %d moved, %d released%s.\n", result.bought or 0,
+              result.updated or 0, result.moved or 0, result.released or 0,
+              (result.recovered or 0) > 0 and fmt(" (%d found already bought by an interrupted run)",
+                                                   result.recovered) or ""))
   return EXIT.OK
 end
 
 function _M.import(ctx)
   local a = ctx.args
-  local text, err = playbook().export(ctx:client(), { account = a.account })
-  if not text then return ctx:fail(message(err)) end
-  if a.out and ctx.args.command == "import" then
-    local ok, werr = write_file(a.out, text)
-    if not ok then return ctx:fail(fmt("cannot write %s: %s", a.out, tostring(werr))) end
+  local client = ctx:client()
+  local accounts = a.account and { ctx:account_sid() } or nil
+  if a.out and a.command == "import" then
+    local chunks = {}
+    local ok, err = playbook().export(client, { accounts = accounts, write = function(s) chunks[#chunks + 1] = s end })
+    if not ok then return ctx:fail(message(err)) end
+    local wok, werr = write_file(a.out, table.concat(chunks))
+    if not wok then return ctx:fail(fmt("cannot write %s: %s", a.out, tostring(werr))) end
     ctx.sys.err(fmt("wrote %s\n", a.out))
     return EXIT.OK
   end
-  ctx.sys.out(text)
+  -- streamed: one number at a time to stdout
+  local ok, err = playbook().export(client, { accounts = accounts, write = ctx.sys.out })
+  if not ok then return ctx:fail(message(err)) end
   return EXIT.OK
 end
 

@@ -18,7 +18,7 @@ local NUMBER_COLUMNS = {}
 for i, c in ipairs(csv.COLUMNS) do NUMBER_COLUMNS[i] = c end
 NUMBER_COLUMNS[#NUMBER_COLUMNS + 1] = "capabilities"
 _M.NUMBER_COLUMNS = NUMBER_COLUMNS
-local TABLE_COLUMNS = { "phone_number", "friendly_name", "sid", "capabilities", "voice_url", "sms_url" }
+local TABLE_COLUMNS = { "phone_number", "friendly_name", "voice_url", "sms_url", "sid" }
 _M.TABLE_COLUMNS = TABLE_COLUMNS
 
 local AVAILABLE_COLUMNS = { "phone_number", "friendly_name", "locality", "region", "postal_code", "iso_country",
