@@ -171,8 +171,9 @@ local function search_pool(client, sid, p, need, config)
   if #cands < need then
     if next(addr_req) then
       local kinds = {}
-      for k, c in pairs(addr_req) do kinds[#kinds + 1] = fmt("%d '%s'", c, k) end
+      for k in pairs(addr_req) do kinds[#kinds + 1] = k end
       sort(kinds)
+      for i, k in ipairs(kinds) do kinds[i] = fmt("%d '%s'", addr_req[k], k) end
       problems[#problems + 1] = fmt("pool %s (%s): address_sid is missing: the numbers it would buy say " ..
         "address_requirements %s (Twilio error 21631 without an address); set address_sid on the pool or " ..
         "in defaults", p.name, pool_desc(p), concat(kinds, ", "))
