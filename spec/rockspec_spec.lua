@@ -45,7 +45,7 @@ describe("rockspec", function()
     -- built in a copy, so that luarocks' objects do not land in the checkout
     local tree, src = root .. "/build/rocktree", root .. "/build/rocksrc"
     os.execute("rm -rf " .. tree .. " " .. src .. " && mkdir -p " .. src .. " && cp -r " .. root .. "/src " ..
-               root .. "/lua " .. root .. "/rockspec " .. src .. "/")
+               root .. "/lua " .. root .. "/rockspec " .. root .. "/bin " .. src .. "/")
     local cmd = string.format("cd %s && luarocks --lua-version 5.4 --tree %s make --deps-mode=none " ..
                               "rockspec/twilio-numbers-scm-1.rockspec >%s/build/rock.log 2>&1", src, tree, root)
     local ok = os.execute(cmd)
