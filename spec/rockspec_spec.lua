@@ -61,6 +61,11 @@ describe("rockspec", function()
     local probe = string.format("cd /tmp && env -u LUA_PATH -u LUA_CPATH lua5.4 -e %q", code)
     local out = lines(probe)[1] or ""
     assert.matches("^%d+%.%d+%.%d+ " .. tree:gsub("%p", "%%%0"), out)
+    -- install.bin: the command's luarocks wrapper runs from the tree (a
+    -- --tree the loader is not configured for needs its paths given)
+    local man = lines(string.format("cd /tmp && env LUA_PATH='%s/share/lua/5.4/?.lua;;' " ..
+                                    "LUA_CPATH='%s/lib/lua/5.4/?.so;;' %s/bin/twilio-numbers help", tree, tree, tree))
+    assert.equals("TWILIO-NUMBERS(1)", man[1])
   end)
 end)
 
