@@ -43,6 +43,18 @@ function _M.run(argv, opts)
   return code, table.concat(out), table.concat(err)
 end
 
+-- run(argv) with stdout going to out_fn (not kept).
+function _M.run_with_out(argv, out_fn, opts)
+  opts = opts or {}
+  local env = _M.env(opts.env)
+  local sys = {
+    out = out_fn, err = function() end, read_line = function() return nil end,
+    isatty = function() return false end, getenv = function(k) return env[k] end,
+    clock = core.monotonic, width = function() return nil end,
+  }
+  return main.main(argv, sys)
+end
+
 local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 _M.q = q
 

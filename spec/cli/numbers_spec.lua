@@ -264,6 +264,30 @@ describe("twilio-numbers", function()
     end)
   end)
 
+  it("exports in constant memory: 10 times the numbers, the same Lua heap", function()
+    local function peak(count, format)
+      emu.reset()
+      emu.seed(emu.account_sid(), count)
+      collectgarbage("collect")
+      local top, rows = 0, 0
+      local sys_out = function(s)
+        local _, n = s:gsub("\n", "")
+        rows = rows + n
+        local kb = collectgarbage("count")
+        if kb > top then top = kb end
+      end
+      local code = fake.run_with_out({ "export", "-o", format }, sys_out)
+      assert.equals(0, code)
+      return top, rows
+    end
+    for _, format in ipairs{ "jsonl", "csv" } do
+      local small, n1 = peak(2000, format)
+      local big, n2 = peak(20000, format)
+      assert.is_true(n1 >= 2000 and n2 >= 20000)
+      assert.is_true(big < small * 1.5, ("%s: %.0f KB for 2,000, %.0f KB for 20,000"):format(format, small, big))
+    end
+  end)
+
   describe("search", function()
     it("passes the filters and writes every format", function()
       local code, out = run{ "search", "US", "local", "--area-code", "415", "--sms-enabled", "--limit", "3",
