@@ -142,8 +142,7 @@ function _M.main(argv, sys)
   if sys.flush then sys.flush() end
   if okc then return code or EXIT.OK end
   if type(code) == "table" and code.usage then
-    local c = cmds[res.command]
-    sys.err(c:get_usage() .. "\n\ntwilio-numbers: " .. code.usage .. "\n")
+    sys.err(fmt("twilio-numbers: %s\nSee 'twilio-numbers %s --help'.\n", code.usage, res.command))
     return EXIT.USAGE
   end
   sys.err("twilio-numbers: " .. message_of(code) .. "\n")
