@@ -52,7 +52,7 @@ describe("twilio-numbers", function()
       end
       assert.matches("EXIT STATUS", out, 1, true)
       assert.matches("TWILIO_ACCOUNT_SID", out, 1, true)
-      for _, c in ipairs{ "0", "1", "2", "3", "64" } do assert.matches("\n    " .. c .. "%s+%a", out) end
+      for _, c in ipairs{ "0", "1", "2", "3", "64", "130" } do assert.matches("\n    " .. c .. "%s+%a", out) end
     end)
 
     it("gives --help on every command, and help COMMAND, with exit 0", function()

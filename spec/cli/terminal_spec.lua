@@ -38,13 +38,13 @@ describe("twilio-numbers on a terminal", function()
     for k, v in pairs(fake.env()) do envs[#envs + 1] = k .. "=" .. q(v) end
     local full = ("cd %s && env -u LD_PRELOAD -u COLUMNS %s %s; echo EXIT=$?; sleep 60"):format(
       q(root), table.concat(envs, " "), cmdline)
-    assert(os.execute(("tmux -L %s new-session -d -x 100 -y 30 -s t %s"):format(sock, q(full))))
+    assert(os.execute(("env -u LD_PRELOAD tmux -L %s new-session -d -x 100 -y 30 -s t %s"):format(sock, q(full))))
   end
-  local function screen() return sh(("tmux -L %s capture-pane -p -t t"):format(sock)) end
+  local function screen() return sh(("env -u LD_PRELOAD tmux -L %s capture-pane -p -t t"):format(sock)) end
   local function keys(...)
     local ks = {}
     for _, k in ipairs{ ... } do ks[#ks + 1] = q(k) end
-    os.execute(("tmux -L %s send-keys -t t %s"):format(sock, table.concat(ks, " ")))
+    os.execute(("env -u LD_PRELOAD tmux -L %s send-keys -t t %s"):format(sock, table.concat(ks, " ")))
   end
   local function wait_for(pattern, seconds)
     local deadline = os.time() + (seconds or 20)
@@ -55,7 +55,7 @@ describe("twilio-numbers on a terminal", function()
     until os.time() > deadline
     error("timed out waiting for " .. pattern .. "; screen:\n" .. screen())
   end
-  local function stop() os.execute(("tmux -L %s kill-server >/dev/null 2>&1"):format(sock)) end
+  local function stop() os.execute(("env -u LD_PRELOAD tmux -L %s kill-server >/dev/null 2>&1"):format(sock)) end
 
   setup(function()
     emu.ensure()
@@ -138,6 +138,26 @@ describe("twilio-numbers on a terminal", function()
     assert.matches("EXIT=0", s, 1, true)
     assert.not_matches('Type "yes"', s, 1, true)
     assert.equals(25, emu.stats().purchases)
+  end)
+
+  it("Ctrl-C stops apply with exit 130; apply again converges, each number bought once", function()
+    if not have_tmux() then pending("tmux is not installed") return end
+    emu.config{ latency_ms = 300 }
+    start("bin/twilio-numbers apply " .. q(book) .. " --parallel 2 --auto-approve")
+    wait_for("apply %[#+%-+%] +[2-9]/24", 30)
+    keys("C-c")
+    local s = wait_for("EXIT=%d+", 30)
+    assert.matches("EXIT=130", s, 1, true)
+    assert.matches("interrupted", s, 1, true)
+    sleep(1)   -- purchases the server had already received finish (the emulator's latency)
+    local bought = math.floor(emu.stats().purchases)
+    assert.is_true(bought >= 2 and bought < 24, "bought " .. bought)
+    emu.config{ latency_ms = 0 }
+    local code, out = fake.exec("apply " .. q(book) .. " --auto-approve")
+    assert.equals(0, code)
+    assert.matches(("Apply complete: %d bought"):format(24 - bought), out, 1, true)
+    assert.equals(24, emu.stats().purchases)
+    assert.equals(24, emu.stats().numbers_owned)
   end)
 
   it("piped from a terminal: plain progress lines, no escape codes", function()

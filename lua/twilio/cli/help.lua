@@ -96,6 +96,8 @@ function _M.manual()
     fmt("    %-3d not confirmed: declined at the prompt, or no terminal and no --yes/--auto-approve;", E.NOT_CONFIRMED),
     "        nothing was changed",
     fmt("    %-3d usage error: unknown command or option, bad value (sysexits EX_USAGE)", E.USAGE),
+    fmt("    %-3d interrupted (Ctrl-C); apply can be run again: it converges, nothing is bought twice",
+        E.INTERRUPTED),
     "",
     "EXAMPLES",
     "    twilio-numbers list --match 'Sales*' -o csv --columns phone_number,friendly_name",

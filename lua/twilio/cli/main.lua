@@ -145,6 +145,11 @@ function _M.main(argv, sys)
     sys.err(fmt("twilio-numbers: %s\nSee 'twilio-numbers %s --help'.\n", code.usage, res.command))
     return EXIT.USAGE
   end
+  if type(code) == "string" and code:match("interrupted!$") then   -- lua5.4's SIGINT, raised in our chunk
+    sys.err("\ntwilio-numbers: interrupted; what was done so far stays done (apply: run it again, it converges " ..
+            "and buys nothing twice)\n")
+    return EXIT.INTERRUPTED
+  end
   sys.err("twilio-numbers: " .. message_of(code) .. "\n")
   if trace then sys.err(trace .. "\n") end
   return EXIT.ERROR

@@ -25,6 +25,7 @@ _M.EXIT = {
   CHANGES = 2,       -- plan --detailed-exitcode: the plan has changes
   NOT_CONFIRMED = 3, -- declined at the prompt, or no terminal to ask on and no --yes
   USAGE = 64,        -- bad command line (sysexits.h EX_USAGE)
+  INTERRUPTED = 130, -- Ctrl-C (128 + SIGINT)
 }
 
 local function shell_ok(cmd)
