@@ -1,10 +1,12 @@
 -- twilio.cli.ops: the calls the commands make on many numbers at once.
 --
--- Each is one function here so that it can switch to the library's own bulk
--- calls (numbers:fetch_many, release_many, each{ match = }; being added on
--- branch h12-lua) without touching the commands. Until then they are
--- client:bulk over the single calls main has, which already run in parallel
--- over libcurl's multi interface with retries and 429 pauses.
+-- Each is one function here, so the commands do not care how: fetch_many
+-- and release_many use the library's own (numbers:fetch_many/release_many,
+-- added on branch h12-lua) when the library has them, and otherwise
+-- client:bulk over the single calls, which run in parallel over libcurl's
+-- multi interface with retries and 429 pauses all the same. --match stays
+-- ours (case-sensitive, with [...] classes; the library's each{ match = }
+-- is case-insensitive).
 local errors = require "twilio.errors"
 
 local type, ipairs, fmt = type, ipairs, string.format
@@ -38,17 +40,34 @@ local function each_parallel(client, items, fn, parallel, on_item)
 end
 _M.each_parallel = each_parallel
 
+-- The library's own bulk call when it has one (branch h12-lua: same
+-- results, E.164 numbers looked up exactly), else client:bulk here.
+local function library_many(numbers, method, targets, opts)
+  local f = numbers[method]
+  if type(f) ~= "function" then return nil end
+  local results, err = f(numbers, targets, { concurrency = opts.parallel or 8, on_progress = opts.on_item })
+  if results then return results end
+  -- refused as a whole (invalid): the same error for every item
+  local out = {}
+  for i = 1, #targets do out[i] = { ok = false, error = err } end
+  return out
+end
+
 -- fetch_many(numbers, ids, opts) -> results (see each_parallel)
 function _M.fetch_many(numbers, ids, opts)
   opts = opts or {}
-  return each_parallel(numbers.client, ids, function(id) return fetch_one(numbers, id) end,
+  return library_many(numbers, "fetch_many", ids, opts)
+      or each_parallel(numbers.client, ids, function(id) return fetch_one(numbers, id) end,
                        opts.parallel, opts.on_item)
 end
 
 -- release_many(numbers, records, opts) -> results (value true)
 function _M.release_many(numbers, recs, opts)
   opts = opts or {}
-  return each_parallel(numbers.client, recs, function(n) return numbers:release(n.sid) end,
+  local sids = {}
+  for i, n in ipairs(recs) do sids[i] = n.sid end
+  return library_many(numbers, "release_many", sids, opts)
+      or each_parallel(numbers.client, sids, function(sid) return numbers:release(sid) end,
                        opts.parallel, opts.on_item)
 end
 
