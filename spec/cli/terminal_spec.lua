@@ -31,14 +31,15 @@ describe("twilio-numbers on a terminal", function()
 
   -- tmux on its own socket, one session per test, a 100x30 terminal
   local base, serial = nil, 0
-  local function start(cmdline)
+  local function start(cmdline, width)
     serial = serial + 1
     sock = base .. "-" .. serial   -- a fresh server each time: no race with the one just killed
     local envs = {}
     for k, v in pairs(fake.env()) do envs[#envs + 1] = k .. "=" .. q(v) end
     local full = ("cd %s && env -u LD_PRELOAD -u COLUMNS %s %s; echo EXIT=$?; sleep 60"):format(
       q(root), table.concat(envs, " "), cmdline)
-    assert(os.execute(("env -u LD_PRELOAD tmux -L %s new-session -d -x 100 -y 30 -s t %s"):format(sock, q(full))))
+    assert(os.execute(("env -u LD_PRELOAD tmux -L %s new-session -d -x %d -y 30 -s t %s"):format(sock, width or 100,
+                                                                                          q(full))))
   end
   local function screen() return sh(("env -u LD_PRELOAD tmux -L %s capture-pane -p -t t"):format(sock)) end
   local function keys(...)
@@ -158,6 +159,22 @@ describe("twilio-numbers on a terminal", function()
     assert.matches(("Apply complete: %d bought"):format(24 - bought), out, 1, true)
     assert.equals(24, emu.stats().purchases)
     assert.equals(24, emu.stats().numbers_owned)
+  end)
+
+  it("fits a table to the terminal's width when $COLUMNS is not set", function()
+    if not have_tmux() then pending("tmux is not installed") return end
+    local numbers = client.incoming_phone_numbers
+    for _, n in ipairs(emu.buy(numbers, 3)) do
+      assert(n:update{ friendly_name = "A rather long friendly name for a number",
+                       voice_url = "https://hooks.example.com/a/long/path/for/the/voice/webhook" })
+    end
+    local out = dir .. "/table.txt"
+    -- stdout to a file, stderr on the 70-column terminal: its width is used
+    start("bin/twilio-numbers list > " .. q(out), 70)
+    assert.matches("EXIT=0", wait_for("EXIT=%d+", 30), 1, true)
+    local widest = 0
+    for l in assert(read(out)):gmatch("[^\n]+") do widest = math.max(widest, fake.ulen(l)) end
+    assert.is_true(widest <= 70 and widest > 60, "widest line " .. widest)
   end)
 
   it("piped from a terminal: plain progress lines, no escape codes", function()

@@ -192,11 +192,25 @@ function Writer:size_table()
       break
     end
   end
+  -- room left (columns were dropped after the others shrank to their
+  -- floor): give it back, to the column missing the most first
+  local want = {}
+  for i, c in ipairs(cols) do want[i] = math.max(data[i], math.min(term.ulen(c), math.max(data[i], 8))) end
+  local room = width - total(shown)
+  while room > 0 do
+    local wi, deficit = nil, 0
+    for i = 1, shown do
+      if want[i] - nat[i] > deficit then wi, deficit = i, want[i] - nat[i] end
+    end
+    if not wi then break end
+    nat[wi] = nat[wi] + 1
+    room = room - 1
+  end
   -- room left: give cut headers their full names back
   for i = 1, shown do
-    local want = term.ulen(cols[i])
-    local room = width - total(shown)
-    if want > nat[i] and room > 0 then nat[i] = nat[i] + math.min(room, want - nat[i]) end
+    local full = term.ulen(cols[i])
+    local left = width - total(shown)
+    if full > nat[i] and left > 0 then nat[i] = nat[i] + math.min(left, full - nat[i]) end
   end
   if shown < #cols then
     local hidden = {}
