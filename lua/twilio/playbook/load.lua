@@ -194,9 +194,12 @@ end
 -- The configuration fields of t (the keys that are API fields), checked by
 -- the C validation of UpdateIncomingPhoneNumber.
 local function config_of(ctx, t, path)
-  local c = {}
-  for k, v in pairs(t) do if schema.IS_FIELD[k] then c[k] = v end end
+  local c, all = {}, true
+  for k, v in pairs(t) do
+    if schema.IS_FIELD[k] then c[k] = v else all = false end
+  end
   if next(c) == nil then return c end
+  if all then c = t end   -- shared with the data (big playbooks: half the tables)
   local _, err = schema.cfg():build("UpdateIncomingPhoneNumber",
                                     { account_sid = schema.DUMMY_AC, sid = schema.DUMMY_PN }, c)
   if err then
@@ -318,8 +321,9 @@ local function check_account(ctx, key, a, path, top_defaults, seen_numbers)
     if v.protect ~= nil and type(v.protect) ~= "boolean" then
       ctx:fail(with(np, "protect"), "protect must be true or false")
     end
-    acct.numbers[#acct.numbers + 1] = { phone_number = e164, config = merge(defaults, config_of(ctx, v, np)),
-                                        protect = v.protect == true }
+    local config = config_of(ctx, v, np)
+    if next(defaults) ~= nil then config = merge(defaults, config) end
+    acct.numbers[#acct.numbers + 1] = { phone_number = e164, config = config, account = acct }
     if v.protect then acct.protect[e164] = true end
   end
   local pools = table_at(ctx, a.pools or {}, with(path, "pools"), "pools")
@@ -359,6 +363,11 @@ function _M.from_data(data, file, lines)
                                       "(AC + 32 hex digits)", schema.suggest(tostring(key), { "main" }))
       end
       pb.accounts[#pb.accounts + 1] = check_account(ctx, key, accounts[key], { "accounts", key }, defaults, seen)
+    end
+    -- every exact number by phone (plan looks each number it reads up here)
+    pb.declared = {}
+    for _, a in ipairs(pb.accounts) do
+      for _, n in ipairs(a.numbers) do pb.declared[n.phone_number] = n end
     end
     for e164 in pairs(pb.protect) do
       for _, a in ipairs(pb.accounts) do a.protect[e164] = true end

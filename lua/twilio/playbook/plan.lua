@@ -19,9 +19,10 @@ local _M = {}
 
 -- Two 32-bit polynomial hashes over the text's little-endian 4-byte words;
 -- the same value on every VM (exact integer arithmetic below 2^53).
-local function hash(s)
+-- st = { h1, h2, n }: updated by each piece of text in turn.
+local function hash_update(st, s)
   local n = #s
-  local h1, h2 = 5381, 2166136261
+  local h1, h2 = st[1], st[2]
   local i, last = 1, n - 3
   if unpack_ then   -- Lua 5.3+: eight words per call, same words
     local U8 = "<I4I4I4I4I4I4I4I4"
@@ -49,7 +50,16 @@ local function hash(s)
     h2 = (h2 * 65599 + w) % 4294967296
     i = i + 1
   end
-  return fmt("%08x%08x-%d", floor(h1), floor(h2), n)
+  st[1], st[2], st[3] = h1, h2, st[3] + n
+end
+
+local function hash_new() return { 5381, 2166136261, 0 } end
+local function hash_hex(st) return fmt("%08x%08x-%d", floor(st[1]), floor(st[2]), st[3]) end
+
+local function hash(s)
+  local st = hash_new()
+  hash_update(st, s)
+  return hash_hex(st)
 end
 _M.hash = hash
 
@@ -70,17 +80,18 @@ local function show(v)
 end
 _M.show = show
 
--- fields: sorted names; want: config; have: current values -> diffs, set
+-- want: config; have: current values -> diffs (sorted by field), set | nil (no difference)
 local function diff(want, have)
-  local diffs, set = {}, nil
-  for _, f in ipairs(schema.FIELDS) do
-    local w = want[f]
-    if w ~= nil and not same(w, have[f]) then
-      diffs[#diffs + 1] = { field = f, old = have[f], new = w }
-      set = set or {}
+  local diffs, set, n = nil, nil, 0
+  for f, w in pairs(want) do
+    if not same(w, have[f]) then
+      n = n + 1
+      if n == 1 then diffs, set = {}, {} end
+      diffs[n] = { field = f, old = have[f], new = w }
       set[f] = w
     end
   end
+  if n > 1 then sort(diffs, function(a, b) return a.field < b.field end) end
   return diffs, set
 end
 
@@ -98,31 +109,44 @@ local function managed_fields(pb)
   return list
 end
 
-local function read_account(client, sid, fields, parts)
-  local out = {}
+-- Calls visit(e) for each number of account sid, e = { sid, phone_number,
+-- friendly_name and the managed fields } (one table, reused: copy what you
+-- keep); what was read goes into the fingerprint st.
+local function read_account(client, sid, fields, st, visit)
   local nf = #fields
   local cur, err = client:account(sid).incoming_phone_numbers:cursor{ page_size = 1000 }
   if not cur then return nil, err end
-  local np = #parts
+  local parts, np = { sid }, 1
+  local e = {}
   while true do
     local n, ierr = cur:next()
     if ierr then return nil, ierr end
     if n == nil then break end
-    local e = { sid = n.sid, phone_number = n.phone_number, friendly_name = n.friendly_name, account = sid }
-    local vals = {}
-    local line = { sid, e.sid, e.phone_number, tostring(e.friendly_name) }
+    local psid, phone, fname = n.sid, n.phone_number, n.friendly_name
+    e.sid, e.phone_number, e.friendly_name = psid, phone, fname
+    parts[np + 1], parts[np + 2], parts[np + 3] = psid, phone, fname == nil and "\1" or fname
+    np = np + 3
     for i = 1, nf do
       local f = fields[i]
       local v = n[f]
-      vals[f] = v
-      line[4 + i] = tostring(v)
+      e[f] = v
+      np = np + 1
+      parts[np] = v == nil and "\1" or tostring(v)
     end
-    e.values = vals
-    out[#out + 1] = e
-    np = np + 1
-    parts[np] = concat(line, "\0")
+    visit(e)
+    if np > 4000 then
+      hash_update(st, concat(parts, "\0", 1, np))
+      np = 0
+    end
   end
-  return out
+  hash_update(st, concat(parts, "\0", 1, np))
+  return true
+end
+
+local function copy_entry(e, sid)
+  local c = { account = sid }
+  for k, v in pairs(e) do c[k] = v end
+  return c
 end
 
 ---------------------------------------------------------------- planning
@@ -191,68 +215,84 @@ function _M.plan(client, pb, opts)
   local prune = opts.prune == true
   local main = client:account_sid()
   local fields = managed_fields(pb)
-  local parts = {}
-  local owned, by_account = {}, {}
-  local accounts = {}
-  for _, a in ipairs(pb.accounts) do
-    local sid = a.sid or main
-    if by_account[sid] then
-      return nil, require("twilio.errors").new("invalid", fmt("%s: account %s is declared twice ('main' is %s)",
-                                                              pb.file, sid, main), { field = "accounts" })
-    end
-    local list, err = read_account(client, sid, fields, parts)
-    if not list then return nil, err end
-    by_account[sid] = list
-    accounts[#accounts + 1] = { sid = sid, pb = a }
-    for _, e in ipairs(list) do owned[e.phone_number] = e end
-  end
+  local st = hash_new()
+  hash_update(st, main .. "\n" .. concat(fields, ",") .. "\n")
   local plan = { version = 1, prune = prune, main_account = main, changes = {}, unchanged = 0,
-                 warnings = {}, problems = {}, candidates = {}, fields = fields,
-                 fingerprint = hash(main .. "\n" .. concat(fields, ",") .. "\n" .. concat(parts, "\n")) }
+                 warnings = {}, problems = {}, candidates = {}, fields = fields }
   local changes, warnings = plan.changes, plan.warnings
   local function add(c) changes[#changes + 1] = c end
-  local declared = {}   -- phone -> true: exact numbers anywhere in the playbook
+  -- the exact numbers of the whole playbook: phone -> { sid =, n = }
+  local accounts, declared, sid_of = {}, pb.declared, {}
+  for _, a in ipairs(pb.accounts) do
+    local sid = a.sid or main
+    for _, A in ipairs(accounts) do
+      if A.sid == sid then
+        return nil, require("twilio.errors").new("invalid", fmt("%s: account %s is declared twice ('main' is %s)",
+                                                                pb.file, sid, main), { field = "accounts" })
+      end
+    end
+    accounts[#accounts + 1] = { sid = sid, pb = a, exact = {}, rest = {} }
+    sid_of[a] = sid
+  end
+  -- read every account; numbers declared where they are are diffed as they
+  -- come (nothing kept); the others are kept for moves, pools and prune
+  local elsewhere = {}   -- phone -> entry: declared in another account than its own
+  local stamp = {}       -- n.found == stamp: declared and found where declared, in this plan
   for _, A in ipairs(accounts) do
-    for _, n in ipairs(A.pb.numbers) do declared[n.phone_number] = true end
+    local sid, exact, rest = A.sid, A.exact, A.rest
+    local ok, err = read_account(client, sid, fields, st, function(e)
+      local phone = e.phone_number
+      local d = declared[phone]
+      if d and sid_of[d.account] == sid then
+        d.found = stamp
+        local diffs, set = diff(d.config, e)
+        if diffs then
+          exact[#exact + 1] = { action = "update", account = sid, sid = e.sid, phone_number = phone,
+                                fields = diffs, set = set }
+        else
+          plan.unchanged = plan.unchanged + 1
+        end
+      elseif d then
+        elsewhere[phone] = copy_entry(e, sid)
+      else
+        rest[#rest + 1] = copy_entry(e, sid)
+      end
+    end)
+    if not ok then return nil, err end
+  end
+  plan.fingerprint = hash_hex(st)
+  for _, A in ipairs(accounts) do
+    local sid, exact = A.sid, A.exact
+    for _, n in ipairs(A.pb.numbers) do
+      local phone = n.phone_number
+      local cur = elsewhere[phone]
+      if cur then
+        local diffs, set = diff(n.config, cur)
+        exact[#exact + 1] = { action = "move", from = cur.account, to = sid, account = sid, sid = cur.sid,
+                              phone_number = phone, fields = diffs or {}, set = set }
+      elseif n.found ~= stamp then
+        exact[#exact + 1] = { action = "buy", account = sid, phone_number = phone, config = n.config }
+        warnings[#warnings + 1] = fmt("buying %s in %s costs money; it is not in any account of the playbook: " ..
+          "if it was released it may no longer be available (error 21422)", phone, label(sid, main))
+      end
+    end
+    sort(exact, function(x, y) return x.phone_number < y.phone_number end)
+    for _, c in ipairs(exact) do add(c) end
   end
   for _, A in ipairs(accounts) do
     local sid = A.sid
     local protect = A.pb.protect
-    for _, n in ipairs(A.pb.numbers) do
-      local cur = owned[n.phone_number]
-      if not cur then
-        add({ action = "buy", account = sid, phone_number = n.phone_number, config = n.config })
-        warnings[#warnings + 1] = fmt("buying %s in %s costs money; it is not in any account of the playbook: " ..
-          "if it was released it may no longer be available (error 21422)", n.phone_number, label(sid, main))
-      elseif cur.account ~= sid then
-        local have = setmetatable({ friendly_name = cur.friendly_name }, { __index = cur.values })
-        local diffs, set = diff(n.config, have)
-        add({ action = "move", from = cur.account, to = sid, account = sid, sid = cur.sid,
-              phone_number = n.phone_number, fields = diffs, set = set })
-      else
-        local have = setmetatable({ friendly_name = cur.friendly_name }, { __index = cur.values })
-        local diffs, set = diff(n.config, have)
-        if #diffs > 0 then
-          add({ action = "update", account = sid, sid = cur.sid, phone_number = n.phone_number,
-                fields = diffs, set = set })
-        else
-          plan.unchanged = plan.unchanged + 1
-        end
-      end
-    end
     -- pools: members by friendly name, among the numbers not declared exactly
     local members = {}
     for _, p in ipairs(A.pb.pools) do members[p.name] = {} end
     local rest = {}
-    for _, e in ipairs(by_account[sid]) do
-      if not declared[e.phone_number] then
-        local hit
-        for _, p in ipairs(A.pb.pools) do
-          local k = type(e.friendly_name) == "string" and e.friendly_name:match(p.pattern)
-          if k then hit = p; e.index = tonumber(k); break end
-        end
-        if hit then local m = members[hit.name]; m[#m + 1] = e else rest[#rest + 1] = e end
+    for _, e in ipairs(A.rest) do
+      local hit
+      for _, p in ipairs(A.pb.pools) do
+        local k = type(e.friendly_name) == "string" and e.friendly_name:match(p.pattern)
+        if k then hit = p; e.index = tonumber(k); break end
       end
+      if hit then local m = members[hit.name]; m[#m + 1] = e else rest[#rest + 1] = e end
     end
     for _, p in ipairs(A.pb.pools) do
       local m = members[p.name]
@@ -279,10 +319,8 @@ function _M.plan(client, pb, opts)
         used[e.index] = true
       end
       for _, e in ipairs(keep) do
-        local want = schema.copy(p.config)
-        local have = setmetatable({ friendly_name = e.friendly_name }, { __index = e.values })
-        local diffs, set = diff(want, have)
-        if #diffs > 0 then
+        local diffs, set = diff(p.config, e)
+        if diffs then
           add({ action = "update", account = sid, sid = e.sid, phone_number = e.phone_number,
                 fields = diffs, set = set, pool = p.name })
         else
