@@ -44,7 +44,8 @@ describe("playbook.apply", function()
     local plan = assert(playbook.plan(client, pb))
     assert.same({ buy = 2, change = 1, move = 0, release = 0 }, plan.summary)
     local events = {}
-    local res = assert(playbook.apply(client, pb, { parallel = 4, progress = function(ev) events[#events + 1] = ev end }))
+    local function progress(ev) events[#events + 1] = ev end
+    local res = assert(playbook.apply(client, pb, { parallel = 4, progress = progress }))
     assert.same({ 2, 1, 0 }, { res.bought, res.updated, res.failed })
     assert.equal(3, #events)
     assert.equal(3, events[3].done)
