@@ -9,7 +9,7 @@
 -- that was read: a saved plan whose fingerprint no longer matches is stale.
 local schema = require "twilio.playbook.schema"
 
-local type, pairs, ipairs, tostring = type, pairs, ipairs, tostring
+local type, pairs, ipairs, tostring, next = type, pairs, ipairs, tostring, next
 local fmt, sort, concat, byte, floor = string.format, table.sort, table.concat, string.byte, math.floor
 local unpack_ = string.unpack
 
@@ -84,11 +84,12 @@ _M.show = show
 -- want: config; have: current values -> diffs (sorted by field), set | nil (no difference)
 local function diff(want, have)
   local diffs, set, n = nil, nil, 0
-  for f, w in pairs(want) do
-    if not same(w, have[f]) then
+  for f, w in next, want do
+    local h = have[f]
+    if w ~= h and not (w == "" and h == nil) then   -- same(w, h), inline: once per declared field
       n = n + 1
       if n == 1 then diffs, set = {}, {} end
-      diffs[n] = { field = f, old = have[f], new = w }
+      diffs[n] = { field = f, old = h, new = w }
       set[f] = w
     end
   end
