@@ -157,6 +157,10 @@ describe("playbook.plan", function()
       ["+442079460001"] = {},
       ["+493090000001"] = { address_sid = "AD00000000000000000000000000000001" },
     } } } }]]))
+    local plan = assert(playbook.plan(client, pb))
+    local text = render(plan)
+    assert.matches("Warning: %+442079460001 is outside the US and Canada, .* bundle_sid .* 21649", text)
+    assert.matches("Warning: %+493090000001 is outside the US and Canada", text)
     local res, err = playbook.apply(client, pb)
     assert.is_nil(res)
     assert.equal("apply", err.kind)

@@ -276,6 +276,10 @@ function _M.plan(client, pb, opts)
         exact[#exact + 1] = { action = "buy", account = sid, phone_number = phone, config = n.config }
         warnings[#warnings + 1] = fmt("buying %s in %s costs money; it is not in any account of the playbook: " ..
           "if it was released it may no longer be available (error 21422)", phone, label(sid, main))
+        if phone:sub(1, 2) ~= "+1" and not n.config.bundle_sid then
+          warnings[#warnings + 1] = fmt("%s is outside the US and Canada, where most numbers need an approved " ..
+            "regulatory bundle: set bundle_sid if Twilio refuses it with error 21649", phone)
+        end
       end
     end
     sort(exact, function(x, y) return x.phone_number < y.phone_number end)
