@@ -22,6 +22,13 @@
 --   * progress(ev): ev = { phase = "move"|"update"|"buy"|"release", done,
 --     total, ok, failed, change, error }.
 --   * export opts: accounts (SIDs, default the client's), write (stream).
+--   * plan_to_json / plan_from_json use dkjson (Debian lua-dkjson, already in
+--     tools/deps; the rockspec's dependencies should list "dkjson >= 2.5").
+--     Everything else needs nothing but the library.
+--   * a plan or a saved plan's apply reads the accounts again and refuses
+--     (kind "stale") when its fingerprint no longer matches only when
+--     plan.saved is true (plan_from_json sets it; set it yourself to apply
+--     exactly what was shown).
 local load = require "twilio.playbook.load"
 local plan = require "twilio.playbook.plan"
 local render = require "twilio.playbook.render"
