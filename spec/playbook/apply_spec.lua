@@ -86,6 +86,22 @@ describe("playbook.apply", function()
     assert.equal("not_found", select(2, numbers:find(first)).kind)
   end)
 
+  it("searches again when the candidates run out (Twilio answers at most 30 a search)", function()
+    local cjson = require "cjson"
+    local one = assert(client.available_phone_numbers:search("US", "local", { area_code = 212, limit = 1 }))[1]
+    -- the search made by apply's fresh plan answers one number only
+    emu.fault{ fault = "respond", method = "GET", path = "AvailablePhoneNumbers/US/Local%.json$", count = 1,
+               status = 200, headers = { ["Content-Type"] = "application/json" },
+               body = cjson.encode({ available_phone_numbers = { one:totable() }, uri = "/x" }) }
+    local pb = assert(playbook.load_string([[return { accounts = { main = { pools = {
+      p = { count = 3, friendly_name = "NY %d", search = { area_code = 212 } } } } } }]]))
+    local res = assert(playbook.apply(client, pb))
+    assert.equal(3, res.bought)
+    assert.equal(3, emu.stats().purchases)
+    assert(numbers:find(one.phone_number))
+    assert.same({}, assert(playbook.plan(client, pb)).changes)
+  end)
+
   it("moves a number from another account of the playbook and configures it there", function()
     local sub = emu.sub_sid()
     local n = assert(client:account(sub).incoming_phone_numbers:create{ phone_number = "+14155550110" })

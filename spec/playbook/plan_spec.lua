@@ -30,7 +30,10 @@ describe("playbook.plan", function()
     numbers = client.incoming_phone_numbers
     sub = emu.sub_sid()
   end)
-  after_each(function() client:close() end)
+  after_each(function()
+    emu.clear_faults()
+    client:close()
+  end)
 
   local function buy(phone, params, acct)
     local p = { phone_number = phone }
@@ -150,6 +153,24 @@ describe("playbook.plan", function()
     assert.matches("nothing was done", err.message)
     assert.equal(0, posts_to_create())
     assert.equal(0, emu.stats().purchases)
+  end)
+
+  it("warns when a search finds fewer numbers than a pool needs, and refuses when it finds none", function()
+    local cjson = require "cjson"
+    local one = assert(client.available_phone_numbers:search("US", "local", { area_code = 646, limit = 1 }))[1]
+    emu.fault{ fault = "respond", method = "GET", path = "AvailablePhoneNumbers/US/Local%.json$", count = 1,
+               status = 200, headers = { ["Content-Type"] = "application/json" },
+               body = cjson.encode({ available_phone_numbers = { one:totable() }, uri = "/x" }) }
+    local pb = assert(playbook.load_string([[return { accounts = { main = { pools = {
+      p = { count = 3, friendly_name = "NY %d", search = { area_code = 646 } } } } } }]]))
+    local plan = assert(playbook.plan(client, pb))
+    assert.same({}, plan.problems)
+    assert.matches("pool p %(US local, area_code=646%): the search found 1 of the 3 numbers to buy; apply " ..
+                   "searches again", render(plan))
+    pb = assert(playbook.load_string([[return { accounts = { main = { pools = {
+      p = { count = 3, friendly_name = "X %d", search = { area_code = 212, contains = "99999" } } } } } }]]))
+    plan = assert(playbook.plan(client, pb))
+    assert.matches("pool p .*: needs 3 numbers but the search found none", plan.problems[1])
   end)
 
   it("explains 21631 and 21649 in words when an exact number needs an address or a bundle", function()

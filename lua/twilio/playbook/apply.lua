@@ -47,6 +47,24 @@ local function config_params(config)
   return p
 end
 
+-- A pool's candidates ran out (Twilio answers at most 30 a search): search
+-- again for numbers not tried yet. true when some were found.
+local function refill(q)
+  local P = q.pool
+  if not P or q.exhausted then return false end
+  local cands = plan_mod.search_candidates(P.client, P.sid, P.pool, 10, q.tried)
+  for _, ph in ipairs(cands or {}) do
+    if not q.tried[ph] then
+      q.tried[ph] = true
+      q.items[#q.items + 1] = ph
+    end
+  end
+  -- another task may have refilled the queue while this one searched
+  if q.next <= #q.items then return true end
+  q.exhausted = true
+  return false
+end
+
 -- Is phone in account sid (with friendly name fname, when given)? number | nil
 local function lookup(client, sid, phone, fname)
   local n = client:account(sid).incoming_phone_numbers:find(phone, { retries = 2 })
@@ -142,7 +160,11 @@ function _M.apply(client, p, opts)
     for key, cands in pairs(fresh.candidates) do
       local q = {}
       for i, ph in ipairs(cands) do q[i] = ph end
-      queues[key] = { items = q, next = 1 }
+      local tried = {}
+      for _, ph in ipairs(q) do tried[ph] = true end
+      local P = fresh.pools[key]
+      queues[key] = { items = q, next = 1, tried = tried,
+                      pool = P and { client = client, sid = P.sid, pool = P.pool } }
     end
     local tasks = {}
     for i, c in ipairs(by.buy) do
@@ -151,7 +173,8 @@ function _M.apply(client, p, opts)
         tasks[i] = function()
           local q = queues[c.pool_key]
           local last
-          while q and q.next <= #q.items do
+          while q do
+            if q.next > #q.items and not refill(q) then break end
             local phone = q.items[q.next]
             q.next = q.next + 1
             local params = config_params(c.config)

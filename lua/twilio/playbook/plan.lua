@@ -170,45 +170,62 @@ _M.pool_desc = pool_desc
 local function needs_address(ar) return ar ~= nil and ar ~= "none" end
 
 -- Search what a pool would buy: candidates (phone numbers, best first), problems.
-local function search_pool(client, sid, p, need, config)
+-- Search what a pool could buy: candidates (phone numbers, best first, none
+-- already tried), the numbers passed over for want of an address_sid
+-- (requirement -> count), and an error when the search failed.
+local function search_candidates(client, sid, p, need, tried)
   local params = schema.copy(p.search)
   params.limit = need * 2 + 10
   if params.limit > 1000 then params.limit = 1000 end
   local found, err = client:account(sid).available_phone_numbers:search(p.country, p.type, params)
-  local problems = {}
-  if not found then
-    problems[1] = fmt("pool %s (%s): the search for numbers to buy failed: %s", p.name, pool_desc(p),
-                      tostring(err and err.message))
-    return {}, problems
-  end
+  if not found then return nil, nil, err end
   local cands, addr_req = {}, {}
   for _, a in ipairs(found) do
     local ar = a.address_requirements
-    if needs_address(ar) and not config.address_sid then
+    if needs_address(ar) and not p.config.address_sid then
       addr_req[ar] = (addr_req[ar] or 0) + 1
-    else
+    elseif not (tried and tried[a.phone_number]) then
       cands[#cands + 1] = a.phone_number
     end
   end
-  if not schema.NO_BUNDLE[p.country] and not config.bundle_sid then
+  return cands, addr_req
+end
+_M.search_candidates = search_candidates
+
+-- The pool's candidates now, and what stands in the way: problems (apply
+-- refuses) and warnings.
+local function search_pool(client, sid, p, need)
+  local cands, addr_req, err = search_candidates(client, sid, p, need)
+  local problems, warnings = {}, {}
+  if not cands then
+    problems[1] = fmt("pool %s (%s): the search for numbers to buy failed: %s", p.name, pool_desc(p),
+                      tostring(err and err.message))
+    return {}, problems, warnings
+  end
+  if not schema.NO_BUNDLE[p.country] and not p.config.bundle_sid then
     problems[#problems + 1] = fmt("pool %s (%s): bundle_sid is missing: %s numbers need an approved regulatory " ..
       "bundle (Twilio error 21649); set bundle_sid on the pool or in defaults", p.name, pool_desc(p), p.country)
   end
-  if #cands < need then
-    if next(addr_req) then
-      local kinds = {}
-      for k in pairs(addr_req) do kinds[#kinds + 1] = k end
-      sort(kinds)
-      for i, k in ipairs(kinds) do kinds[i] = fmt("%d '%s'", addr_req[k], k) end
+  local kinds = {}
+  for k in pairs(addr_req) do kinds[#kinds + 1] = k end
+  sort(kinds)
+  for i, k in ipairs(kinds) do kinds[i] = fmt("%d '%s'", addr_req[k], k) end
+  if #cands == 0 then
+    if #kinds > 0 then
       problems[#problems + 1] = fmt("pool %s (%s): address_sid is missing: the numbers it would buy say " ..
         "address_requirements %s (Twilio error 21631 without an address); set address_sid on the pool or " ..
         "in defaults", p.name, pool_desc(p), concat(kinds, ", "))
     else
-      problems[#problems + 1] = fmt("pool %s (%s): needs %d more numbers but the search found only %d",
-                                    p.name, pool_desc(p), need, #cands)
+      problems[#problems + 1] = fmt("pool %s (%s): needs %d numbers but the search found none", p.name,
+                                    pool_desc(p), need)
     end
+  elseif #cands < need then
+    -- Twilio answers at most 30 numbers a search: apply searches again as it buys
+    warnings[#warnings + 1] = fmt("pool %s (%s): the search found %d of the %d numbers to buy%s; apply " ..
+      "searches again as it buys and reports any it cannot find", p.name, pool_desc(p), #cands, need,
+      #kinds > 0 and (" (passed over for want of an address_sid: " .. concat(kinds, ", ") .. ")") or "")
   end
-  return cands, problems
+  return cands, problems, warnings
 end
 
 -- plan(client, pb, { prune = bool }) -> plan | nil, err
@@ -220,7 +237,7 @@ function _M.plan(client, pb, opts)
   local st = hash_new()
   hash_update(st, main .. "\n" .. concat(fields, ",") .. "\n")
   local plan = { version = 1, prune = prune, main_account = main, changes = {}, unchanged = 0,
-                 warnings = {}, problems = {}, candidates = {}, fields = fields }
+                 warnings = {}, problems = {}, candidates = {}, pools = {}, fields = fields }
   local changes, warnings = plan.changes, plan.warnings
   local function add(c) changes[#changes + 1] = c end
   -- the exact numbers of the whole playbook: phone -> { sid =, n = }
@@ -336,9 +353,11 @@ function _M.plan(client, pb, opts)
       local need = p.count - #keep
       if need > 0 then
         local key = sid .. "/" .. p.name
-        local cands, problems = search_pool(client, sid, p, need, p.config)
+        local cands, problems, pwarn = search_pool(client, sid, p, need)
         plan.candidates[key] = cands
+        plan.pools[key] = { sid = sid, pool = p }
         for _, pr in ipairs(problems) do plan.problems[#plan.problems + 1] = pr end
+        for _, w in ipairs(pwarn) do warnings[#warnings + 1] = w end
         local k = 0
         for _ = 1, need do
           repeat k = k + 1 until not used[k]
