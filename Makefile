@@ -6,7 +6,7 @@
 #   make demo       the provisioning workflow against the bundled emulator
 #   make bench      benchmarks against a raw libcurl baseline
 #   make deps       apt-get the Debian packages that are missing
-#   make install    install the module for Lua 5.4 (PREFIX=/usr/local)
+#   make install    install the module for Lua 5.4 and bin/twilio-numbers (PREFIX=/usr/local)
 #   make install-jit  the same for LuaJIT / OpenResty (lua/5.1 paths)
 
 PREFIX    ?= /usr/local
@@ -85,7 +85,7 @@ lint:
 
 # luarocks builds in the source tree: build from a copy so objects stay out of the checkout
 rock: deps
-	rm -rf build/rocksrc && mkdir -p build/rocksrc && cp -r src lua rockspec build/rocksrc/
+	rm -rf build/rocksrc && mkdir -p build/rocksrc && cp -r src lua rockspec bin build/rocksrc/
 	cd build/rocksrc && luarocks --lua-version 5.4 make --local rockspec/twilio-numbers-scm-1.rockspec
 
 # install: Lua 5.4 paths; install-jit: LuaJIT / OpenResty (5.1) paths.
@@ -109,6 +109,21 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/lib/lua/5.4/twilio $(DESTDIR)$(PREFIX)/share/lua/5.4/twilio \
 	       $(DESTDIR)$(PREFIX)/share/lua/5.4/twilio.lua $(DESTDIR)$(PREFIX)/lib/lua/5.1/twilio \
 	       $(DESTDIR)$(PREFIX)/share/lua/5.1/twilio $(DESTDIR)$(PREFIX)/share/lua/5.1/twilio.lua
+
+# The command: bin/twilio-numbers and the modules it runs on (lua/twilio/cli,
+# lua/twilio/playbook), for Lua 5.4.
+install: install-cli
+install-cli:
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/lua/5.4/twilio/cli \
+	           $(DESTDIR)$(PREFIX)/share/lua/5.4/twilio/playbook
+	install -m 0644 lua/twilio/cli/*.lua $(DESTDIR)$(PREFIX)/share/lua/5.4/twilio/cli/
+	install -m 0644 lua/twilio/playbook/*.lua $(DESTDIR)$(PREFIX)/share/lua/5.4/twilio/playbook/
+	install -m 0755 bin/twilio-numbers $(DESTDIR)$(PREFIX)/bin/twilio-numbers
+uninstall: uninstall-cli
+uninstall-cli:
+	rm -f $(DESTDIR)$(PREFIX)/bin/twilio-numbers
+	rm -rf $(DESTDIR)$(PREFIX)/share/lua/5.4/twilio/cli $(DESTDIR)$(PREFIX)/share/lua/5.4/twilio/playbook
+.PHONY: install-cli uninstall-cli
 
 emulator-start:
 	@bin/twilio-emulator start

@@ -20,6 +20,8 @@ libcurl's multi interface, non-blocking inside nginx.]],
 }
 dependencies = {
   "lua >= 5.1, <= 5.4",
+  "argparse >= 0.7",   -- bin/twilio-numbers only (Debian: lua-argparse)
+  "dkjson >= 2.5",     -- saved plans of twilio.playbook (Debian: lua-dkjson)
 }
 external_dependencies = {
   -- a header check fails on Debian's multiarch layout (STYLE.md section 2); check the library
@@ -64,5 +66,26 @@ build = {
     ["twilio.webhook"] = "lua/twilio/webhook.lua",
     ["twilio.webhook.check"] = "lua/twilio/webhook/check.lua",
     ["twilio.webhook.ngx"] = "lua/twilio/webhook/ngx.lua",
+    -- desired state (twilio.playbook), which the command's plan/apply/import run on
+    ["twilio.playbook"] = "lua/twilio/playbook.lua",
+    ["twilio.playbook.apply"] = "lua/twilio/playbook/apply.lua",
+    ["twilio.playbook.export"] = "lua/twilio/playbook/export.lua",
+    ["twilio.playbook.load"] = "lua/twilio/playbook/load.lua",
+    ["twilio.playbook.plan"] = "lua/twilio/playbook/plan.lua",
+    ["twilio.playbook.render"] = "lua/twilio/playbook/render.lua",
+    ["twilio.playbook.schema"] = "lua/twilio/playbook/schema.lua",
+    -- the command (bin/twilio-numbers), on lua-argparse
+    ["twilio.cli.args"] = "lua/twilio/cli/args.lua",
+    ["twilio.cli.desired"] = "lua/twilio/cli/desired.lua",
+    ["twilio.cli.explain"] = "lua/twilio/cli/explain.lua",
+    ["twilio.cli.help"] = "lua/twilio/cli/help.lua",
+    ["twilio.cli.main"] = "lua/twilio/cli/main.lua",
+    ["twilio.cli.numbers"] = "lua/twilio/cli/numbers.lua",
+    ["twilio.cli.ops"] = "lua/twilio/cli/ops.lua",
+    ["twilio.cli.output"] = "lua/twilio/cli/output.lua",
+    ["twilio.cli.term"] = "lua/twilio/cli/term.lua",
+  },
+  install = {
+    bin = { ["twilio-numbers"] = "bin/twilio-numbers" },
   },
 }

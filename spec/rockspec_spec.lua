@@ -52,7 +52,7 @@ describe("rockspec", function()
     -- built in a copy, so that luarocks' objects do not land in the checkout
     local tree, src = root .. "/build/rocktree", root .. "/build/rocksrc"
     os.execute("rm -rf " .. tree .. " " .. src .. " && mkdir -p " .. src .. " && cp -r " .. root .. "/src " ..
-               root .. "/lua " .. root .. "/rockspec " .. src .. "/")
+               root .. "/lua " .. root .. "/rockspec " .. root .. "/bin " .. src .. "/")
     local cmd = string.format("cd %s && luarocks --lua-version 5.4 --tree %s make --deps-mode=none " ..
                               "rockspec/twilio-numbers-scm-1.rockspec >%s/build/rock.log 2>&1", src, tree, root)
     local ok = os.execute(cmd)
@@ -68,6 +68,11 @@ describe("rockspec", function()
     local probe = string.format("cd /tmp && env -u LUA_PATH -u LUA_CPATH lua5.4 -e %q", code)
     local out = lines(probe)[1] or ""
     assert.matches("^%d+%.%d+%.%d+ " .. tree:gsub("%p", "%%%0"), out)
+    -- install.bin: the command's luarocks wrapper runs from the tree (a
+    -- --tree the loader is not configured for needs its paths given)
+    local man = lines(string.format("cd /tmp && env LUA_PATH='%s/share/lua/5.4/?.lua;;' " ..
+                                    "LUA_CPATH='%s/lib/lua/5.4/?.so;;' %s/bin/twilio-numbers help", tree, tree, tree))
+    assert.equals("TWILIO-NUMBERS(1)", man[1])
   end) end
 end)
 

@@ -315,6 +315,17 @@ local function create_number(_, acct, typ, form)
     if typ then return bad(21421, "Missing required parameter PhoneNumber") end
     return bad(21421, "A PhoneNumber or an AreaCode is required")
   end
+  local reg = inventory.REGULATION[inv.iso_country]
+  if reg then
+    if reg.address and inv.address_requirements ~= "none" and (form.AddressSid or "") == "" then
+      return bad(21631, "Phone Number Requires an Address: " .. inv.phone_number .. " has address_requirements '" ..
+                 inv.address_requirements .. "'; pass an AddressSid")
+    end
+    if reg.bundle and (form.BundleSid or "") == "" then
+      return bad(21649, "Phone Number Requires a Bundle: " .. inv.phone_number .. " (" .. inv.iso_country ..
+                 ") needs an approved regulatory BundleSid")
+    end
+  end
   local rec = state.new_number(acct, inv, ngx.time())
   apply_fields(rec, ch)
   state.add_number(acct, rec)

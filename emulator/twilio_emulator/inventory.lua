@@ -38,6 +38,15 @@ local NANP = {
 }
 _M.NANP = NANP
 
+-- Regulatory requirements the emulator enforces on purchases, per country (as
+-- Twilio does: 21631 without an AddressSid for a number whose
+-- address_requirements is not "none", 21649 without a BundleSid). Only GB and
+-- DE, so US/CA purchases (and GB mobile, address "none") stay as they were.
+_M.REGULATION = {
+  GB = { address = true },
+  DE = { address = true, bundle = true },
+}
+
 local state -- built by _M.build()
 
 local function add(rec)
