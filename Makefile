@@ -88,19 +88,21 @@ rock: deps
 	rm -rf build/rocksrc && mkdir -p build/rocksrc && cp -r src lua rockspec bin build/rocksrc/
 	cd build/rocksrc && luarocks --lua-version 5.4 make --local rockspec/twilio-numbers-scm-1.rockspec
 
-# install: Lua 5.4 paths; install-jit: LuaJIT / OpenResty (5.1) paths.
+# install: Lua 5.4 paths and the command; install-jit: LuaJIT / OpenResty (5.1)
+# paths. Every Lua directory under lua/twilio goes, so a new one needs no rule.
 define install_tree # $(1) = .so, $(2) = Lua version directory
-	install -d $(DESTDIR)$(PREFIX)/lib/lua/$(2)/twilio $(DESTDIR)$(PREFIX)/share/lua/$(2)/twilio/transport
+	install -d $(DESTDIR)$(PREFIX)/lib/lua/$(2)/twilio
 	install -m 0755 $(1) $(DESTDIR)$(PREFIX)/lib/lua/$(2)/twilio/core.so
-	install -m 0644 lua/twilio.lua $(DESTDIR)$(PREFIX)/share/lua/$(2)/twilio.lua
-	install -m 0644 lua/twilio/*.lua $(DESTDIR)$(PREFIX)/share/lua/$(2)/twilio/
-	install -m 0644 lua/twilio/transport/*.lua $(DESTDIR)$(PREFIX)/share/lua/$(2)/twilio/transport/
-	install -d $(DESTDIR)$(PREFIX)/share/lua/$(2)/twilio/webhook
-	install -m 0644 lua/twilio/webhook/*.lua $(DESTDIR)$(PREFIX)/share/lua/$(2)/twilio/webhook/
+	install -D -m 0644 lua/twilio.lua $(DESTDIR)$(PREFIX)/share/lua/$(2)/twilio.lua
+	for d in $$(cd lua && find twilio -type d); do \
+	  install -d $(DESTDIR)$(PREFIX)/share/lua/$(2)/$$d && \
+	  install -m 0644 lua/$$d/*.lua $(DESTDIR)$(PREFIX)/share/lua/$(2)/$$d/ || exit 1; \
+	done
 endef
 
 install: $(SO54)
 	$(call install_tree,$(SO54),5.4)
+	install -D -m 0755 bin/twilio-numbers $(DESTDIR)$(PREFIX)/bin/twilio-numbers
 
 install-jit: $(SOJIT)
 	$(call install_tree,$(SOJIT),5.1)
@@ -108,22 +110,8 @@ install-jit: $(SOJIT)
 uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/lib/lua/5.4/twilio $(DESTDIR)$(PREFIX)/share/lua/5.4/twilio \
 	       $(DESTDIR)$(PREFIX)/share/lua/5.4/twilio.lua $(DESTDIR)$(PREFIX)/lib/lua/5.1/twilio \
-	       $(DESTDIR)$(PREFIX)/share/lua/5.1/twilio $(DESTDIR)$(PREFIX)/share/lua/5.1/twilio.lua
-
-# The command: bin/twilio-numbers and the modules it runs on (lua/twilio/cli,
-# lua/twilio/playbook), for Lua 5.4.
-install: install-cli
-install-cli:
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/lua/5.4/twilio/cli \
-	           $(DESTDIR)$(PREFIX)/share/lua/5.4/twilio/playbook
-	install -m 0644 lua/twilio/cli/*.lua $(DESTDIR)$(PREFIX)/share/lua/5.4/twilio/cli/
-	install -m 0644 lua/twilio/playbook/*.lua $(DESTDIR)$(PREFIX)/share/lua/5.4/twilio/playbook/
-	install -m 0755 bin/twilio-numbers $(DESTDIR)$(PREFIX)/bin/twilio-numbers
-uninstall: uninstall-cli
-uninstall-cli:
-	rm -f $(DESTDIR)$(PREFIX)/bin/twilio-numbers
-	rm -rf $(DESTDIR)$(PREFIX)/share/lua/5.4/twilio/cli $(DESTDIR)$(PREFIX)/share/lua/5.4/twilio/playbook
-.PHONY: install-cli uninstall-cli
+	       $(DESTDIR)$(PREFIX)/share/lua/5.1/twilio $(DESTDIR)$(PREFIX)/share/lua/5.1/twilio.lua \
+	       $(DESTDIR)$(PREFIX)/bin/twilio-numbers
 
 emulator-start:
 	@bin/twilio-emulator start

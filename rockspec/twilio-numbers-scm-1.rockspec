@@ -76,6 +76,7 @@ build = {
     ["twilio.playbook.schema"] = "lua/twilio/playbook/schema.lua",
     -- the command (bin/twilio-numbers), on lua-argparse
     ["twilio.cli.args"] = "lua/twilio/cli/args.lua",
+    ["twilio.cli.check"] = "lua/twilio/cli/check.lua",
     ["twilio.cli.desired"] = "lua/twilio/cli/desired.lua",
     ["twilio.cli.explain"] = "lua/twilio/cli/explain.lua",
     ["twilio.cli.help"] = "lua/twilio/cli/help.lua",

@@ -298,6 +298,33 @@ describe("webhooks in nginx (emulator rings the example handler)", function()
     assert.matches("^PN%x+ +%+1415%d+ +voice +POST 200 +%d+ms twiml ok$", check.format_row(rows[1]))
   end)
 
+  it("twilio-numbers check calls each webhook, prints a row per number and kind, exits 1 on a failure", function()
+    local fake = require "cli.fake"
+    point(num, open)
+    local code, out, err = fake.run({ "check", num.phone_number, "-o", "json" })
+    assert.equal(0, code, err)
+    local rows = require("cjson").decode(out)
+    assert.equal(2, #rows)
+    assert.same({ "voice", "sms" }, { rows[1].kind, rows[2].kind })
+    for _, r in ipairs(rows) do
+      assert.equal(200, r.status)
+      assert.is_true(r.twiml)
+      assert.equal(num.phone_number, r.phone_number)
+    end
+    -- a wrong signing token: the handler refuses (403), the command says so and exits 1
+    code, out, err = fake.run({ "check", num.sid, "--kind", "voice", "-o", "csv" },
+                              { env = { TWILIO_WEBHOOK_AUTH_TOKEN = "0123456789abcdef0123456789abcdef" } })
+    assert.equal(1, code)
+    assert.matches("\n%+1415%d+,voice,POST,[^,]*,403,", out)
+    assert.matches("1 of 1 webhook", err, 1, true)
+    -- an API key cannot sign: said before anything is sent
+    local _
+    code, _, err = fake.run({ "check" }, { env = { TWILIO_AUTH_TOKEN = false, TWILIO_API_KEY = "SK" .. ("a"):rep(32),
+                                                   TWILIO_API_SECRET = "s" } })
+    assert.equal(1, code)
+    assert.matches("an API key cannot sign", err, 1, true)
+  end)
+
   it("check() runs inside nginx too, on the cosocket transport", function()
     point(num, open)
     local srv, why = nginx.start{

@@ -182,6 +182,7 @@ _M.SUMMARY = {
   { "update", "Change fields of numbers: update NUMBER... --voice-url URL ..." },
   { "move", "Move numbers to another account: move NUMBER... --to AC..." },
   { "release", "Release numbers (cannot be undone: asks, or --yes)." },
+  { "check", "Call each number's voice and SMS webhooks as Twilio would (signed): status, latency, TwiML." },
   { "plan", "Show what applying a playbook would change." },
   { "apply", "Apply a playbook or a saved plan." },
   { "import", "Write a playbook of the account as it is (same as export -o playbook)." },
@@ -265,6 +266,11 @@ function _M.build()
   release:flag("-y --yes"):description("Do not ask (required when stdin is not a terminal).")
   release:option("--parallel"):argname("<n>"):default("8"):description("Requests in flight (default 8).")
   output_options(release, { "table", "json", "jsonl", "csv" }, "table")
+
+  local chk = command("check", S.check)
+  chk:argument("numbers"):args("*"):description("E.164 numbers or PN SIDs (default: every number of the account).")
+  chk:option("--kind"):choices{ "voice", "sms" }:description("Only this kind of webhook (default: both).")
+  output_options(chk, { "table", "json", "jsonl", "csv" }, "table")
 
   local plan = command("plan", S.plan)
   plan:argument("file"):description("The playbook (Lua, data only).")

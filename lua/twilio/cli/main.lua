@@ -100,6 +100,7 @@ local COMMANDS = {
   list = "twilio.cli.numbers", show = "twilio.cli.numbers", export = "twilio.cli.numbers",
   search = "twilio.cli.numbers", buy = "twilio.cli.numbers", update = "twilio.cli.numbers",
   move = "twilio.cli.numbers", release = "twilio.cli.numbers",
+  check = "twilio.cli.check",
   plan = "twilio.cli.desired", apply = "twilio.cli.desired", import = "twilio.cli.desired",
 }
 
