@@ -2,12 +2,12 @@
 local emu = require "helpers.emulator"
 local fake = require "cli.fake"
 
+-- It tests the repository, not a VM: defined only in the plain lua5.4 pass.
+local once = os.getenv("TWILIO_TEST_VM") == "lua5.4" and not os.getenv("TWILIO_TEST_ASAN")
+
 describe("make install", function()
+  if not once then return end
   it("installs bin/twilio-numbers that runs on the installed modules only", function()
-    if os.getenv("TWILIO_TEST_VM") ~= "lua5.4" or os.getenv("TWILIO_TEST_ASAN") then
-      pending("run once, by the plain lua5.4 pass")
-      return
-    end
     local root = fake.root()
     local dest = root .. "/build/dest-cli"
     local ok = os.execute(string.format("rm -rf %s && cd %s && make -s install DESTDIR=%s PREFIX=/usr/local " ..
