@@ -395,6 +395,10 @@ describe("twilio-numbers", function()
       assert.is_nil(n.voice_url)
       assert.equals("kept", n.friendly_name)
       assert.equals("https://example.com/v", assert(numbers:fetch(b[2].sid)).voice_url)
+      -- as its flag is spelled, like the example of `twilio-numbers help`
+      code = run{ "update", b[2].phone_number, "--clear", "voice-url" }
+      assert.equals(0, code)
+      assert.is_nil(assert(numbers:fetch(b[2].sid)).voice_url)
     end)
 
     it("refuses bad values before any request, with exit 64", function()
