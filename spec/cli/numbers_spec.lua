@@ -243,6 +243,11 @@ describe("twilio-numbers", function()
       assert.equals(1, code)
       assert.equals("", out)
       assert.matches("no number +14155550499", err, 1, true)
+      -- a mistyped SID is refused as a SID, not as an E.164 number
+      code, out, err = run{ "show", "PN123" }
+      assert.equals(1, code)
+      assert.equals("", out)
+      assert.matches("PN followed by 32 hex digits", err, 1, true)
     end)
 
     it("exports every number of the account, page after page", function()
