@@ -86,7 +86,7 @@ lint:
 # luarocks builds in the source tree: build from a copy so objects stay out of the checkout
 rock: deps
 	rm -rf build/rocksrc && mkdir -p build/rocksrc && cp -r src lua rockspec bin build/rocksrc/
-	cd build/rocksrc && luarocks --lua-version 5.4 make --local --deps-mode=none rockspec/twilio-numbers-scm-1.rockspec
+	cd build/rocksrc && luarocks --lua-version 5.4 make --deps-mode=none --local rockspec/twilio-numbers-scm-1.rockspec
 
 # install: Lua 5.4 paths and the command; install-jit: LuaJIT / OpenResty (5.1)
 # paths. Every Lua directory under lua/twilio goes, so a new one needs no rule.

@@ -8,6 +8,7 @@
 local argparse = require "argparse"
 local core = require "twilio.core"
 local available = require "twilio.available"
+local cli_ops = require "twilio.cli.ops"
 
 local ipairs, pairs, tostring, tonumber, type = ipairs, pairs, tostring, tonumber, type
 local fmt, concat = string.format, table.concat
@@ -254,7 +255,7 @@ function _M.build()
   _M.add_params(update, _M.UPDATE_PARAMS, "value")
   update:option("--clear"):count("*"):argname("<field>"):target("clear")
     :description("Empty this field (repeatable): " ..
-                 concat(require("twilio.cli.ops").clearable(_M.UPDATE_ALL), ", ") .. ".")
+                 concat(cli_ops.clearable(_M.UPDATE_ALL), ", ") .. ".")
   update:option("--parallel"):argname("<n>"):default("8"):description("Requests in flight.")
   output_options(update, { "table", "json", "jsonl", "csv" }, "table")
 

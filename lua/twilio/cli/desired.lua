@@ -10,7 +10,8 @@ local EXIT = term.EXIT
 
 local _M = {}
 
-local function playbook() return require "twilio.playbook" end
+local playbook_lib = require "twilio.playbook"
+local function playbook() return playbook_lib end
 
 local function read_file(path)
   local f, err = io.open(path, "rb")

@@ -2,6 +2,7 @@
 local args = require "twilio.cli.args"
 local term = require "twilio.cli.term"
 local csv = require "twilio.csv"
+local numbers = require "twilio.cli.numbers"
 
 local fmt, concat, ipairs = string.format, table.concat, ipairs
 
@@ -114,7 +115,6 @@ function _M.manual()
 end
 
 function _M.columns()
-  local numbers = require "twilio.cli.numbers"
   return concat({
     "Columns of numbers (list, show, export, buy, update, move, release):",
     wrap(concat(numbers.NUMBER_COLUMNS, " "), "    ", 92),

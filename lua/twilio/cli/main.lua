@@ -7,6 +7,7 @@ local twilio = require "twilio"
 local args = require "twilio.cli.args"
 local term = require "twilio.cli.term"
 local output = require "twilio.cli.output"
+local help = require "twilio.cli.help"
 
 local type, tostring, pcall, xpcall, fmt = type, tostring, pcall, xpcall, string.format
 local EXIT = term.EXIT
@@ -138,7 +139,7 @@ function _M.main(argv, sys)
     return EXIT.USAGE
   end
   if res.command == "help" then
-    return require("twilio.cli.help").show(sys, res.topic, cmds)
+    return help.show(sys, res.topic, cmds)
   end
   local ctx = setmetatable({ sys = sys, args = res, cmds = cmds }, Ctx)
   local mod = require(COMMANDS[res.command])

@@ -7,6 +7,8 @@ local args = require "twilio.cli.args"
 local term = require "twilio.cli.term"
 local ops = require "twilio.cli.ops"
 local explain = require "twilio.cli.explain"
+local output = require "twilio.cli.output"
+local desired = require "twilio.cli.desired"
 
 local ipairs, tostring, fmt, concat = ipairs, tostring, string.format, table.concat
 local EXIT = term.EXIT
@@ -67,7 +69,7 @@ end
 local function show_fields(ctx, n, cols)
   local width = 0
   for _, c in ipairs(cols) do if #c > width then width = #c end end
-  local out = require "twilio.cli.output"
+  local out = output
   local tw = term.width(ctx.sys, ctx.args.width and args.integer(ctx.args.width, "--width", 1))
   for _, c in ipairs(cols) do
     local v = out.text(out.value(n, c))
@@ -82,7 +84,7 @@ function _M.show(ctx)
   if a.output == "table" then
     local cols = NUMBER_COLUMNS
     if a.columns then
-      local c, cerr = require("twilio.cli.output").parse_columns(a.columns, NUMBER_COLUMNS)
+      local c, cerr = output.parse_columns(a.columns, NUMBER_COLUMNS)
       if not c then args.usage_error(cerr) end
       cols = c
     end
@@ -97,7 +99,7 @@ end
 
 -- The whole account, one page (1000 numbers) in memory at a time.
 function _M.export(ctx)
-  if ctx.args.output == "playbook" then return require("twilio.cli.desired").import(ctx) end
+  if ctx.args.output == "playbook" then return desired.import(ctx) end
   local w = number_writer(ctx)
   for n in ctx:numbers():each{ page_size = 1000 } do w:row(n) end
   w:finish()
@@ -236,7 +238,7 @@ function _M.update(ctx)
     local okf = false
     for _, c in ipairs(clearable) do if c == f then okf = true end end
     if not okf then
-      local s = require("twilio.cli.output").suggest(f, clearable)
+      local s = output.suggest(f, clearable)
       args.usage_error(fmt("--clear %s: not a field that can be emptied%s", f,
                            s and fmt("; did you mean '%s'?", s) or ""))
     end

@@ -8,6 +8,7 @@
 -- with prune and never when protected). The fingerprint is a hash of all
 -- that was read: a saved plan whose fingerprint no longer matches is stale.
 local schema = require "twilio.playbook.schema"
+local errors = require "twilio.errors"
 
 local type, pairs, ipairs, tostring, next = type, pairs, ipairs, tostring, next
 local fmt, sort, concat, byte, floor = string.format, table.sort, table.concat, string.byte, math.floor
@@ -246,7 +247,7 @@ function _M.plan(client, pb, opts)
     local sid = a.sid or main
     for _, A in ipairs(accounts) do
       if A.sid == sid then
-        return nil, require("twilio.errors").new("invalid", fmt("%s: account %s is declared twice ('main' is %s)",
+        return nil, errors.new("invalid", fmt("%s: account %s is declared twice ('main' is %s)",
                                                                 pb.file, sid, main), { field = "accounts" })
       end
     end

@@ -4,6 +4,7 @@
 local plan_mod = require "twilio.playbook.plan"
 local load = require "twilio.playbook.load"
 local errors = require "twilio.errors"
+local dkjson = require "dkjson"
 
 local ipairs, pairs, tostring, type = ipairs, pairs, tostring, type
 local fmt, sort = string.format, table.sort
@@ -63,7 +64,7 @@ end
 ---------------------------------------------------------------- JSON
 
 local function json()
-  return require "dkjson"
+  return dkjson
 end
 
 local function array(t)
