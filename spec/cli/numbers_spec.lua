@@ -243,6 +243,11 @@ describe("twilio-numbers", function()
       assert.equals(1, code)
       assert.equals("", out)
       assert.matches("no number +14155550499", err, 1, true)
+      -- a mistyped SID is refused as a SID, not as an E.164 number
+      code, out, err = run{ "show", "PN123" }
+      assert.equals(1, code)
+      assert.equals("", out)
+      assert.matches("PN followed by 32 hex digits", err, 1, true)
     end)
 
     it("exports every number of the account, page after page", function()
@@ -395,6 +400,10 @@ describe("twilio-numbers", function()
       assert.is_nil(n.voice_url)
       assert.equals("kept", n.friendly_name)
       assert.equals("https://example.com/v", assert(numbers:fetch(b[2].sid)).voice_url)
+      -- as its flag is spelled, like the example of `twilio-numbers help`
+      code = run{ "update", b[2].phone_number, "--clear", "voice-url" }
+      assert.equals(0, code)
+      assert.is_nil(assert(numbers:fetch(b[2].sid)).voice_url)
     end)
 
     it("refuses bad values before any request, with exit 64", function()

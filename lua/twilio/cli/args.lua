@@ -68,7 +68,10 @@ table.sort(_M.TYPES)
 local function describe(p)
   local what
   if p.check == "url" then what = "an absolute http(s) URL"
-  elseif p.check == "sid" then what = "a " .. (p.sid_prefix or "") .. "… SID"
+  elseif p.check == "sid" then
+    -- "an AP… SID", "a TK… SID": the article goes by how the first letter is said
+    local prefix = p.sid_prefix or ""
+    what = (prefix:match("^[AEFHILMNORSX]") and "an " or "a ") .. prefix .. "… SID"
   elseif p.enum then what = "one of " .. concat(p.enum, ", ")
   elseif p.check == "boolean" then what = "true or false"
   elseif p.check == "e164" then what = "an E.164 number like +14155550100"
@@ -237,7 +240,7 @@ function _M.build()
   search:argument("country"):description("ISO country code, e.g. US.")
   search:argument("type"):choices(_M.TYPES):description("Number type: " .. concat(_M.TYPES, ", ") .. ".")
   _M.add_params(search, _M.SEARCH_PARAMS, "filter")
-  search:option("--limit"):argname("<n>"):default("20"):description("At most this many results (default 20).")
+  search:option("--limit"):argname("<n>"):default("20"):description("At most this many results.")
   output_options(search, { "table", "json", "jsonl", "csv" }, "table")
 
   local buy = command("buy", S.buy)
@@ -253,19 +256,19 @@ function _M.build()
   update:option("--clear"):count("*"):argname("<field>"):target("clear")
     :description("Empty this field (repeatable): " ..
                  concat(cli_ops.clearable(_M.UPDATE_ALL), ", ") .. ".")
-  update:option("--parallel"):argname("<n>"):default("8"):description("Requests in flight (default 8).")
+  update:option("--parallel"):argname("<n>"):default("8"):description("Requests in flight.")
   output_options(update, { "table", "json", "jsonl", "csv" }, "table")
 
   local move = command("move", S.move)
   move:argument("numbers"):args("+"):description("E.164 numbers or PN SIDs.")
   move:option("--to"):argname("<AC…>"):description("The account to move them to."):count(1)
-  move:option("--parallel"):argname("<n>"):default("8"):description("Requests in flight (default 8).")
+  move:option("--parallel"):argname("<n>"):default("8"):description("Requests in flight.")
   output_options(move, { "table", "json", "jsonl", "csv" }, "table")
 
   local release = command("release", S.release)
   release:argument("numbers"):args("+"):description("E.164 numbers or PN SIDs.")
   release:flag("-y --yes"):description("Do not ask (required when stdin is not a terminal).")
-  release:option("--parallel"):argname("<n>"):default("8"):description("Requests in flight (default 8).")
+  release:option("--parallel"):argname("<n>"):default("8"):description("Requests in flight.")
   output_options(release, { "table", "json", "jsonl", "csv" }, "table")
 
   local chk = command("check", S.check)
@@ -277,14 +280,14 @@ function _M.build()
   plan:argument("file"):description("The playbook (Lua, data only).")
   plan:flag("--prune"):description("Also release numbers the playbook does not declare (never protected ones).")
   plan:flag("--detailed-exitcode"):description("Exit 0 when nothing would change, 2 when something would, 1 on error.")
-  plan:option("-o --output"):choices{ "text", "json" }:default("text"):description("text (default) or json.")
+  plan:option("-o --output"):choices{ "text", "json" }:default("text"):description("text or json.")
   plan:option("--out"):argname("<planfile>"):description("Save the plan for `apply PLANFILE` (also -out).")
 
   local apply = command("apply", S.apply)
   apply:argument("file"):description("A playbook, or a plan saved with plan --out.")
   apply:flag("--prune"):description("Also release numbers the playbook does not declare (never protected ones).")
   apply:flag("--auto-approve"):description("Do not ask (required when stdin is not a terminal).")
-  apply:option("--parallel"):argname("<n>"):default("8"):description("Requests in flight (default 8).")
+  apply:option("--parallel"):argname("<n>"):default("8"):description("Requests in flight.")
 
   local import = command("import", S.import)
   import:option("--out"):argname("<file>"):description("Write the playbook to this file instead of stdout.")

@@ -87,14 +87,22 @@ function Ctx:writer(known, default, format)
                                    width = term.width(self.sys, width) })
 end
 
+-- Messages on stderr. stdout is fully buffered and stderr is not: stdout is
+-- flushed first, so a message about rows already written comes after them on
+-- a terminal or through 2>&1 (spec/cli/order_spec.lua).
+local function to_stderr(sys, s)
+  if sys.flush then sys.flush() end
+  sys.err(s)
+end
+
 -- A failure message on stderr; returns the exit code for it.
 function Ctx:fail(msg, code)
-  self.sys.err("twilio-numbers: " .. tostring(msg) .. "\n")
+  to_stderr(self.sys, "twilio-numbers: " .. tostring(msg) .. "\n")
   return code or EXIT.ERROR
 end
 
 function Ctx:warn(msg)
-  self.sys.err("twilio-numbers: " .. msg .. "\n")
+  to_stderr(self.sys, "twilio-numbers: " .. msg .. "\n")
 end
 
 local COMMANDS = {

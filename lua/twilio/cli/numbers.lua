@@ -230,7 +230,9 @@ end
 function _M.update(ctx)
   local a = ctx.args
   local params, count = args.collect(a, args.UPDATE_PARAMS)
-  local clear = a.clear or {}
+  -- --clear takes the field as its flag is spelled (voice-url) or as the API names it (voice_url)
+  local clear = {}
+  for i, f in ipairs(a.clear or {}) do clear[i] = (f:gsub("-", "_")) end
   local clearable = ops.clearable(args.UPDATE_ALL)
   for _, f in ipairs(clear) do
     local okf = false

@@ -17,10 +17,11 @@ local SID = "^PN%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x
 
 function _M.is_sid(id) return type(id) == "string" and id:match(SID) ~= nil end
 
--- A NUMBER|SID argument: PN + 32 hex is fetched, anything else must be E.164
--- and is looked up exactly (numbers:find).
+-- A NUMBER|SID argument: anything starting with PN is fetched (a mistyped SID
+-- is then refused as a SID, not as "must be E.164"), anything else must be
+-- E.164 and is looked up exactly (numbers:find).
 local function fetch_one(numbers, id, opts)
-  if _M.is_sid(id) then return numbers:fetch(id, opts) end
+  if _M.is_sid(id) or (type(id) == "string" and id:match("^PN")) then return numbers:fetch(id, opts) end
   return numbers:find(id, opts)
 end
 _M.fetch_one = fetch_one
