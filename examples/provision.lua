@@ -98,7 +98,7 @@ while page do
   page, err = page:next()
   if not page then fail("next page", err) end
 end
-step("Listed %d numbers in %d pages of up to 50", count, pages)
+step("Listed %d numbers in %d page%s of up to 50", count, pages, pages == 1 and "" or "s")
 
 -- 7. CSV export
 local f = assert(io.open(csv_out, "wb"))
