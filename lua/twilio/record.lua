@@ -46,6 +46,12 @@ function _M.body(res, req)
   return res.body or ""
 end
 
+-- detach(rec) -> rec: rec reads a copy of its own JSON from now on (same
+-- fields, ctx and released flag), so it no longer keeps its page's body
+-- alive. A list cursor detaches the record it handed out last before it
+-- fetches the next page (twilio.list); a closed record stays closed.
+_M.detach = core.record_detach
+
 -- A fresh ctx that says how a call went, or nil when there is nothing to
 -- say (no retries, no extra info): the caller then shares an existing ctx
 -- and builds no table.
