@@ -97,7 +97,7 @@ static int shared_headers_newindex(lua_State *L) {
  * fresh_connect, body_object): no rehash when they are set. */
 static void push_request(lua_State *L, const char *method, const char *op,
                          int idempotent, int form, tw_repr repr) {
-  lua_createtable(L, 0, 6);
+  lua_createtable(L, 0, 11);
   lua_insert(L, -3);                 /* req, url, body */
   lua_setfield(L, -3, "body");
   lua_setfield(L, -2, "url");
