@@ -280,9 +280,13 @@ function Coroutines:loop()
       self.ready = {}
       for i = 1, #ready do self:resume(ready[i][1], ready[i][2], ready[i][3]) end
     end
-    local now = monotonic()
+    -- the clock is read, and tables made, only when a task sleeps
+    local sleepers = self.sleepers
     local wait = IDLE
-    for _, s in ipairs(self.sleepers) do wait = min(wait, max(0, s.at - now)) end
+    if #sleepers > 0 then
+      local now = monotonic()
+      for _, s in ipairs(sleepers) do wait = min(wait, max(0, s.at - now)) end
+    end
     if #self.ready > 0 then wait = 0 end
     local m = self.multi
     if m and m:pending() > 0 then
@@ -297,13 +301,16 @@ function Coroutines:loop()
       if #self.sleepers == 0 then error("twilio: bulk tasks wait on nothing (internal error)", 0) end
       core.sleep(wait)        -- nothing in flight: sleep until the next sleeper is due
     end
-    now = monotonic()
-    local still, due = {}, {}
-    for _, s in ipairs(self.sleepers) do
-      if s.at <= now then due[#due + 1] = s.co else still[#still + 1] = s end
+    sleepers = self.sleepers
+    if #sleepers > 0 then
+      local now = monotonic()
+      local still, due = {}, {}
+      for _, s in ipairs(sleepers) do
+        if s.at <= now then due[#due + 1] = s.co else still[#still + 1] = s end
+      end
+      self.sleepers = still
+      for i = 1, #due do self:resume(due[i]) end
     end
-    self.sleepers = still
-    for i = 1, #due do self:resume(due[i]) end
   end
 end
 
