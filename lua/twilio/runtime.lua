@@ -147,7 +147,10 @@ end
 -- rt:transport() -> t | nil, err
 function Runtime:transport()
   local g = self.running_group
-  if g and g.tasks[co_running() or false] then
+  if not g then
+    local t = self.curl_t           -- the usual case: a single call through libcurl
+    if t and self.kind == "curl" then return t end
+  elseif g.tasks[co_running() or false] then
     -- libcurl (also nginx's init phase): the group's multi handle; a custom
     -- transport: its own calls, each task in turn
     if self.kind == "curl" or (self.kind == "ngx" and NGX and NGX.get_phase() == "init") then
