@@ -106,8 +106,8 @@ end
 
 -- Fetch the page `req` points at: items, next_uri | nil, nil, err
 function List:fetch_page(req, opts)
-  -- the curl transport then hands its buffer over as a twilio.Body (no copy
-  -- into a Lua string; parse_page takes its bytes); other transports ignore it
+  -- the curl transport then writes the page into a twilio.Body (no copy into
+  -- a Lua string; parse_page reads it in place); other transports ignore it
   req.body_object = true
   local res, err = self.client:send(req, opts)
   if not res then return nil, nil, err end
