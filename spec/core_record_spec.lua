@@ -174,6 +174,43 @@ describe("core.parse_record", function()
     assert.has_error(function() core.record_replace(n, {}) end)
   end)
 
+  it("record_detach gives a page's record a copy of its own: the page can go", function()
+    local getuv = debug.getuservalue or debug.getfenv
+    local ctx = { account_sid = "AC1" }
+    local weak = setmetatable({}, { __mode = "v" })
+    local rec, keep
+    do
+      local body = page_body("incoming_phone_numbers", {
+        '{"sid":"PN1","voice_url":"a"}', '{"sid":"PN2","voice_url":"b","n":[1,{"x":true}]}' })
+      local items = assert(core.parse_page("PhoneNumber", "incoming_phone_numbers", body, ctx))
+      rec, keep = items[2], { items[1] }
+      weak.box = getuv(rec)[3]                          -- the page's doc box
+    end
+    core.record_release(rec)
+    assert.equal(rec, core.record_detach(rec))
+    collectgarbage(); collectgarbage()
+    assert.equal("PN1", keep[1].sid)
+    assert.is_not_nil(weak.box)                          -- keep[1] still holds the page
+    keep[1] = nil
+    collectgarbage(); collectgarbage()
+    assert.is_nil(weak.box)                              -- rec no longer does
+    assert.equal("PN2", rec.sid)
+    assert.equal("b", rec.voice_url)
+    assert.is_true(rec.n[2].x)
+    assert.equal('{"sid":"PN2","voice_url":"b","n":[1,{"x":true}]}', core.record_json(rec))
+    assert.equal(ctx, core.record_ctx(rec))
+    assert.is_true(core.record_released(rec))
+    assert.equal("twilio.PhoneNumber", getmetatable(rec).__name)
+    assert.equal(rec, core.record_detach(rec))           -- again: same content
+    assert.equal("b", rec.voice_url)
+    if _VERSION ~= "Lua 5.1" then                        -- __close: 5.4 only
+      getmetatable(rec).__close(rec)
+      assert.equal(rec, core.record_detach(rec))         -- closed stays closed
+      assert.has_error(function() return rec.sid end)
+    end
+    assert.has_error(function() core.record_detach({}) end)
+  end)
+
   it("record_totable decodes every field; record_json gives the object text", function()
     local n = assert(core.parse_record("PhoneNumber", number_body()))
     local t = core.record_totable(n)

@@ -153,6 +153,31 @@ describe("cfg:build", function()
     }, req)
   end)
 
+  it("shares one headers table per form between a config's requests; adding to it raises", function()
+    local get1 = assert(cfg:build("FetchIncomingPhoneNumber", { sid = PN }))
+    local get2 = assert(cfg:build("ListIncomingPhoneNumber", {}, { page_size = 5 }))
+    local post = assert(cfg:build("UpdateIncomingPhoneNumber", { sid = PN }, { friendly_name = "x" }))
+    local follow = assert(cfg:follow("/2010-04-01/Accounts/" .. AC .. "/IncomingPhoneNumbers.json?Page=1"))
+    assert.equal(get1.headers, get2.headers)
+    assert.equal(get1.headers, follow.headers)
+    assert.equal(post.headers, assert(cfg:build("UpdateIncomingPhoneNumber", { sid = PN })).headers)
+    assert.are_not.equal(get1.headers, post.headers)
+    assert.is_nil(get1.headers["Content-Type"])
+    assert.equal("application/x-www-form-urlencoded", post.headers["Content-Type"])
+    local ok, msg = pcall(function() get1.headers["X-Extra"] = "1" end)
+    assert.is_false(ok)                                  -- the table is every request's
+    assert.matches("req.headers is shared", tostring(msg), 1, true)
+    assert.is_nil(get2.headers["X-Extra"])
+    local other = assert(config())                       -- another config: its own tables
+    assert.are_not.equal(get1.headers, assert(other:build("FetchIncomingPhoneNumber", { sid = PN })).headers)
+    local csv1 = assert(cfg:build("ListIncomingPhoneNumber", {}, {}, "csv"))
+    local csv2 = assert(cfg:build("ListIncomingPhoneNumber", {}, {}, "csv"))
+    assert.are_not.equal(csv1.headers, csv2.headers)     -- a CSV request's own, changeable
+    csv1.headers["X-Extra"] = "1"
+    assert.equal("text/csv", csv1.headers.Accept)
+    assert.equal("application/json", get1.headers.Accept)
+  end)
+
   it("a POST without params has an empty body", function()
     local req = assert(cfg:build("UpdateIncomingPhoneNumber", { sid = PN }))
     assert.equal("", req.body)

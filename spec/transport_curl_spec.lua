@@ -435,6 +435,38 @@ describe("twilio.Curl", function()
       m:close()
     end)
 
+    it("sends each transfer's own headers, shared list or not", function()
+      -- the multi shares the first request's header list with every request
+      -- of the same lines; others get their own (tw_curl.c multi_headers)
+      local m = core.curl_multi_new{ max_connections = 2 }
+      local A = { Accept = "application/json", ["X-Which"] = "a" }
+      local B = { Accept = "text/csv", ["X-Which"] = "b", ["X-Only-B"] = "yes" }
+      local want, got = {}, 0
+      for round = 1, 3 do                             -- later rounds: pooled handles
+        for i = 1, 6 do
+          local hs = (i % 3 == 0) and B or A
+          local id = round * 10 + i
+          want[id] = hs
+          assert.is_true(m:add(id, { method = "GET", url = srv.url .. "/echo?i=" .. id, headers = hs }))
+        end
+        local t0 = now()
+        while m:pending() > 0 and now() - t0 < 5 do
+          for _, d in ipairs(m:poll(1000)) do
+            assert.is_nil(d.err)
+            local echo = cjson.decode(d.res.body)
+            local hs = want[d.id]
+            assert.equal(hs["X-Which"], echo.headers["x-which"])
+            assert.equal(hs.Accept, echo.headers.accept)
+            assert.equal(hs["X-Only-B"], echo.headers["x-only-b"])
+            assert.is_nil(echo.headers.expect)
+            got = got + 1
+          end
+        end
+      end
+      assert.equal(18, got)
+      m:close()
+    end)
+
     it("honours the poll timeout", function()
       local m = core.curl_multi_new{}
       m:add("slow", { method = "GET", url = srv.url .. "/slow?ms=2000" })

@@ -63,10 +63,15 @@ void ltw_describe(lua_State *L, int idx, char *out, size_t cap);
 /* ltw_config.c: twilio.Config (core.config), a userdata born complete.
  * The Authorization and User-Agent values are also kept as Lua strings in
  * its uservalue ({ [LTW_UV_AUTH] = auth, [LTW_UV_UA] = ua }) so that every
- * request shares them. ltw_check_config: the Config at idx, or raises. */
+ * request shares them, with the request headers tables cfg:build shares
+ * between requests (ltw_request.c; made on first use: [LTW_UV_HDR_GET] for
+ * JSON without a body, [LTW_UV_HDR_FORM] with a form body).
+ * ltw_check_config: the Config at idx, or raises. */
 #define LTW_CONFIG_MT  "twilio.Config"
 #define LTW_UV_AUTH 1
 #define LTW_UV_UA 2
+#define LTW_UV_HDR_GET 3
+#define LTW_UV_HDR_FORM 4
 typedef struct ltw_config {
   char account_sid[35];
   tw_base base;

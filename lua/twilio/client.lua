@@ -198,7 +198,8 @@ end
 -- One attempt: res (2xx) | nil, err. The clock is read, and debug lines
 -- formatted, only when there is a debug hook; they name the transport.
 function Client:attempt(t, req)
-  local batch = self:current_batch()
+  local batch = self.batch          -- self:current_batch(), without a call when there is none
+  if batch and not batch:owns_current() then batch = nil end
   if batch then batch:wait_turn() end
   local debug = self.debug
   local t0 = debug and monotonic()

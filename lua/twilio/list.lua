@@ -106,8 +106,8 @@ end
 
 -- Fetch the page `req` points at: items, next_uri | nil, nil, err
 function List:fetch_page(req, opts)
-  -- the curl transport then hands its buffer over as a twilio.Body (no copy
-  -- into a Lua string; parse_page takes its bytes); other transports ignore it
+  -- the curl transport then writes the page into a twilio.Body (no copy into
+  -- a Lua string; parse_page reads it in place); other transports ignore it
   req.body_object = true
   local res, err = self.client:send(req, opts)
   if not res then return nil, nil, err end
@@ -134,6 +134,7 @@ function Cursor:next()
         items[i] = false           -- the page no longer pins what the caller dropped
         if not self.match or self.match(item) then
           self.count = self.count + 1
+          self.last = item
           return item
         end
       else
@@ -142,6 +143,12 @@ function Cursor:next()
         if not req then self.done = true; return nil, ferr end
         self.req = req
         self.items = nil
+        -- The caller's loop variable still holds the item handed out last:
+        -- it would keep this page alive during the next page's fetch and
+        -- parse (two pages at once; and in generational mode an old page
+        -- that only a major collection frees). Detached, it keeps nothing.
+        local last = self.last
+        if last then self.last = nil; record.detach(last) end
       end
     end
     if not self.items then

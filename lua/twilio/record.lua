@@ -36,15 +36,26 @@ local _M = {}
 -- The body of a 2xx answer the caller parses as JSON: body | nil, err (kind
 -- "decode", HTTP status kept) when the server labels it as something else
 -- (an HTML page from a proxy, text/plain). No Content-Type: accepted.
+-- The Content-Types Twilio (and the emulator, and nginx) send, known to be
+-- JSON without lowering a copy of the header each call.
+local JSON_TYPES = { ["application/json"] = true, ["application/json; charset=utf-8"] = true,
+                     ["application/json;charset=utf-8"] = true, ["application/json; charset=UTF-8"] = true }
+
 function _M.body(res, req)
   local ct = res.headers and res.headers["content-type"]
-  if ct and not ct:lower():find("json", 1, true) then
+  if ct and not JSON_TYPES[ct] and not ct:lower():find("json", 1, true) then
     return nil, errors.new("decode", fmt("expected a JSON response, got Content-Type '%s' (HTTP %d)",
                                          ct:sub(1, 80):gsub("[%c]", "?"), res.status),
                            { status = res.status, method = req and req.method, url = req and req.url })
   end
   return res.body or ""
 end
+
+-- detach(rec) -> rec: rec reads a copy of its own JSON from now on (same
+-- fields, ctx and released flag), so it no longer keeps its page's body
+-- alive. A list cursor detaches the record it handed out last before it
+-- fetches the next page (twilio.list); a closed record stays closed.
+_M.detach = core.record_detach
 
 -- A fresh ctx that says how a call went, or nil when there is nothing to
 -- say (no retries, no extra info): the caller then shares an existing ctx

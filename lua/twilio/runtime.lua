@@ -147,7 +147,10 @@ end
 -- rt:transport() -> t | nil, err
 function Runtime:transport()
   local g = self.running_group
-  if g and g.tasks[co_running() or false] then
+  if not g then
+    local t = self.curl_t           -- the usual case: a single call through libcurl
+    if t and self.kind == "curl" then return t end
+  elseif g.tasks[co_running() or false] then
     -- libcurl (also nginx's init phase): the group's multi handle; a custom
     -- transport: its own calls, each task in turn
     if self.kind == "curl" or (self.kind == "ngx" and NGX and NGX.get_phase() == "init") then
@@ -280,9 +283,13 @@ function Coroutines:loop()
       self.ready = {}
       for i = 1, #ready do self:resume(ready[i][1], ready[i][2], ready[i][3]) end
     end
-    local now = monotonic()
+    -- the clock is read, and tables made, only when a task sleeps
+    local sleepers = self.sleepers
     local wait = IDLE
-    for _, s in ipairs(self.sleepers) do wait = min(wait, max(0, s.at - now)) end
+    if #sleepers > 0 then
+      local now = monotonic()
+      for _, s in ipairs(sleepers) do wait = min(wait, max(0, s.at - now)) end
+    end
     if #self.ready > 0 then wait = 0 end
     local m = self.multi
     if m and m:pending() > 0 then
@@ -297,13 +304,16 @@ function Coroutines:loop()
       if #self.sleepers == 0 then error("twilio: bulk tasks wait on nothing (internal error)", 0) end
       core.sleep(wait)        -- nothing in flight: sleep until the next sleeper is due
     end
-    now = monotonic()
-    local still, due = {}, {}
-    for _, s in ipairs(self.sleepers) do
-      if s.at <= now then due[#due + 1] = s.co else still[#still + 1] = s end
+    sleepers = self.sleepers
+    if #sleepers > 0 then
+      local now = monotonic()
+      local still, due = {}, {}
+      for _, s in ipairs(sleepers) do
+        if s.at <= now then due[#due + 1] = s.co else still[#still + 1] = s end
+      end
+      self.sleepers = still
+      for i = 1, #due do self:resume(due[i]) end
     end
-    self.sleepers = still
-    for i = 1, #due do self:resume(due[i]) end
   end
 end
 

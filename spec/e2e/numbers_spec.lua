@@ -191,6 +191,29 @@ describe("incoming phone numbers", function()
       assert.matches("PageToken", log[2].query)   -- the server's cursor, followed verbatim
     end)
 
+    it("each does not keep the previous page alive while it fetches the next", function()
+      -- The loop variable holds the item handed out last during the next
+      -- page's fetch; the cursor detaches it (list-all memory, 5.4's
+      -- generational collector: docs/PERFORMANCE.md round 2b).
+      local getuv = debug.getuservalue or debug.getfenv
+      local weak = setmetatable({}, { __mode = "v" })
+      local alive = {}
+      local c = emu.client{ debug = function(line)
+        if line:find("IncomingPhoneNumbers.json", 1, true) then   -- a page arrived, not yet parsed
+          collectgarbage(); collectgarbage()
+          alive[#alive + 1] = weak.box ~= nil                       -- the previous page's doc box
+        end
+      end }
+      local count = 0
+      for n in c.incoming_phone_numbers:each{ page_size = 5 } do
+        count = count + 1
+        weak.box = getuv(n)[3]
+      end
+      c:close()
+      assert.equals(N, count)
+      assert.same({ false, false, false, false, false }, alive)
+    end)
+
     it("limit stops without fetching a page it does not need", function()
       emu.clear_log()
       local list = assert(numbers:list{ page_size = 5, limit = 10 })

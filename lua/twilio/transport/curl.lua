@@ -16,9 +16,10 @@
 -- T.new{ all_headers = true } keeps every header. req.fresh_connect = true
 -- sends the request on a new connection (never a pooled one).
 -- req.body_object = true (list pages): a 2xx body comes back as a
--- twilio.Body userdata instead of a string: the handle's buffer handed over,
--- not copied (#body, tostring(body) for the text); core.parse_page reads it
--- in place and takes its bytes. Other answers keep a string body.
+-- twilio.Body userdata instead of a string: the handle writes the answer
+-- straight into a Body sized from the last one (#body, tostring(body) for
+-- the text); core.parse_page reads it in place, and the page's records keep
+-- it. Other answers keep a string body.
 --
 -- One easy handle per transport, reused, so connections are kept alive from
 -- one request to the next. It blocks: use it outside nginx request phases
