@@ -248,7 +248,13 @@ function List:on_sid(what, op, sid, params, opts)
     self.sid_path = path
   end
   path.sid = sid
-  return self.client:request(op, path, params, opts)
+  local res, err, retries = self.client:request(op, path, params, opts)
+  if not res and err.kind == "invalid" and err.field == "sid" and sid:match("^%+?%d+$") and self.find then
+    -- a phone number where a SID goes: say where phone numbers are taken
+    err.message = err.message .. fmt("; for a phone number use %s:find('%s')", tostring(self.name),
+                                     sid:sub(1, 1) == "+" and sid or "+" .. sid)
+  end
+  return res, err, retries
 end
 
 function List:fetch(sid, opts)

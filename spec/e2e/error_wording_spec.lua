@@ -70,4 +70,16 @@ describe("error wording", function()
     -- misuse of the Lua API itself still raises: a number is not a country code
     assert.has_error(function() av:search(1, "local") end)
   end)
+
+  it("a phone number given where a SID goes points to find (fetch, update, fetch_many)", function()
+    local numbers = client.incoming_phone_numbers
+    local _, err = numbers:fetch("+14155550100")
+    assert.equal("sid", err.field)
+    assert.matches("; for a phone number use incoming_phone_numbers:find('+14155550100')", tostring(err), 1, true)
+    _, err = numbers:update("14155550100", { friendly_name = "x" })
+    assert.matches("find('+14155550100')", tostring(err), 1, true)
+    local r = numbers:fetch_many({ "14155550100", "PN123" })
+    assert.matches("find('+14155550100')", tostring(r[1].error), 1, true)
+    assert.is_nil(tostring(r[2].error):find("find(", 1, true))   -- a mistyped SID is just a bad SID
+  end)
 end)
