@@ -269,17 +269,24 @@ describe("twilio-numbers", function()
     end)
   end)
 
-  it("exports in constant memory: 10 times the numbers, the same Lua heap", function()
+  it("exports in constant memory: 10 times the numbers, the same live Lua heap", function()
+    -- The live heap (after a full collection, every 500 rows written): the
+    -- heap's raw size also holds pages that are garbage but not yet
+    -- collected, which depends on the collector's pace, not on the export.
     local function peak(count, format)
       emu.reset()
       emu.seed(emu.account_sid(), count)
       collectgarbage("collect")
-      local top, rows = 0, 0
+      local top, rows, mark = 0, 0, 0
       local sys_out = function(s)
         local _, n = s:gsub("\n", "")
         rows = rows + n
-        local kb = collectgarbage("count")
-        if kb > top then top = kb end
+        if rows - mark >= 500 then
+          mark = rows
+          collectgarbage("collect")
+          local kb = collectgarbage("count")
+          if kb > top then top = kb end
+        end
       end
       local code = fake.run_with_out({ "export", "-o", format }, sys_out)
       assert.equals(0, code)
