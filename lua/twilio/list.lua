@@ -318,6 +318,20 @@ local function resolve(self, target, call_opts)
   return target
 end
 
+-- One bulk task per target: the target resolved (an E.164 number looked up),
+-- then act(t, target, i) with t a record or a SID.
+local function run_many(self, targets, bulk_opts, call_opts, act)
+  local tasks = {}
+  for i, target in ipairs(targets) do
+    tasks[i] = function()
+      local t, err = resolve(self, target, call_opts)
+      if not t then return nil, err end
+      return act(t, target, i)
+    end
+  end
+  return self.client:bulk(tasks, bulk_opts)
+end
+
 function List:update_many(targets, params, opts)
   if type(params) ~= "table" and type(params) ~= "function" then
     error("twilio: update_many: params must be a table or a function", 2)
@@ -331,49 +345,31 @@ function List:update_many(targets, params, opts)
     local req, err = self.client.cfg:build(self.update_op, path, params)
     if not req then return nil, err end
   end
-  local tasks = {}
-  for i, target in ipairs(targets) do
-    tasks[i] = function()
-      local p = params
-      if type(p) == "function" then p = p(target, i) end
-      local t, err = resolve(self, target, call_opts)
-      if not t then return nil, err end
-      if type(t) == "string" then return self:update(t, p, call_opts) end
-      return t:update(p, call_opts)
-    end
-  end
-  return self.client:bulk(tasks, bulk_opts)
+  return run_many(self, targets, bulk_opts, call_opts, function(t, target, i)
+    local p = params
+    if type(p) == "function" then p = p(target, i) end
+    if type(t) == "string" then return self:update(t, p, call_opts) end
+    return t:update(p, call_opts)
+  end)
 end
 
 function List:release_many(targets, opts)
   if not self.delete_op then error(("twilio: %s has no release"):format(tostring(self.name)), 2) end
   local bulk_opts, call_opts = many_setup(self, "release_many", targets, opts)
-  local tasks = {}
-  for i, target in ipairs(targets) do
-    tasks[i] = function()
-      local t, err = resolve(self, target, call_opts)
-      if not t then return nil, err end
-      if type(t) == "string" then return self:delete(t, call_opts) end
-      return t:release(call_opts)
-    end
-  end
-  return self.client:bulk(tasks, bulk_opts)
+  return run_many(self, targets, bulk_opts, call_opts, function(t)
+    if type(t) == "string" then return self:delete(t, call_opts) end
+    return t:release(call_opts)
+  end)
 end
 
 function List:fetch_many(targets, opts)
   if not self.fetch_op then error(("twilio: %s has no fetch"):format(tostring(self.name)), 2) end
   local bulk_opts, call_opts = many_setup(self, "fetch_many", targets, opts)
-  local tasks = {}
-  for i, target in ipairs(targets) do
-    tasks[i] = function()
-      local t, err = resolve(self, target, call_opts)
-      if not t then return nil, err end
-      if type(t) == "string" then return self:fetch(t, call_opts) end
-      if t == target then return t:fetch(call_opts) end   -- reloaded in place
-      return t                                            -- just found: fresh
-    end
-  end
-  return self.client:bulk(tasks, bulk_opts)
+  return run_many(self, targets, bulk_opts, call_opts, function(t, target)
+    if type(t) == "string" then return self:fetch(t, call_opts) end
+    if t == target then return t:fetch(call_opts) end   -- reloaded in place
+    return t                                            -- just found: fresh
+  end)
 end
 
 -- csv{ filters } -> rows from the API's .csv representation, by header name

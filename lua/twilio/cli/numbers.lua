@@ -251,8 +251,7 @@ function _M.update(ctx)
   local parallel = args.integer(a.parallel, "--parallel", 1)
   local sids, _, pre, labels = resolve(ctx, a.numbers, false, parallel)
   local p, on_item = progress_for(ctx, labels, "update")
-  local results = ops.update_many(ctx:numbers(), sids, params, clear, args.UPDATE_ALL,
-                                  { parallel = parallel, on_item = on_item })
+  local results = ops.update_many(ctx:numbers(), sids, params, clear, { parallel = parallel, on_item = on_item })
   if p then p:finish() end
   return report(ctx, results, labels, "update", number_writer(ctx), pre)
 end
@@ -268,7 +267,7 @@ function _M.move(ctx)
   local parallel = args.integer(a.parallel, "--parallel", 1)
   local sids, _, pre, labels = resolve(ctx, a.numbers, false, parallel)
   local p, on_item = progress_for(ctx, labels, "move")
-  local results = ops.update_many(ctx:numbers(), sids, { account_sid = to }, nil, args.UPDATE_ALL,
+  local results = ops.update_many(ctx:numbers(), sids, { account_sid = to }, nil,
                                   { parallel = parallel, on_item = on_item })
   if p then p:finish() end
   return report(ctx, results, labels, "move", number_writer(ctx), pre)
