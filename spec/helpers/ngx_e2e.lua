@@ -4,38 +4,15 @@
 -- luacheck: globals ngx
 local ngx = ngx
 local cjson = require "cjson.safe"
+local report = require "helpers.ngx_report"
+local client, run = report.client, report.run
 
 local _M = {}
-
-local function reply(t)
-  local s = cjson.encode(t) or '{"encode":"failed"}'
-  ngx.header.content_type = "application/json"
-  ngx.header.content_length = #s
-  ngx.print(s)
-end
-
-local function client(opts)
-  local twilio = require "twilio"
-  local o = {
-    base_url = os.getenv("TWILIO_EMULATOR_URL"),
-    account_sid = os.getenv("TWILIO_EMULATOR_ACCOUNT_SID"),
-    auth_token = os.getenv("TWILIO_EMULATOR_AUTH_TOKEN"),
-  }
-  for k, v in pairs(opts or {}) do o[k] = v end
-  return assert(twilio.new(o))
-end
 
 local function err_table(e)
   if type(e) ~= "table" then return { raised = tostring(e) } end
   return { kind = e.kind, status = e.status, code = e.code, message = e.message,
            is_error = require("twilio").is_error(e), sent = e.sent, text = tostring(e) }
-end
-
-local function run(fn)
-  local report = {}
-  local ok, e = pcall(fn, report)
-  if not ok then report.raised = tostring(e) end
-  reply(report)
 end
 
 -- create 3 numbers, list across pages, fetch, update, release, errors

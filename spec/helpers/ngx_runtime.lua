@@ -3,33 +3,10 @@
 -- transport, User-Agent and debug lines; bulk groups of ngx.threads).
 -- luacheck: globals ngx
 local ngx = ngx
-local cjson = require "cjson.safe"
+local report = require "helpers.ngx_report"
+local client, run = report.client, report.run
 
 local _M = {}
-
-local function reply(t)
-  local s = cjson.encode(t) or '{"encode":"failed"}'
-  ngx.header.content_type = "application/json"
-  ngx.header.content_length = #s
-  ngx.print(s)
-end
-
-local function client(opts)
-  local o = {
-    base_url = os.getenv("TWILIO_EMULATOR_URL"),
-    account_sid = os.getenv("TWILIO_EMULATOR_ACCOUNT_SID"),
-    auth_token = os.getenv("TWILIO_EMULATOR_AUTH_TOKEN"),
-  }
-  for k, v in pairs(opts or {}) do o[k] = v end
-  return assert(require("twilio").new(o))
-end
-
-local function run(fn)
-  local report = {}
-  local ok, e = pcall(fn, report)
-  if not ok then report.raised = tostring(e) end
-  reply(report)
-end
 
 -- one list with a debug hook: the runtime, the User-Agent sent, the lines
 function _M.identity()
