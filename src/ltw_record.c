@@ -47,10 +47,12 @@
  *
  * Upvalues: every function here shares R, a private table:
  *   R[k] = metatable of kind k (1..NKINDS), R[metatable] = k,
+ *   R[C_INDEX + k - 1] = kind k's C __index closure (set_methods puts it
+ *   back as __index: twilio.record may have replaced it, see ffi_read),
  *   R.empty = the shared empty ctx table.
  * A kind's __index closure has R, the kind's method table (or nil), the
  * kind's metatable and its address (a light userdata) as upvalues 1 to 4;
- * set_methods replaces upvalue 2. */
+ * set_methods replaces upvalue 2 (an empty table when there are none). */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,12 +284,18 @@ static int push_value(lua_State *L, const tw_jdoc *d, int v) {
   }
 }
 
-/* A top-level field: like push_value, but "" also reads as nil. */
+/* Pushes top-level field v of doc d: as push_value, but "" reads as nil.
+ * Strings (nearly every field read) are pushed here without the detour
+ * through push_value and push_string. */
 static void push_field(lua_State *L, const tw_jdoc *d, int v) {
-  size_t n;
-  const char *s = tw_jdoc_text(d, &n);
-  if (s[v] == '"' && s[v + 1] == '"') {
-    lua_pushnil(L);
+  const char *s = tw_jdoc_text(d, NULL);
+  if (s[v] == '"') {
+    size_t n;
+    int esc;
+    const char *raw = tw_json_string(d, v, &n, &esc);
+    if (n == 0) lua_pushnil(L);
+    else if (!esc) lua_pushlstring(L, raw, n);
+    else (void)push_string(L, d, v);
     return;
   }
   (void)push_value(L, d, v);
@@ -346,28 +354,29 @@ static int record_close(lua_State *L) {
 }
 #endif
 
-/* __index: the kind's methods (upvalue 2) first, then fields. The hot
- * path of every field read (n.sid): the record is recognized by its
- * metatable being this kind's (upvalue 3; a record of another kind passed
- * by hand goes through check_record), and the method table is read raw. */
+#if LUA_VERSION_NUM >= 504
+#define RAWGET_TYPE(L, i) lua_rawget((L), (i))
+#else
+#define RAWGET_TYPE(L, i) (lua_rawget((L), (i)), lua_type((L), -1))
+#endif
+
+/* __index: the kind's methods (upvalue 2, always a table) first, then
+ * fields. The hot path of every field read (n.sid) on Lua 5.4: the record
+ * is recognized by its metatable being this kind's (upvalue 4 holds its
+ * address; a record of another kind passed by hand goes through
+ * check_record), and the method table is read raw. Nothing is popped: a C
+ * function returns its top value, whatever lies below it. */
 static int record_index(lua_State *L) {
   record *r = lua_touserdata(L, 1);
   size_t klen;
   const char *key;
   tw_jdoc *d;
-  int v, same;
+  int v;
   if (!r || !lua_getmetatable(L, 1)) return luaL_argerror(L, 1, "twilio record expected");
-  /* upvalue 3 holds the metatable, upvalue 4 its address: comparing
-   * addresses is cheaper than lua_rawequal */
-  same = lua_topointer(L, -1) == lua_touserdata(L, lua_upvalueindex(4));
-  lua_pop(L, 1);
-  if (!same) r = check_record(L, 1);
-  if (lua_type(L, lua_upvalueindex(2)) == LUA_TTABLE) {
-    lua_pushvalue(L, 2);
-    lua_rawget(L, lua_upvalueindex(2));
-    if (lua_type(L, -1) != LUA_TNIL) return 1;
-    lua_pop(L, 1);
-  }
+  if (lua_topointer(L, -1) != lua_touserdata(L, lua_upvalueindex(4)))
+    r = check_record(L, 1);
+  lua_pushvalue(L, 2);
+  if (RAWGET_TYPE(L, lua_upvalueindex(2)) != LUA_TNIL) return 1;
   if (lua_type(L, 2) != LUA_TSTRING) return 0;
   d = rdoc(r);
   if (!d)
@@ -380,6 +389,41 @@ static int record_index(lua_State *L) {
   push_field(L, d, v);
   return 1;
 }
+
+/* The FFI read path (LuaJIT; twilio.record installs it): a Lua __index
+ * that the JIT compiles calls this through a function pointer
+ * (core.record_reader) for the value of field key of record rec, which the
+ * Lua side has checked is a record of this module (its metatable).
+ * Returns the length (> 0) of a string value without escapes and points
+ * *out at its bytes in the doc (the caller copies them into a Lua string at
+ * once: ffi.string); -1 for a value that reads as nil (missing, null, "");
+ * -2 for everything else (escapes, numbers, booleans, objects, arrays, a
+ * closed record, out of memory), which the caller hands to the C __index,
+ * so every value reads exactly as there. Calls no Lua, never raises. */
+static int ffi_read(void *rec, const char *key, size_t klen, const char **out) {
+  record *r = rec;
+  tw_jdoc *d = rdoc(r);
+  const char *s;
+  size_t n;
+  int v, esc;
+  if (!d) return -2;
+  v = tw_json_lookup(d, &r->obj, key, klen, key);
+  if (v == -1) return -1;
+  if (v < 0) return -2;
+  s = tw_jdoc_text(d, NULL);
+  if (s[v] == 'n') return -1;                       /* null */
+  if (s[v] != '"') return -2;
+  *out = tw_json_string(d, v, &n, &esc);
+  if (esc) return -2;
+  return n == 0 ? -1 : (int)n;     /* bodies are under TW_JSON_MAX_BODY */
+}
+
+/* What core.record_reader hands to the FFI (a light userdata): record.lua
+ * declares the same layout. */
+typedef struct ltw_record_api {
+  int (*read)(void *rec, const char *key, size_t klen, const char **out);
+} ltw_record_api;
+static const ltw_record_api record_api = { ffi_read };
 
 static int record_newindex(lua_State *L) {
   record *r = check_record(L, 1);
@@ -668,17 +712,42 @@ static int l_parse_error(lua_State *L) {
   return 1;
 }
 
-/* core.set_methods(kind, methods | nil) */
+/* Pushes kind k's C __index closure (kept in R at C_INDEX + k). */
+#define C_INDEX 100
+static void push_c_index(lua_State *L, int k) {
+  lua_rawgeti(L, R_IDX, C_INDEX + k);
+}
+
+/* core.set_methods(kind, methods | nil): the kind's __index becomes the C
+ * one, reading methods first (an empty table for nil). twilio.record then
+ * installs its FFI __index on LuaJIT (record_reader), on the same
+ * methods. */
 static int l_set_methods(lua_State *L) {
   int kind = check_kind(L, 1);
   if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
-  lua_rawgeti(L, R_IDX, kind + 1);
-  lua_getfield(L, -1, "__index");
+  if (lua_isnil(L, 2)) {
+    lua_newtable(L);
+    lua_replace(L, 2);
+  }
+  lua_rawgeti(L, R_IDX, kind + 1);                  /* 3: metatable */
+  push_c_index(L, kind);                            /* 4 */
   lua_pushvalue(L, 2);
-  if (!lua_setupvalue(L, -2, 2))
+  if (!lua_setupvalue(L, 4, 2))
     return luaL_error(L, "twilio: broken record metatable");
+  lua_setfield(L, 3, "__index");
   return 0;
+}
+
+/* mt, index, api = core.record_reader(kind): the kind's metatable, its C
+ * __index (methods, then fields) and a light userdata pointing to the
+ * ltw_record_api (the FFI read path, see ffi_read). */
+static int l_record_reader(lua_State *L) {
+  int kind = check_kind(L, 1);
+  lua_rawgeti(L, R_IDX, kind + 1);
+  push_c_index(L, kind);
+  lua_pushlightuserdata(L, (void *)&record_api);
+  return 3;
 }
 
 static int l_record_ctx(lua_State *L) {
@@ -830,6 +899,7 @@ static const luaL_Reg funcs[] = {
   { "parse_page", l_parse_page },
   { "parse_error", l_parse_error },
   { "set_methods", l_set_methods },
+  { "record_reader", l_record_reader },
   { "record_ctx", l_record_ctx },
   { "record_set_ctx", l_record_set_ctx },
   { "record_replace", l_record_replace },
@@ -872,10 +942,12 @@ void ltw_open_record(lua_State *L) {
     lua_pushvalue(L, R);
     luaL_setfuncs(L, meta, 1);
     lua_pushvalue(L, R);
-    lua_pushnil(L);                       /* methods: set_methods */
+    lua_newtable(L);                      /* methods: set_methods */
     lua_pushvalue(L, -3);                 /* the kind's metatable */
     lua_pushlightuserdata(L, (void *)lua_topointer(L, -1));
     lua_pushcclosure(L, record_index, 4);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, R, C_INDEX + k);       /* R[C_INDEX+k] = C __index */
     lua_setfield(L, -2, "__index");
     lua_pushvalue(L, -1);
     lua_rawseti(L, R, k + 1);             /* R[k+1] = mt */

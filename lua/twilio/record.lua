@@ -174,12 +174,48 @@ end
 -- Methods every record type has, unless its table says otherwise.
 local COMMON = { totable = core.record_totable, call_info = call_info }
 
+-- LuaJIT: field reads the JIT can compile. The C __index (methods, then
+-- fields) is a C function, which LuaJIT's JIT does not compile: every n.sid
+-- in a loop left the trace. Here __index is a Lua function: methods first,
+-- as in C, then the record's field through the core's reader (a C function
+-- called through the FFI, see ffi_read in src/ltw_record.c) and
+-- ffi.string. The reader answers strings without escapes and nil (missing,
+-- null, ""); anything else (numbers, booleans, objects, escapes, a closed
+-- record) goes to the C __index, so every value reads as it does there.
+-- The record is checked to be one of ours (its metatable) before its
+-- memory is handed to C. Lua 5.4 (no FFI) keeps the C __index.
+local fast_index
+do
+  local ok, ffi = pcall(require, "ffi")
+  if ok and type(ffi) == "table" and ffi.cast then
+    local getmetatable, ffi_cast, ffi_string = getmetatable, ffi.cast, ffi.string
+    local API = ffi.typeof("struct { int (*read)(void *, const char *, size_t, const char **); } *")
+    local out = ffi.new("const char *[1]")
+    fast_index = function(kind, methods)
+      local mt, c_index, api = core.record_reader(kind)
+      local read = ffi_cast(API, api).read
+      mt.__index = function(rec, key)
+        local m = methods[key]
+        if m ~= nil then return m end
+        if type(key) == "string" and getmetatable(rec) == mt then
+          local n = read(rec, key, #key, out)
+          if n > 0 then return ffi_string(out[0], n) end
+          if n == -1 then return nil end
+        end
+        return c_index(rec, key)
+      end
+    end
+  end
+end
+_M.fast_reads = fast_index ~= nil
+
 -- define(kind, methods): install methods for records of kind.
 function _M.define(kind, methods)
   for k, f in pairs(COMMON) do
     if methods[k] == nil then methods[k] = f end
   end
   core.set_methods(kind, methods)
+  if fast_index then fast_index(kind, methods) end
 end
 
 _M.time_of = time_of
