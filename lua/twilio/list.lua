@@ -100,8 +100,11 @@ function List:cursor(params, opts)
   opts = self.client:call_options(opts)
   local req, berr = self.client.cfg:build(self.list_op, self.path, p)
   if not req then return nil, berr end
-  return setmetatable({ list = self, req = req, limit = limit, count = 0, i = 0, opts = opts,
-                        match = match }, Cursor)
+  -- Every field the cursor reads is present (false when unset): a missing
+  -- one would be looked up in Cursor through the metatable on every item.
+  return setmetatable({ list = self, req = req, limit = limit or false, count = 0, i = 0, opts = opts,
+                        match = match or false, plain = not limit and not match, items = false,
+                        next_uri = false, last = false, done = false, pages = 0 }, Cursor)
 end
 
 -- Fetch the page `req` points at: items, next_uri | nil, nil, err
@@ -121,7 +124,9 @@ function List:fetch_page(req, opts)
   return items, next_uri
 end
 
-function Cursor:next()
+-- Everything but the common case of next_item: limits, matches, the end of
+-- a page (the next one fetched), the end of the listing, errors.
+local function advance(self)
   if self.done then return nil end
   if self.limit and self.count >= self.limit then self.done = true; return nil end
   while true do
@@ -138,27 +143,48 @@ function Cursor:next()
           return item
         end
       else
-        if not self.next_uri then self.done = true; return nil end
+        if not self.next_uri then self.done = true; self.items = false; return nil end
         local req, ferr = self.list.client.cfg:follow(self.next_uri)
-        if not req then self.done = true; return nil, ferr end
+        if not req then self.done = true; self.items = false; return nil, ferr end
         self.req = req
-        self.items = nil
+        self.items = false
         -- The caller's loop variable still holds the item handed out last:
         -- it would keep this page alive during the next page's fetch and
         -- parse (two pages at once; and in generational mode an old page
         -- that only a major collection frees). Detached, it keeps nothing.
         local last = self.last
-        if last then self.last = nil; record.detach(last) end
+        if last then self.last = false; record.detach(last) end
       end
     end
     if not self.items then
       local its, next_uri, err = self.list:fetch_page(self.req, self.opts)
       if not its then self.done = true; return nil, err end
-      self.items, self.i, self.next_uri = its, 0, next_uri
-      self.pages = (self.pages or 0) + 1
+      self.items, self.i, self.next_uri = its, 0, next_uri or false
+      self.pages = self.pages + 1
     end
   end
 end
+
+-- cur:next() -> item | nil (end) | nil, err. The common case (the page in
+-- hand has a next item; no limit, no match) has no loop and no call, so
+-- LuaJIT compiles the caller's loop through it (a loop here aborted the
+-- trace of every `for n in numbers:each{}`).
+local function next_item(self)
+  local items = self.items
+  if items and self.plain then
+    local i = self.i + 1
+    local item = items[i]
+    if item then
+      self.i = i
+      items[i] = false             -- the page no longer pins what the caller dropped
+      self.count = self.count + 1
+      self.last = item
+      return item
+    end
+  end
+  return advance(self)
+end
+Cursor.next = next_item
 
 -- for n in list:each{ page_size =, limit =, <filters> } do ... end
 -- A failure raises the error object: it is never mistaken for the end.
@@ -166,7 +192,7 @@ function List:each(params, opts)
   local cur, err = self:cursor(params, opts)
   if not cur then error(err, 2) end
   return function()
-    local item, ierr = cur:next()
+    local item, ierr = next_item(cur)
     if ierr then error(ierr, 0) end
     return item
   end
