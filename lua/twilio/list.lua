@@ -166,10 +166,11 @@ local function advance(self)
 end
 
 -- cur:next() -> item | nil (end) | nil, err. The common case (the page in
--- hand has a next item; no limit, no match) has no loop and no call, so
--- LuaJIT compiles the caller's loop through it (a loop here aborted the
--- trace of every `for n in numbers:each{}`).
-local function next_item(self)
+-- hand has a next item; no limit, no match: `plain`) has no loop and no
+-- call, so LuaJIT compiles the caller's loop through it (a loop here
+-- aborted the trace of every `for n in numbers:each{}`). count is kept for
+-- the limit only, so the common case leaves it alone.
+function Cursor:next()
   local items = self.items
   if items and self.plain then
     local i = self.i + 1
@@ -177,22 +178,34 @@ local function next_item(self)
     if item then
       self.i = i
       items[i] = false             -- the page no longer pins what the caller dropped
-      self.count = self.count + 1
       self.last = item
       return item
     end
   end
   return advance(self)
 end
-Cursor.next = next_item
 
 -- for n in list:each{ page_size =, limit =, <filters> } do ... end
 -- A failure raises the error object: it is never mistaken for the end.
+-- The iterator is Cursor.next with its common case inlined (one Lua call
+-- less per item on Lua 5.4).
 function List:each(params, opts)
   local cur, err = self:cursor(params, opts)
   if not cur then error(err, 2) end
+  local plain = cur.plain
   return function()
-    local item, ierr = next_item(cur)
+    local items = cur.items
+    if items and plain then
+      local i = cur.i + 1
+      local item = items[i]
+      if item then
+        cur.i = i
+        items[i] = false
+        cur.last = item
+        return item
+      end
+    end
+    local item, ierr = advance(cur)
     if ierr then error(ierr, 0) end
     return item
   end
