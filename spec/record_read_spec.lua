@@ -233,4 +233,41 @@ describe("record fields", function()
     end
     assert.is_true(closed > 0, "some round finalized the page first")
   end)
+
+  if record.fast_reads then
+    it("go back to the C __index for good once LuaJIT blacklists the Lua one", function()
+      -- A loop that cannot compile (it makes a closure: FNEW) calls the Lua
+      -- __index from the interpreter, where each FFI read costs ~2,400
+      -- instructions more than the C path; LuaJIT blacklists the __index
+      -- (its traces abort), and then every trace that reaches it aborts too.
+      -- In a child process: the blacklist is the VM's for good.
+      local script = [[
+        local core = require "twilio.core"
+        require "twilio.client"
+        local items = {}
+        for i = 1, 100 do items[i] = '{"sid":"PN' .. i .. '","phone_number":"+1415555' .. i .. '"}' end
+        items = assert(core.parse_page("PhoneNumber", "incoming_phone_numbers",
+          '{"incoming_phone_numbers":[' .. table.concat(items, ",") .. '],"next_page_uri":null}'))
+        local index = getmetatable(items[1]).__index
+        local before = debug.getinfo(index, "S").what
+        for _ = 1, 5000 do
+          for j = 1, #items do
+            local _ = function() end
+            assert(items[j].sid == "PN" .. j)
+          end
+        end
+        io.write(before, " ", debug.getinfo(getmetatable(items[1]).__index, "S").what, " ",
+                 items[7].sid, " ", items[7].phone_number)
+      ]]
+      local file = os.tmpname()
+      local f = assert(io.open(file, "w"))
+      f:write(script)
+      f:close()
+      local p = assert(io.popen((os.getenv("TWILIO_TEST_VM") or "luajit") .. " " .. file .. " 2>&1"))
+      local out = p:read("*a")
+      p:close()
+      os.remove(file)
+      assert.equal("Lua C PN7 +14155557", out)
+    end)
+  end
 end)
