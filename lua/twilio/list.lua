@@ -103,7 +103,7 @@ function List:cursor(params, opts)
   -- Every field the cursor reads is present (false when unset): a missing
   -- one would be looked up in Cursor through the metatable on every item.
   return setmetatable({ list = self, req = req, limit = limit or false, count = 0, i = 0, opts = opts,
-                        match = match or false, plain = not limit and not match, items = false,
+                        match = match or false, items = false,
                         next_uri = false, last = false, done = false, pages = 0 }, Cursor)
 end
 
@@ -166,20 +166,28 @@ local function advance(self)
 end
 
 -- cur:next() -> item | nil (end) | nil, err. The common case (the page in
--- hand has a next item; no limit, no match: `plain`) has no loop and no
--- call, so LuaJIT compiles the caller's loop through it (a loop here
+-- hand has a next item, the limit is not reached, no match) has no loop and
+-- no call, so LuaJIT compiles the caller's loop through it (a loop here
 -- aborted the trace of every `for n in numbers:each{}`). count is kept for
--- the limit only, so the common case leaves it alone.
+-- the limit only.
 function Cursor:next()
   local items = self.items
-  if items and self.plain then
+  if items and not self.match then
     local i = self.i + 1
     local item = items[i]
     if item then
-      self.i = i
-      items[i] = false             -- the page no longer pins what the caller dropped
-      self.last = item
-      return item
+      local limit = self.limit
+      if not limit then
+        self.i, self.last = i, item
+        items[i] = false           -- the page no longer pins what the caller dropped
+        return item
+      end
+      local count = self.count
+      if count < limit then
+        self.i, self.last, self.count = i, item, count + 1
+        items[i] = false
+        return item
+      end
     end
   end
   return advance(self)
@@ -192,17 +200,24 @@ end
 function List:each(params, opts)
   local cur, err = self:cursor(params, opts)
   if not cur then error(err, 2) end
-  local plain = cur.plain
+  local match, limit = cur.match, cur.limit
   return function()
     local items = cur.items
-    if items and plain then
+    if items and not match then
       local i = cur.i + 1
       local item = items[i]
       if item then
-        cur.i = i
-        items[i] = false
-        cur.last = item
-        return item
+        if not limit then
+          cur.i, cur.last = i, item
+          items[i] = false
+          return item
+        end
+        local count = cur.count
+        if count < limit then
+          cur.i, cur.last, cur.count = i, item, count + 1
+          items[i] = false
+          return item
+        end
       end
     end
     local item, ierr = advance(cur)
