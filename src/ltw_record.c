@@ -5,6 +5,8 @@
  *                               (body: a string or a twilio.Body, ltw_body.c)
  *   err = core.parse_error(status, body, content_type)
  *   core.set_methods(kind, methods)
+ *   mt, index, api = core.record_reader(kind)   (LuaJIT's FFI read path:
+ *                               twilio.record installs it; see ffi_read)
  *   core.record_ctx / record_set_ctx / record_replace / record_detach /
  *   record_release / record_released / record_totable / record_json / record_kind / record_get
  *
