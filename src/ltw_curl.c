@@ -28,6 +28,7 @@
  * handle was created with all_headers = true. */
 #include <string.h>
 #include "ltw.h"
+#include "ltw_call.h"
 #include "tw_curl.h"
 
 #define LTW_CURL_MT  "twilio.Curl"
@@ -36,23 +37,25 @@
 #define DEFAULT_TIMEOUT_MS         30000
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define DEFAULT_MAX_BODY           (16 * 1024 * 1024)
-#define MAX_TIMEOUT_MS             (24L * 3600 * 1000)
-#define MAX_MAX_BODY               (1024L * 1024 * 1024)
+#define MAX_TIMEOUT_MS             LTW_CURL_MAX_TIMEOUT_MS
+#define MAX_MAX_BODY               LTW_CURL_MAX_BODY
 
 /* Request defaults of a handle (req fields win). */
 typedef struct ltw_defaults {
   long timeout_ms, connect_timeout_ms, max_body;
 } ltw_defaults;
 
-typedef struct ltw_curl {
+struct ltw_curl {
   tw_curl *h;                  /* owned; NULL once closed */
   tw_buf lines;                /* owned: the packed header lines of the
                                   request being checked/performed; freed
                                   by close/__gc */
+  tw_buf url, form;            /* owned: the URL and form body of a fused
+                                  call (ltw_call.c); freed by close/__gc */
   ltw_defaults def;
   size_t body_hint;            /* capacity of the Body the next body_object
                                   answer is written into (0: none yet) */
-} ltw_curl;
+};
 
 typedef struct ltw_multi {
   tw_curl_multi *m;            /* owned; NULL once closed */
@@ -293,10 +296,37 @@ static void set_id(lua_State *L, int ids, uint64_t token) {
 
 /* ---- twilio.Curl -------------------------------------------------------- */
 
-static ltw_curl *check_curl(lua_State *L) {
-  ltw_curl *u = luaL_checkudata(L, 1, LTW_CURL_MT);
+ltw_curl *ltw_check_curl(lua_State *L, int idx) {
+  ltw_curl *u = luaL_checkudata(L, idx, LTW_CURL_MT);
   if (!u->h) luaL_error(L, "twilio: attempt to use a closed twilio.Curl");
   return u;
+}
+
+static ltw_curl *check_curl(lua_State *L) {
+  return ltw_check_curl(L, 1);
+}
+
+tw_buf *ltw_curl_lines(ltw_curl *u) { return &u->lines; }
+tw_buf *ltw_curl_url(ltw_curl *u) { return &u->url; }
+tw_buf *ltw_curl_form(ltw_curl *u) { return &u->form; }
+
+const tw_curl_res *ltw_curl_perform(ltw_curl *u, const tw_curl_req *rq) {
+  return tw_curl_perform(u->h, rq);
+}
+
+int ltw_curl_push_result(lua_State *L, const tw_curl_res *r, const char *method,
+                         const char *url) {
+  return push_result(L, r, method, url, 0, 0, NULL);
+}
+
+long ltw_curl_number(lua_State *L, int idx, const char *key, long max) {
+  lua_Number v;
+  if (lua_type(L, idx) != LUA_TNUMBER)
+    luaL_error(L, "twilio: request field '%s' must be a number", key);
+  v = lua_tonumber(L, idx);
+  if (!(v >= 1 && v <= (lua_Number)max) || (lua_Number)(long)v != v)
+    luaL_error(L, "twilio: request field '%s' must be an integer in 1..%d", key, (int)max);
+  return (long)v;
 }
 
 static int curl_new(lua_State *L) {
@@ -364,6 +394,8 @@ static int curl_gc(lua_State *L) {                     /* __gc, __close, close *
     u->h = NULL;
   }
   tw_buf_free(&u->lines);
+  tw_buf_free(&u->url);
+  tw_buf_free(&u->form);
   return 0;
 }
 
@@ -542,4 +574,5 @@ void ltw_open_curl(lua_State *L) {
   register_class(L, LTW_CURL_MT, curl_meta, curl_methods);
   register_class(L, LTW_MULTI_MT, multi_meta, multi_methods);
   luaL_setfuncs(L, funcs, 0);
+  ltw_open_call(L);
 }
