@@ -3,7 +3,8 @@
  * client's own libcurl handle (twilio.client decides when it applies).
  *
  *   rec                      = core.call_record(cfg, op, path, params, h, kind, ctx,
- *                                               timeout_ms, connect_timeout_ms, max_body)
+ *                                               timeout, connect_timeout, max_body)
+ *   (timeout, connect_timeout in seconds: floor(s * 1000) ms, as client:send)
  *   nil, err                 (cfg:build's error, or the record's parse error)
  *   false, req, res          (any other answer: the general path takes it)
  *   false, req, nil, terr    (a transport error: likewise)
@@ -31,6 +32,7 @@
  * Memory: the URL, form body and header lines go into buffers the
  * twilio.Curl owns (freed by its __gc), so an error raised anywhere leaks
  * nothing; no Lua runs while libcurl does (tw_curl_perform). */
+#include <math.h>
 #include <string.h>
 #include "ltw_call.h"
 
@@ -72,6 +74,14 @@ static int json_type(const tw_curl_res *r) {
   return 0;
 }
 
+/* Seconds at idx as the request field key: floor(s * 1000) ms, checked as
+ * h:perform checks req[key]. */
+static long seconds_ms(lua_State *L, int idx, const char *key) {
+  lua_Number s = luaL_checknumber(L, idx);
+  lua_pushnumber(L, floor(s * 1000));
+  return ltw_curl_number(L, -1, key, LTW_CURL_MAX_TIMEOUT_MS);
+}
+
 static int l_call_record(lua_State *L) {
   ltw_config *cfg;
   ltw_curl *u;
@@ -88,8 +98,8 @@ static int l_call_record(lua_State *L) {
   u = ltw_check_curl(L, 5);
   kind = luaL_checkstring(L, 6);
   luaL_checktype(L, 7, LUA_TTABLE);
-  timeout_ms = ltw_curl_number(L, 8, "timeout_ms", LTW_CURL_MAX_TIMEOUT_MS);
-  connect_timeout_ms = ltw_curl_number(L, 9, "connect_timeout_ms", LTW_CURL_MAX_TIMEOUT_MS);
+  timeout_ms = seconds_ms(L, 8, "timeout_ms");
+  connect_timeout_ms = seconds_ms(L, 9, "connect_timeout_ms");
   max_body = ltw_curl_number(L, 10, "max_body", LTW_CURL_MAX_BODY);
   if (ltw_request_check(L, 0, &c)) return 2;           /* nil, err */
 

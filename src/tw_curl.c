@@ -15,14 +15,17 @@
  *     ALL_PROXY, NO_PROXY); CONNECT responses are kept out of the headers;
  *   - "Expect:" is sent empty so a POST body is never held for a
  *     100-continue round trip;
- *   - the body is copied by libcurl (CURLOPT_COPYPOSTFIELDS), so it never
- *     points into a Lua string;
+ *   - a multi transfer's body is copied by libcurl (CURLOPT_COPYPOSTFIELDS),
+ *     so it never points into a Lua string while Lua runs; the easy handle
+ *     borrows it for the perform only (CURLOPT_POSTFIELDS, set again by
+ *     every POST; no Lua runs inside the perform);
  *   - DELETE is CURLOPT_CUSTOMREQUEST on a body-less request.
  * The easy handle (tw_curl) is reused and keeps its connection cache, DNS
  * cache and TLS sessions, so keep-alive connections survive from one
  * request to the next. The options above are set once, when it is created;
  * a request sets only what varies (URL, method and body, header list,
- * timeouts, fresh connect), and the header list is rebuilt only when the
+ * timeouts, fresh connect), and only when it differs from the last
+ * request's (set_request_easy); the header list is rebuilt only when the
  * lines change. Multi transfers take a pooled handle, curl_easy_reset it
  * and set everything (their buffers differ per transfer).
  * Buffers: a response's body buffer is kept from one request to the next
@@ -417,6 +420,9 @@ struct tw_curl {
   tw_buf spare;            /* owned: the handle's body buffer, set aside
                               while res.body borrows the caller's memory
                               (tw_curl_perform_into) */
+  /* the per-request options as last set on easy (-1: unknown, set them) */
+  long cur_timeout, cur_connect_timeout;
+  int cur_fresh, cur_method;
 };
 
 /* Gives the response its own body buffer back after a borrowed one. */
@@ -429,6 +435,8 @@ static void body_restore(tw_curl *h) {
 tw_curl *tw_curl_new(const char *ca_file, int verbose, int all_headers) {
   tw_curl *h = calloc(1, sizeof *h);   /* owned by the caller: tw_curl_free */
   if (!h) return NULL;
+  h->cur_timeout = h->cur_connect_timeout = -1;
+  h->cur_fresh = h->cur_method = -1;
   h->verbose = verbose;
   h->res.all_headers = all_headers ? 1 : 0;
   if (ca_file && !(h->ca_file = dup_str(ca_file))) {
@@ -479,12 +487,62 @@ static CURLcode use_headers(tw_curl *h, const tw_curl_req *rq) {
   return CURLE_OK;
 }
 
+/* set_request for the reused easy handle: the options libcurl keeps from
+ * one transfer to the next are set only when they differ from the last
+ * request's (the URL and a POST's body always), and the body is not
+ * copied (CURLOPT_POSTFIELDS: rq->body stays alive during the perform,
+ * and every POST sets it again, so libcurl never reads it later). The
+ * header list is use_headers' business. callgrind, bench/ours.lua against
+ * the nowait route: see docs/PERFORMANCE.md. */
+static CURLcode set_request_easy(tw_curl *h, const tw_curl_req *rq) {
+  CURL *e = h->easy;
+  CURLcode rc = CURLE_OK;
+  long fresh = rq->fresh_connect ? 1L : 0L;
+  SET(e, CURLOPT_URL, rq->url);
+  if (rq->timeout_ms != h->cur_timeout) SET(e, CURLOPT_TIMEOUT_MS, rq->timeout_ms);
+  if (rq->connect_timeout_ms != h->cur_connect_timeout)
+    SET(e, CURLOPT_CONNECTTIMEOUT_MS, rq->connect_timeout_ms);
+  if (fresh != h->cur_fresh) SET(e, CURLOPT_FRESH_CONNECT, fresh);
+  switch (rq->method) {
+  case TW_METHOD_POST:
+    if (h->cur_method != TW_METHOD_POST) {
+      SET(e, CURLOPT_CUSTOMREQUEST, (char *)NULL);
+      SET(e, CURLOPT_POST, 1L);
+    }
+    SET(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(rq->body ? rq->body_len : 0));
+    SET(e, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
+    break;
+  case TW_METHOD_DELETE:
+    if (h->cur_method != TW_METHOD_DELETE) {
+      SET(e, CURLOPT_HTTPGET, 1L);
+      SET(e, CURLOPT_CUSTOMREQUEST, "DELETE");
+    }
+    break;
+  default:
+    if (h->cur_method != TW_METHOD_GET) {
+      SET(e, CURLOPT_HTTPGET, 1L);
+      SET(e, CURLOPT_CUSTOMREQUEST, (char *)NULL);
+    }
+    break;
+  }
+  if (rc == CURLE_OK) {
+    h->cur_timeout = rq->timeout_ms;
+    h->cur_connect_timeout = rq->connect_timeout_ms;
+    h->cur_fresh = (int)fresh;
+    h->cur_method = rq->method;
+  } else {                                /* unknown now: all set next time */
+    h->cur_timeout = h->cur_connect_timeout = -1;
+    h->cur_fresh = h->cur_method = -1;
+  }
+  return rc;
+}
+
 const tw_curl_res *tw_curl_perform(tw_curl *h, const tw_curl_req *rq) {
   CURLcode rc;
   body_restore(h);
   res_reset(&h->res, rq->max_body);
   rc = use_headers(h, rq);
-  if (rc == CURLE_OK) rc = set_request(h->easy, rq, h->hdrs);
+  if (rc == CURLE_OK) rc = set_request_easy(h, rq);
   if (rc == CURLE_OK) rc = curl_easy_perform(h->easy);
   finish(h->easy, rc, &h->res);
   return &h->res;
@@ -505,7 +563,7 @@ const tw_curl_res *tw_curl_perform_into(tw_curl *h, const tw_curl_req *rq,
     CURLcode rc;
     res_reset(&h->res, rq->max_body);
     rc = use_headers(h, rq);
-    if (rc == CURLE_OK) rc = set_request(h->easy, rq, h->hdrs);
+    if (rc == CURLE_OK) rc = set_request_easy(h, rq);
     if (rc == CURLE_OK) rc = curl_easy_perform(h->easy);
     finish(h->easy, rc, &h->res);
   }

@@ -11,9 +11,9 @@
  * tw_curl_multi owns its multi handle, every transfer in it (easy handle,
  * header list, response buffers) and a pool of idle easy handles. Request
  * strings (tw_curl_req) are only borrowed for the duration of the call:
- * libcurl copies the URL and (CURLOPT_COPYPOSTFIELDS) the body, and the
- * header lines are copied into a curl_slist owned by the handle or the
- * transfer. */
+ * libcurl copies the URL, a multi transfer's body (CURLOPT_COPYPOSTFIELDS;
+ * the easy handle reads it during tw_curl_perform only) and the header
+ * lines into a curl_slist owned by the handle or the transfer. */
 #ifndef TW_CURL_H
 #define TW_CURL_H
 

@@ -136,7 +136,7 @@ function _M.new(opts)
     max_body = opts.max_body or defaults.max_body,
     policy = retry.policy(opts.retries),
     on_retry = opts.on_retry,
-    debug = opts.debug,
+    debug = opts.debug or false,   -- false, not nil: read on every call, found without __index
     runtime = rt,
     accounts = {},
   }, Client)
@@ -320,8 +320,9 @@ function Client:request_record(op, path, params, opts, kind, ctx)
       timeout = opts.timeout or timeout
       connect_timeout = opts.connect_timeout or connect_timeout
     end
-    local rec, req, res, terr = call_record(self.cfg, op, path, params, h, kind, ctx, floor(timeout * 1000),
-                                            floor(connect_timeout * 1000), self.max_body)
+    -- the seconds become milliseconds in C, as send does: floor(s * 1000)
+    local rec, req, res, terr = call_record(self.cfg, op, path, params, h, kind, ctx, timeout,
+                                            connect_timeout, self.max_body)
     if rec then return rec end
     if rec == nil then return nil, req end       -- refused before sending, or not a record
     local retries
