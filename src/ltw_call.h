@@ -25,13 +25,15 @@ typedef struct ltw_checked {
   char url[TW_URL_MAX];
 } ltw_checked;
 
-/* cfg:build's checks: the config at stack index 1, the operation's name at
+/* cfg:build's checks: the config at stack index 1 (cfg: it, checked by the
+ * caller), the operation's name at
  * 2, the path table at 3, the params table at 4 (either may be nil), the
  * representation ("json" | "csv") at repr_idx (0: JSON). Returns 0 and
  * fills c, or 2 with nil, err pushed (an expected failure: the error
  * cfg:build returns); misuse raises as cfg:build does. Pushes values above
  * the top it was given. */
-int ltw_request_check(lua_State *L, int repr_idx, ltw_checked *c);
+int ltw_request_check(lua_State *L, const ltw_config *cfg, int repr_idx,
+                      ltw_checked *c);
 /* Replaces url and body (or nil) on the top of the stack with the request
  * table cfg:build returns ({ method, url, body, headers, op, idempotent });
  * the config at stack index 1. */
@@ -43,9 +45,12 @@ void ltw_push_request(lua_State *L, const char *method, const char *op,
 #define LTW_CURL_MAX_TIMEOUT_MS (24L * 3600 * 1000)   /* req.timeout_ms, connect_timeout_ms */
 #define LTW_CURL_MAX_BODY       (1024L * 1024 * 1024)   /* req.max_body */
 
+#define LTW_CURL_MT "twilio.Curl"
 typedef struct ltw_curl ltw_curl;
 /* The open twilio.Curl at idx, or raises. */
 ltw_curl *ltw_check_curl(lua_State *L, int idx);
+/* Whether u is open (not closed). */
+int ltw_curl_is_open(const ltw_curl *u);
 /* Buffers the handle owns for the fused call (freed by its __gc): the
  * header lines, the URL and the form body of the request being made. */
 tw_buf *ltw_curl_lines(ltw_curl *u);

@@ -31,7 +31,6 @@
 #include "ltw_call.h"
 #include "tw_curl.h"
 
-#define LTW_CURL_MT  "twilio.Curl"
 #define LTW_MULTI_MT "twilio.CurlMulti"
 
 #define DEFAULT_TIMEOUT_MS         30000
@@ -306,6 +305,7 @@ static ltw_curl *check_curl(lua_State *L) {
   return ltw_check_curl(L, 1);
 }
 
+int ltw_curl_is_open(const ltw_curl *u) { return u->h != NULL; }
 tw_buf *ltw_curl_lines(ltw_curl *u) { return &u->lines; }
 tw_buf *ltw_curl_url(ltw_curl *u) { return &u->url; }
 tw_buf *ltw_curl_form(ltw_curl *u) { return &u->form; }

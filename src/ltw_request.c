@@ -355,8 +355,7 @@ static void emit_buffer(void *ud, const char *s, size_t n) {
  * JSON. Returns 0, or 2 with nil, err pushed (an expected failure); misuse
  * raises. Leaves values on the stack above the arguments: call it with the
  * arguments at 1..4 and whatever the caller keeps above them. */
-int ltw_request_check(lua_State *L, int repr_idx, ltw_checked *c) {
-  ltw_config *cfg = ltw_check_config(L, 1);
+int ltw_request_check(lua_State *L, const ltw_config *cfg, int repr_idx, ltw_checked *c) {
   size_t opn, i, npresent = 0;
   const char *opid = luaL_checklstring(L, 2, &opn);
   const tw_op *op = tw_op_find(opid, opn);
@@ -476,8 +475,9 @@ int ltw_request_check(lua_State *L, int repr_idx, ltw_checked *c) {
 static int cfg_build(lua_State *L) {
   ltw_checked c;
   int form;
+  const ltw_config *cfg = ltw_check_config(L, 1);
   lua_settop(L, 5);
-  if (ltw_request_check(L, 5, &c)) return 2;
+  if (ltw_request_check(L, cfg, 5, &c)) return 2;
 
   /* 5. encode: query for GET/DELETE, form body for POST */
   form = strcmp(c.op->method, "POST") == 0;
