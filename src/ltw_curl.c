@@ -98,6 +98,22 @@ static void add_bytes(lua_State *L, tw_buf *b, const char *s, size_t n) {
   if (tw_buf_add(b, s, n) < 0) luaL_error(L, "twilio: not enough memory");
 }
 
+/* Whether a header is "Content-Type: application/x-www-form-urlencoded"
+ * (the name in any case): libcurl's documented default for a POST body
+ * (CURLOPT_POSTFIELDS, CURLOPT_COPYPOSTFIELDS), the same line on the wire
+ * when left to it. A POST leaves it out of its lines: libcurl compares each
+ * custom line with every header it may add, so a line less costs ~5 k
+ * instructions less per request (callgrind, bench/ours.lua update). */
+static int is_form_type(const char *name, size_t nl, const char *value, size_t vl) {
+  static const char ct[] = "content-type";
+  size_t k;
+  if (nl != sizeof ct - 1 || vl != 33 || memcmp(value, "application/x-www-form-urlencoded", 33) != 0)
+    return 0;
+  for (k = 0; k < nl; k++)
+    if ((name[k] >= 'A' && name[k] <= 'Z' ? name[k] + 32 : name[k]) != ct[k]) return 0;
+  return 1;
+}
+
 /* Checks the request table at idx and fills rq. Leaves two values on the
  * stack (url, body or nil) that keep rq's strings alive; the caller must
  * not pop them before the transfer has been handed over. The header lines
@@ -165,6 +181,10 @@ static void check_req(lua_State *L, int idx, tw_curl_req *rq, tw_buf *lines,
       for (k = 0; k < vl; k++)
         if (value[k] == '\r' || value[k] == '\n' || value[k] == '\0')
           luaL_argerror(L, idx, "req.headers: CR, LF or NUL in a header value");
+      if (rq->method == TW_METHOD_POST && is_form_type(name, nl, value, vl)) {
+        lua_pop(L, 1);                                 /* libcurl sends it for us */
+        continue;
+      }
       add_bytes(L, lines, name, nl);
       if (vl == 0) {
         add_bytes(L, lines, ";", 2);                   /* "Name;" and its NUL */
