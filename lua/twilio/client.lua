@@ -8,6 +8,11 @@
 --     core.parse_error(...)       C: a non-2xx answer to a twilio.Error
 --     retry.delay / runtime:sleep
 --   core.parse_page / twilio.record   C: the answer to records
+-- A record call (fetch, update: client:request_record) on the client's own
+-- libcurl handle, without a debug hook and outside a bulk batch, is one C
+-- call instead (core.call_record, src/ltw_call.c: build, perform, parse);
+-- any answer but a 2xx JSON record goes on through send as above, from that
+-- first attempt, so retries, errors and call_info are the same.
 -- The client decides nothing about I/O: its runtime (made once, in new) does.
 -- Loading this module loads every resource module and so installs the
 -- methods of every record type (twilio.record, twilio.addons).
