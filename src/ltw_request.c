@@ -123,6 +123,15 @@ static const char *const PATH_KEYS[] = {
   "account_sid", "sid", "resource_sid", "assigned_add_on_sid",
   "country_code", NULL };
 
+/* Whether k[0..n) is one of PATH_KEYS (their lengths compared first). */
+static int is_path_key(const char *k, size_t n) {
+  static const unsigned char LEN[] = { 11, 3, 12, 19, 12 };
+  size_t i;
+  for (i = 0; i < sizeof LEN; i++)
+    if (LEN[i] == n && memcmp(PATH_KEYS[i], k, n) == 0) return 1;
+  return 0;
+}
+
 /* Best suggestion for an unknown key, or NULL. */
 static const char *suggest(const tw_op *op, const char *key, size_t n) {
   char low[65], flat[65], pflat[65];
@@ -158,9 +167,7 @@ static int unknown_param(lua_State *L, const tw_op *op, const char *key,
   size_t i, len;
   int is_path = 0;
   ltw_quote(got, sizeof got, key, n);
-  for (i = 0; PATH_KEYS[i]; i++)
-    if (strlen(PATH_KEYS[i]) == n && memcmp(PATH_KEYS[i], key, n) == 0)
-      is_path = 1;
+  is_path = is_path_key(key, n);
   if (hint && !is_path) {
     snprintf(msg, sizeof msg, "unknown parameter %s for %s; did you mean '%s'?",
              got, op->id, hint);
@@ -283,9 +290,8 @@ static int build_path(lua_State *L, const ltw_config *cfg, const tw_op *op,
   if (path_idx) {
     lua_pushnil(L);
     while (lua_next(L, path_idx)) {
-      size_t n, i;
+      size_t n;
       const char *k;
-      int known = 0;
       if (lua_type(L, -2) != LUA_TSTRING) {
         char got[160];
         ltw_describe(L, -2, got, sizeof got);
@@ -294,10 +300,7 @@ static int build_path(lua_State *L, const ltw_config *cfg, const tw_op *op,
         return ltw_invalid(L, op->id, NULL, msg);
       }
       k = lua_tolstring(L, -2, &n);
-      for (i = 0; PATH_KEYS[i]; i++)
-        if (strlen(PATH_KEYS[i]) == n && memcmp(PATH_KEYS[i], k, n) == 0)
-          known = 1;
-      if (!known) {
+      if (!is_path_key(k, n)) {
         char got[160];
         ltw_quote(got, sizeof got, k, n);
         snprintf(msg, sizeof msg, "unknown path key %s for %s (path keys: "
