@@ -151,21 +151,19 @@ static const struct { const char *name; size_t len; } KEEP[] = {
 
 static int lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
 
-/* Whether the header name (n bytes, any case) is kept: name equal to
- * KEEP[i] ignoring ASCII case. Sets *is_cl for content-length. */
-static int keep_name(const char *name, size_t n, int *is_cl) {
-  size_t i, k;
-  *is_cl = 0;
-  if (n > KEEP_MAXLEN) return 0;
-  for (i = 0; i < sizeof KEEP / sizeof KEEP[0]; i++) {
-    if (KEEP[i].len != n) continue;
-    for (k = 0; k < n && lower((unsigned char)name[k]) == KEEP[i].name[k]; k++) {}
-    if (k == n) {
-      *is_cl = (i == 1);
-      return 1;
-    }
-  }
-  return 0;
+/* Which KEEP name the header name (n bytes, any case) is, or -1. The six
+ * names differ in length, so the length picks the one to compare. */
+static int keep_name(const char *name, size_t n) {
+  static const signed char BY_LEN[KEEP_MAXLEN + 1] = {
+    -1, -1, -1, -1, -1, -1, -1, -1, 3, -1, -1, 2, 0, -1, 1, -1, 4, 5 };
+  const char *want;
+  size_t k;
+  int i;
+  if (n > KEEP_MAXLEN || (i = BY_LEN[n]) < 0) return -1;
+  want = KEEP[i].name;
+  for (k = 0; k < n; k++)
+    if (lower((unsigned char)name[k]) != want[k]) return -1;
+  return i;
 }
 
 /* Content-Length value: its size, when it is plain digits within max. */
@@ -184,7 +182,7 @@ static int parse_length(const char *v, size_t n, size_t max, size_t *out) {
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
   tw_curl_res *r = ud;
   size_t n = size * nmemb, i, colon, vb, ve, nb = 0, ne, cl;
-  int is_cl = 0;
+  int kept;
   if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0) {
     r->headers.len = 0;                   /* a new response (1xx, or after auth) */
     return n;
@@ -198,19 +196,25 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
   ne = colon;
   while (ne > nb && is_ows(ptr[ne - 1])) ne--;
   if (ne == nb) return n;
-  if (!keep_name(ptr + nb, ne - nb, &is_cl) && !r->all_headers) return n;
+  kept = keep_name(ptr + nb, ne - nb);
+  if (kept < 0 && !r->all_headers) return n;
   vb = colon + 1;
   ve = n;
   while (ve > vb && (ptr[ve - 1] == '\r' || ptr[ve - 1] == '\n' || is_ows(ptr[ve - 1]))) ve--;
   while (vb < ve && is_ows(ptr[vb])) vb++;
   /* the body arrives next: one allocation of its size (a hint only; on
    * failure the body callback grows the buffer as it goes) */
-  if (is_cl && parse_length(ptr + vb, ve - vb, r->max_body, &cl) && cl > 0)
+  if (kept == 1 && parse_length(ptr + vb, ve - vb, r->max_body, &cl) && cl > 0)
     (void)buf_reserve_exact(&r->body, cl);
   if (buf_reserve(&r->headers, (ne - nb) + (ve - vb) + 2) < 0) return 0;
   {
     char *o = r->headers.data + r->headers.len;   /* room reserved above */
-    for (i = nb; i < ne; i++) *o++ = (char)lower((unsigned char)ptr[i]);
+    if (kept >= 0) {                      /* its lower-case form is KEEP's */
+      memcpy(o, KEEP[kept].name, ne - nb);
+      o += ne - nb;
+    } else {
+      for (i = nb; i < ne; i++) *o++ = (char)lower((unsigned char)ptr[i]);
+    }
     *o++ = '\0';
     memcpy(o, ptr + vb, ve - vb);
     o += ve - vb;
