@@ -37,13 +37,16 @@
 #include <string.h>
 #include "ltw_call.h"
 
+/* tw_request_encode's output into a tw_buf; a failed append is noted and
+ * raised once the encoder is done (never inside it). */
+typedef struct sink {
+  tw_buf *b;
+  int failed;
+} sink;
+
 static void emit_buf(void *ud, const char *s, size_t n) {
-  tw_buf *b = ud;
-  if (b->data == NULL && b->cap == (size_t)-1) return;   /* failed before */
-  if (tw_buf_add(b, s, n) < 0) {
-    tw_buf_free(b);
-    b->cap = (size_t)-1;                                 /* marks the failure */
-  }
+  sink *k = ud;
+  if (!k->failed && tw_buf_add(k->b, s, n) < 0) k->failed = 1;
 }
 
 static void add(lua_State *L, tw_buf *b, const char *s, size_t n) {
@@ -51,11 +54,11 @@ static void add(lua_State *L, tw_buf *b, const char *s, size_t n) {
 }
 
 static void encode(lua_State *L, tw_buf *b, const ltw_checked *c) {
-  tw_request_encode(c->vals, c->nvals, emit_buf, b);
-  if (b->data == NULL && b->cap == (size_t)-1) {
-    b->cap = 0;
-    luaL_error(L, "twilio: not enough memory");
-  }
+  sink k;
+  k.b = b;
+  k.failed = 0;
+  tw_request_encode(c->vals, c->nvals, emit_buf, &k);
+  if (k.failed) luaL_error(L, "twilio: not enough memory");
 }
 
 /* Whether a 2xx answer's Content-Type makes it JSON for twilio.record's
