@@ -13,8 +13,9 @@
  *   - proxies: CURLOPT_PROXY is never set, so libcurl reads its standard
  *     environment variables itself (http_proxy, HTTPS_PROXY / https_proxy,
  *     ALL_PROXY, NO_PROXY); CONNECT responses are kept out of the headers;
- *   - "Expect:" is sent empty so a POST body is never held for a
- *     100-continue round trip;
+ *   - "Expect:" is sent empty with a POST, so its body is never held for
+ *     a 100-continue round trip (the easy handle's GET and DELETE lists
+ *     leave it out: a body-less request has no use for it);
  *   - a multi transfer's body is copied by libcurl (CURLOPT_COPYPOSTFIELDS),
  *     so it never points into a Lua string while Lua runs; the easy handle
  *     borrows it for the perform only (CURLOPT_POSTFIELDS, set again by

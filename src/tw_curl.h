@@ -5,8 +5,9 @@
  * those buffers only after libcurl has returned, so no Lua call (and no
  * longjmp) can ever happen inside a libcurl frame.
  *
- * Ownership: a tw_curl owns its easy handle, its header list (kept while
- * the next request sends the same lines) and the buffers of its last
+ * Ownership: a tw_curl owns its easy handle, its header lists (one for
+ * GET/DELETE, one for POST, each kept while the next request of its kind
+ * sends the same lines) and the buffers of its last
  * response (reused by the next perform, freed by tw_curl_free). A
  * tw_curl_multi owns its multi handle, every transfer in it (easy handle,
  * header list, response buffers) and a pool of idle easy handles. Request
