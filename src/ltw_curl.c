@@ -18,7 +18,9 @@
  * are freed by close/__gc or the next request).
  *
  * req: method ("GET"|"POST"|"DELETE"), url, body (POST only), headers
- * ({ Name = value }), timeout_ms, connect_timeout_ms, max_body (the
+ * ({ Name = value }; a POST's "Content-Type:
+ * application/x-www-form-urlencoded" is left to libcurl, whose default it
+ * is: the same line on the wire, see is_form_type), timeout_ms, connect_timeout_ms, max_body (the
  * handle's defaults when absent), fresh_connect (true: a new connection,
  * never a pooled one), body_object (h:perform only: a 2xx body comes back
  * as a twilio.Body, ltw_body.c: bytes in a userdata, not an interned
