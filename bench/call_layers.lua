@@ -9,8 +9,11 @@
 --            binding and libcurl only)
 --   build    N x cfg:build (a new request table each call) + perform
 --   parse    build + perform + core.parse_record of the body
---   fetch    N x numbers:fetch(sid) (the whole library: client, retry loop,
---            transport module, list, record ctx)
+--   fused    N x core.call_record: build, perform and parse in one C call
+--            (what numbers:fetch makes on the client's own libcurl handle;
+--            src/ltw_call.c)
+--   fetch    N x numbers:fetch(sid) (the whole library: list, client,
+--            runtime, the fused call, record ctx)
 -- Run it under valgrind --tool=callgrind with N and with 0: the difference
 -- divided by N is the instructions per call of that layer stack.
 local twilio = require "twilio"
@@ -32,6 +35,11 @@ for i = 1, n do
   local sid = sids[(i - 1) % #sids + 1]
   if mode == "fetch" then
     local rec = assert(numbers:fetch(sid))
+    if rec.sid then items = items + 1 end
+  elseif mode == "fused" then
+    path.sid = sid
+    local rec = assert(core.call_record(cfg, op, path, nil, h, "PhoneNumber", numbers.ctx, client.timeout,
+                                        client.connect_timeout, client.max_body))
     if rec.sid then items = items + 1 end
   else
     local req = req0

@@ -59,6 +59,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ltw.h"
+#include "ltw_call.h"
 #include "tw_json.h"
 
 #define DOC_BOX_MT "twilio.JsonDoc"
@@ -536,6 +537,47 @@ static int l_parse_record(lua_State *L) {
   }
   new_record(L, kind, &box->doc, tw_jdoc_root_obj(d), 5, 7, 1);
   return 1;
+}
+
+/* The fused call's parse (ltw_call.h): l_parse_record for the body string
+ * at body_idx and the ctx table at ctx_idx, without this module's upvalue
+ * (the kind's metatable comes from the registry, where ltw_open_record
+ * registered the same table). nil, err gets err.status = status. */
+int ltw_record_from_string(lua_State *L, const char *kind_name, int body_idx,
+                           int ctx_idx, long status) {
+  int kind, top;
+  size_t len;
+  const char *body;
+  doc_box *box;
+  tw_jdoc *d;
+  tw_jerr e;
+  for (kind = 0; kind < NKINDS; kind++)
+    if (strcmp(kind_name, kinds[kind].name) == 0) break;
+  if (kind == NKINDS) return luaL_error(L, "twilio: unknown record kind '%s'", kind_name);
+  body_idx = lua_absindex(L, body_idx);
+  ctx_idx = lua_absindex(L, ctx_idx);
+  body = lua_tolstring(L, body_idx, &len);
+  luaL_getmetatable(L, kinds[kind].mt);             /* top: metatable */
+  top = lua_gettop(L);
+  box = new_box(L);                                 /* top + 1 */
+  push_uv(L, ctx_idx, body_idx, top + 1);           /* top + 2 */
+  d = tw_jdoc_borrow(body, len, NULL, &e);
+  if (!d) {
+    if (is_oom(&e)) return luaL_error(L, "twilio: out of memory");
+    decode_fail(L, 0, e.msg);
+  } else {
+    box->doc = d;                                   /* the box owns d */
+    gc_pressure(L, d, 0);
+    if (tw_json_type(d, tw_jdoc_root(d)) == TW_JOBJECT) {
+      new_record(L, kind, &box->doc, tw_jdoc_root_obj(d), top, top + 2, 1);
+      return 1;
+    }
+    box_drop(box);
+    decode_fail(L, 0, "response is not a JSON object");
+  }
+  lua_pushinteger(L, (lua_Integer)status);
+  lua_setfield(L, -2, "status");
+  return 2;
 }
 
 /* items, next_page_uri, err = core.parse_page(kind, items_key, body, ctx)

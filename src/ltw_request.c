@@ -18,6 +18,7 @@
 #include "tw_ops.h"
 #include "tw_request.h"
 #include "tw_validate.h"
+#include "ltw_call.h"
 
 /* An integral Lua number within +-2^53 (Lua 5.4 integers up to +-2^63). */
 static int get_integer(lua_State *L, int idx, long long *out) {
@@ -95,8 +96,8 @@ static int shared_headers_newindex(lua_State *L) {
  * the request table. The config is at stack index 1. Room for the fields
  * the client and transports add (timeout_ms, connect_timeout_ms, max_body,
  * fresh_connect, body_object): no rehash when they are set. */
-static void push_request(lua_State *L, const char *method, const char *op,
-                         int idempotent, int form, tw_repr repr) {
+void ltw_push_request(lua_State *L, const char *method, const char *op,
+                      int idempotent, int form, tw_repr repr) {
   lua_createtable(L, 0, 11);
   lua_insert(L, -3);                 /* req, url, body */
   lua_setfield(L, -3, "body");
@@ -118,10 +119,18 @@ static void push_request(lua_State *L, const char *method, const char *op,
  * pushes a piece onto the stack in LuaJIT) once it holds anything. */
 /* ---- cfg:build ---------------------------------------------------------- */
 
-#define MAX_PARAMS 64
 static const char *const PATH_KEYS[] = {
   "account_sid", "sid", "resource_sid", "assigned_add_on_sid",
   "country_code", NULL };
+
+/* Whether k[0..n) is one of PATH_KEYS (their lengths compared first). */
+static int is_path_key(const char *k, size_t n) {
+  static const unsigned char LEN[] = { 11, 3, 12, 19, 12 };
+  size_t i;
+  for (i = 0; i < sizeof LEN; i++)
+    if (LEN[i] == n && memcmp(PATH_KEYS[i], k, n) == 0) return 1;
+  return 0;
+}
 
 /* Best suggestion for an unknown key, or NULL. */
 static const char *suggest(const tw_op *op, const char *key, size_t n) {
@@ -158,9 +167,7 @@ static int unknown_param(lua_State *L, const tw_op *op, const char *key,
   size_t i, len;
   int is_path = 0;
   ltw_quote(got, sizeof got, key, n);
-  for (i = 0; PATH_KEYS[i]; i++)
-    if (strlen(PATH_KEYS[i]) == n && memcmp(PATH_KEYS[i], key, n) == 0)
-      is_path = 1;
+  is_path = is_path_key(key, n);
   if (hint && !is_path) {
     snprintf(msg, sizeof msg, "unknown parameter %s for %s; did you mean '%s'?",
              got, op->id, hint);
@@ -283,9 +290,8 @@ static int build_path(lua_State *L, const ltw_config *cfg, const tw_op *op,
   if (path_idx) {
     lua_pushnil(L);
     while (lua_next(L, path_idx)) {
-      size_t n, i;
+      size_t n;
       const char *k;
-      int known = 0;
       if (lua_type(L, -2) != LUA_TSTRING) {
         char got[160];
         ltw_describe(L, -2, got, sizeof got);
@@ -294,10 +300,7 @@ static int build_path(lua_State *L, const ltw_config *cfg, const tw_op *op,
         return ltw_invalid(L, op->id, NULL, msg);
       }
       k = lua_tolstring(L, -2, &n);
-      for (i = 0; PATH_KEYS[i]; i++)
-        if (strlen(PATH_KEYS[i]) == n && memcmp(PATH_KEYS[i], k, n) == 0)
-          known = 1;
-      if (!known) {
+      if (!is_path_key(k, n)) {
         char got[160];
         ltw_quote(got, sizeof got, k, n);
         snprintf(msg, sizeof msg, "unknown path key %s for %s (path keys: "
@@ -347,15 +350,20 @@ static void emit_buffer(void *ud, const char *s, size_t n) {
   luaL_addlstring((luaL_Buffer *)ud, s, n);
 }
 
-static int cfg_build(lua_State *L) {
-  ltw_config *cfg = ltw_check_config(L, 1);
+/* Steps 0-4 of cfg:build: the operation (its name at stack index 2), the
+ * path table (3) and the params table (4) of the config at 1 checked, the
+ * URL written into c->url and the values to send listed in c->vals (their
+ * strings anchored in params or pushed above the arguments). repr_idx: the
+ * stack index of the representation argument ("json" | "csv"), or 0 for
+ * JSON. Returns 0, or 2 with nil, err pushed (an expected failure); misuse
+ * raises. Leaves values on the stack above the arguments: call it with the
+ * arguments at 1..4 and whatever the caller keeps above them. */
+int ltw_request_check(lua_State *L, const ltw_config *cfg, int repr_idx, ltw_checked *c) {
   size_t opn, i, npresent = 0;
   const char *opid = luaL_checklstring(L, 2, &opn);
   const tw_op *op = tw_op_find(opid, opn);
-  tw_value vals[MAX_PARAMS];         /* strings anchored in params */
-  unsigned char given[MAX_PARAMS];   /* given[i]: params has op->params[i] */
-  char url[TW_URL_MAX];
-  int path_idx = 0, params_idx = 0, form;
+  unsigned char given[LTW_MAX_PARAMS];  /* given[i]: params has op->params[i] */
+  int path_idx = 0, params_idx = 0;
   int has_phone = 0, has_area = 0;
   tw_repr repr = TW_REPR_JSON;
 
@@ -374,22 +382,24 @@ static int cfg_build(lua_State *L) {
                       opid);
     return luaL_argerror(L, 2, lua_tostring(L, -1));
   }
-  if (op->nparams > MAX_PARAMS)
+  if (op->nparams > LTW_MAX_PARAMS)
     return luaL_error(L, "twilio: %s has too many parameters", op->id);
   memset(given, 0, op->nparams);
   if (!lua_isnoneornil(L, 3)) { luaL_checktype(L, 3, LUA_TTABLE); path_idx = 3; }
   if (!lua_isnoneornil(L, 4)) { luaL_checktype(L, 4, LUA_TTABLE); params_idx = 4; }
-  if (!lua_isnoneornil(L, 5)) {      /* the representation: "json" | "csv" */
+  if (repr_idx && !lua_isnoneornil(L, repr_idx)) {   /* "json" | "csv" */
     static const char *const REPRS[] = { "json", "csv", NULL };
-    repr = (tw_repr)luaL_checkoption(L, 5, NULL, REPRS);
+    repr = (tw_repr)luaL_checkoption(L, repr_idx, NULL, REPRS);
     if (repr == TW_REPR_CSV && strcmp(op->method, "GET") != 0)
-      return luaL_argerror(L, 5, "the csv form exists only for GET operations");
+      return luaL_argerror(L, repr_idx, "the csv form exists only for GET operations");
   }
-  lua_settop(L, 4);
-  luaL_checkstack(L, MAX_PARAMS + 10, "twilio: request too large");
+  c->op = op;
+  c->repr = repr;
+  c->nvals = 0;
+  luaL_checkstack(L, LTW_MAX_PARAMS + 10, "twilio: request too large");
 
   /* 1. path */
-  if (build_path(L, cfg, op, path_idx, repr, url, sizeof url)) return 2;
+  if (build_path(L, cfg, op, path_idx, repr, c->url, sizeof c->url)) return 2;
 
   /* 2. every key is a known parameter holding a scalar */
   if (params_idx) {
@@ -417,6 +427,7 @@ static int cfg_build(lua_State *L) {
    *    stay on the stack for encoding */
   for (i = 0; i < op->nparams; i++) {
     const tw_param *p = &op->params[i];
+    tw_value *v = &c->vals[npresent];
     if (p->in == TW_IN_PATH) continue;
     if (!given[i]) {                 /* not a key of params (step 2) */
       if (p->flags & TW_P_REQUIRED) {
@@ -430,21 +441,22 @@ static int cfg_build(lua_State *L) {
     }
     lua_pushstring(L, p->name);
     lua_rawget(L, params_idx);       /* not nil: lua_next gave it */
-    if (!check_value(L, op, p, lua_gettop(L), &vals[npresent].i)) return 2;
+    if (!check_value(L, op, p, lua_gettop(L), &v->i)) return 2;
     if (strcmp(p->name, "phone_number") == 0) has_phone = 1;
     if (strcmp(p->name, "area_code") == 0) has_area = 1;
-    vals[npresent].p = p;
+    v->p = p;
     if (lua_type(L, -1) == LUA_TBOOLEAN) {
-      vals[npresent].kind = TW_V_BOOLEAN;
-      vals[npresent].i = lua_toboolean(L, -1);
+      v->kind = TW_V_BOOLEAN;
+      v->i = lua_toboolean(L, -1);
     } else if (lua_type(L, -1) == LUA_TNUMBER) {
-      vals[npresent].kind = TW_V_INTEGER;   /* .i set by check_value */
+      v->kind = TW_V_INTEGER;        /* .i set by check_value */
     } else {
-      vals[npresent].kind = TW_V_STRING;
-      vals[npresent].s = lua_tolstring(L, -1, &vals[npresent].n);
+      v->kind = TW_V_STRING;
+      v->s = lua_tolstring(L, -1, &v->n);
     }
     npresent++;
   }
+  c->nvals = npresent;
 
   /* 4. cross-parameter rules */
   if (op->rule == TW_RULE_PHONE_OR_AREA) {
@@ -460,26 +472,35 @@ static int cfg_build(lua_State *L) {
       return ltw_invalid(L, op->id, "area_code", msg);
     }
   }
+  return 0;
+}
+
+static int cfg_build(lua_State *L) {
+  ltw_checked c;
+  int form;
+  const ltw_config *cfg = ltw_check_config(L, 1);
+  lua_settop(L, 5);
+  if (ltw_request_check(L, cfg, 5, &c)) return 2;
 
   /* 5. encode: query for GET/DELETE, form body for POST */
-  form = strcmp(op->method, "POST") == 0;
+  form = strcmp(c.op->method, "POST") == 0;
   {
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     if (!form) {
-      luaL_addstring(&b, url);
-      if (npresent) luaL_addchar(&b, '?');
+      luaL_addstring(&b, c.url);
+      if (c.nvals) luaL_addchar(&b, '?');
     }
-    tw_request_encode(vals, npresent, emit_buffer, &b);
+    tw_request_encode(c.vals, c.nvals, emit_buffer, &b);
     luaL_pushresult(&b);
   }
   if (form) {
-    lua_pushstring(L, url);
+    lua_pushstring(L, c.url);
     lua_insert(L, -2);                       /* url, body */
   } else {
     lua_pushnil(L);                          /* url, nil */
   }
-  push_request(L, op->method, op->id, op->idempotent, form, repr);
+  ltw_push_request(L, c.op->method, c.op->id, c.op->idempotent, form, c.repr);
   return 1;
 }
 
@@ -512,7 +533,7 @@ static int cfg_follow(lua_State *L) {
     luaL_pushresult(&b);
   }
   lua_pushnil(L);
-  push_request(L, "GET", op, 1, 0, TW_REPR_JSON);
+  ltw_push_request(L, "GET", op, 1, 0, TW_REPR_JSON);
   return 1;
 }
 

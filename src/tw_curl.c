@@ -13,16 +13,20 @@
  *   - proxies: CURLOPT_PROXY is never set, so libcurl reads its standard
  *     environment variables itself (http_proxy, HTTPS_PROXY / https_proxy,
  *     ALL_PROXY, NO_PROXY); CONNECT responses are kept out of the headers;
- *   - "Expect:" is sent empty so a POST body is never held for a
- *     100-continue round trip;
- *   - the body is copied by libcurl (CURLOPT_COPYPOSTFIELDS), so it never
- *     points into a Lua string;
+ *   - "Expect:" is sent empty with a POST, so its body is never held for
+ *     a 100-continue round trip (the easy handle's GET and DELETE lists
+ *     leave it out: a body-less request has no use for it);
+ *   - a multi transfer's body is copied by libcurl (CURLOPT_COPYPOSTFIELDS),
+ *     so it never points into a Lua string while Lua runs; the easy handle
+ *     borrows it for the perform only (CURLOPT_POSTFIELDS, set again by
+ *     every POST; no Lua runs inside the perform);
  *   - DELETE is CURLOPT_CUSTOMREQUEST on a body-less request.
  * The easy handle (tw_curl) is reused and keeps its connection cache, DNS
  * cache and TLS sessions, so keep-alive connections survive from one
  * request to the next. The options above are set once, when it is created;
  * a request sets only what varies (URL, method and body, header list,
- * timeouts, fresh connect), and the header list is rebuilt only when the
+ * timeouts, fresh connect), and only when it differs from the last
+ * request's (set_request_easy); the header list is rebuilt only when the
  * lines change. Multi transfers take a pooled handle, curl_easy_reset it
  * and set everything (their buffers differ per transfer).
  * Buffers: a response's body buffer is kept from one request to the next
@@ -148,21 +152,19 @@ static const struct { const char *name; size_t len; } KEEP[] = {
 
 static int lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
 
-/* Whether the header name (n bytes, any case) is kept: name equal to
- * KEEP[i] ignoring ASCII case. Sets *is_cl for content-length. */
-static int keep_name(const char *name, size_t n, int *is_cl) {
-  size_t i, k;
-  *is_cl = 0;
-  if (n > KEEP_MAXLEN) return 0;
-  for (i = 0; i < sizeof KEEP / sizeof KEEP[0]; i++) {
-    if (KEEP[i].len != n) continue;
-    for (k = 0; k < n && lower((unsigned char)name[k]) == KEEP[i].name[k]; k++) {}
-    if (k == n) {
-      *is_cl = (i == 1);
-      return 1;
-    }
-  }
-  return 0;
+/* Which KEEP name the header name (n bytes, any case) is, or -1. The six
+ * names differ in length, so the length picks the one to compare. */
+static int keep_name(const char *name, size_t n) {
+  static const signed char BY_LEN[KEEP_MAXLEN + 1] = {
+    -1, -1, -1, -1, -1, -1, -1, -1, 3, -1, -1, 2, 0, -1, 1, -1, 4, 5 };
+  const char *want;
+  size_t k;
+  int i;
+  if (n > KEEP_MAXLEN || (i = BY_LEN[n]) < 0) return -1;
+  want = KEEP[i].name;
+  for (k = 0; k < n; k++)
+    if (lower((unsigned char)name[k]) != want[k]) return -1;
+  return i;
 }
 
 /* Content-Length value: its size, when it is plain digits within max. */
@@ -181,33 +183,45 @@ static int parse_length(const char *v, size_t n, size_t max, size_t *out) {
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
   tw_curl_res *r = ud;
   size_t n = size * nmemb, i, colon, vb, ve, nb = 0, ne, cl;
-  int is_cl = 0;
+  int kept;
   if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0) {
     r->headers.len = 0;                   /* a new response (1xx, or after auth) */
     return n;
   }
   if (n == 0 || is_ows(ptr[0])) return n; /* obsolete line folding: ignored */
-  for (colon = 0; colon < n && ptr[colon] != ':'; colon++) {}
-  if (colon == n) return n;               /* blank line or not a header */
+  {
+    const char *c = memchr(ptr, ':', n);
+    if (!c) return n;                     /* blank line or not a header */
+    colon = (size_t)(c - ptr);
+  }
   ne = colon;
   while (ne > nb && is_ows(ptr[ne - 1])) ne--;
   if (ne == nb) return n;
-  if (!keep_name(ptr + nb, ne - nb, &is_cl) && !r->all_headers) return n;
+  kept = keep_name(ptr + nb, ne - nb);
+  if (kept < 0 && !r->all_headers) return n;
   vb = colon + 1;
   ve = n;
   while (ve > vb && (ptr[ve - 1] == '\r' || ptr[ve - 1] == '\n' || is_ows(ptr[ve - 1]))) ve--;
   while (vb < ve && is_ows(ptr[vb])) vb++;
   /* the body arrives next: one allocation of its size (a hint only; on
    * failure the body callback grows the buffer as it goes) */
-  if (is_cl && parse_length(ptr + vb, ve - vb, r->max_body, &cl) && cl > 0)
+  if (kept == 1 && parse_length(ptr + vb, ve - vb, r->max_body, &cl) && cl > 0)
     (void)buf_reserve_exact(&r->body, cl);
   if (buf_reserve(&r->headers, (ne - nb) + (ve - vb) + 2) < 0) return 0;
-  for (i = nb; i < ne; i++)
-    r->headers.data[r->headers.len++] = (char)lower((unsigned char)ptr[i]);
-  r->headers.data[r->headers.len++] = '\0';
-  memcpy(r->headers.data + r->headers.len, ptr + vb, ve - vb);
-  r->headers.len += ve - vb;
-  r->headers.data[r->headers.len++] = '\0';
+  {
+    char *o = r->headers.data + r->headers.len;   /* room reserved above */
+    if (kept >= 0) {                      /* its lower-case form is KEEP's */
+      memcpy(o, KEEP[kept].name, ne - nb);
+      o += ne - nb;
+    } else {
+      for (i = nb; i < ne; i++) *o++ = (char)lower((unsigned char)ptr[i]);
+    }
+    *o++ = '\0';
+    memcpy(o, ptr + vb, ve - vb);
+    o += ve - vb;
+    *o++ = '\0';
+    r->headers.len = (size_t)(o - r->headers.data);
+  }
   return n;
 }
 
@@ -253,13 +267,16 @@ static CURLcode set_constant(CURL *e, tw_curl_res *r, const char *ca_file, int v
   return rc;
 }
 
-/* A new header list: "Expect:" (an empty value: never wait for a
- * 100-continue) and rq's lines, copied. NULL when out of memory. */
-static struct curl_slist *build_list(const tw_curl_req *rq) {
-  struct curl_slist *list, *tmp;
+/* A new header list: rq's lines, copied, after "Expect:" (an empty value:
+ * never wait for a 100-continue) when expect is set. NULL when out of
+ * memory, or for no lines at all. */
+static struct curl_slist *build_list_opt(const tw_curl_req *rq, int expect) {
+  struct curl_slist *list = NULL, *tmp;
   size_t p = 0;
-  list = curl_slist_append(NULL, "Expect:");     /* copied by libcurl */
-  if (!list) return NULL;
+  if (expect) {
+    list = curl_slist_append(NULL, "Expect:");   /* copied by libcurl */
+    if (!list) return NULL;
+  }
   while (rq->hdr_lines && p < rq->hdr_len) {
     const char *line = rq->hdr_lines + p;
     tmp = curl_slist_append(list, line);
@@ -271,6 +288,10 @@ static struct curl_slist *build_list(const tw_curl_req *rq) {
     p += strlen(line) + 1;
   }
   return list;
+}
+
+static struct curl_slist *build_list(const tw_curl_req *rq) {
+  return build_list_opt(rq, 1);
 }
 
 /* The options that vary per request. list stays owned by the caller and
@@ -408,15 +429,25 @@ struct tw_curl {
   CURL *easy;              /* owned; curl_easy_cleanup in tw_curl_free */
   char *ca_file;           /* owned copy or NULL */
   int verbose;
-  struct curl_slist *hdrs; /* owned; set as CURLOPT_HTTPHEADER; NULL before
-                              the first request */
-  tw_buf hdr_key;          /* owned; the packed lines hdrs was built from */
-  int hdr_key_ok;          /* hdr_key describes hdrs (0 after a failure) */
+  /* Header lists, one per kind of request: [0] GET and DELETE, [1] POST
+   * (with "Expect:" first: a body-less request has no use for it, and
+   * libcurl compares every custom header with each header it may add, so
+   * a line less is ~1 k instructions less per request). Alternating
+   * kinds swaps lists without rebuilding them. */
+  struct curl_slist *hdrs[2]; /* owned; NULL before the first request of
+                                 that kind (or for no lines) */
+  tw_buf hdr_key[2];       /* owned; the packed lines hdrs[k] was built from */
+  int hdr_key_ok[2];       /* hdr_key[k] describes hdrs[k] (0 after a failure) */
+  int cur_list;            /* the list set as CURLOPT_HTTPHEADER: 0, 1, or
+                              -1 (none, or unknown after a failure) */
   tw_curl_res res;         /* buffers owned; reused by each perform; the
                               callbacks and the error buffer point here */
   tw_buf spare;            /* owned: the handle's body buffer, set aside
                               while res.body borrows the caller's memory
                               (tw_curl_perform_into) */
+  /* the per-request options as last set on easy (-1: unknown, set them) */
+  long cur_timeout, cur_connect_timeout;
+  int cur_fresh, cur_method;
 };
 
 /* Gives the response its own body buffer back after a borrowed one. */
@@ -429,6 +460,9 @@ static void body_restore(tw_curl *h) {
 tw_curl *tw_curl_new(const char *ca_file, int verbose, int all_headers) {
   tw_curl *h = calloc(1, sizeof *h);   /* owned by the caller: tw_curl_free */
   if (!h) return NULL;
+  h->cur_timeout = h->cur_connect_timeout = -1;
+  h->cur_fresh = h->cur_method = -1;
+  h->cur_list = -1;
   h->verbose = verbose;
   h->res.all_headers = all_headers ? 1 : 0;
   if (ca_file && !(h->ca_file = dup_str(ca_file))) {
@@ -446,37 +480,99 @@ tw_curl *tw_curl_new(const char *ca_file, int verbose, int all_headers) {
 void tw_curl_free(tw_curl *h) {
   if (!h) return;
   if (h->easy) curl_easy_cleanup(h->easy);   /* before the list it points to */
-  curl_slist_free_all(h->hdrs);
-  tw_buf_free(&h->hdr_key);
+  curl_slist_free_all(h->hdrs[0]);
+  curl_slist_free_all(h->hdrs[1]);
+  tw_buf_free(&h->hdr_key[0]);
+  tw_buf_free(&h->hdr_key[1]);
   res_free(&h->res);
   tw_buf_free(&h->spare);
   free(h->ca_file);
   free(h);
 }
 
-/* Points h's easy handle at a header list for rq's lines: the current one
- * when the lines are the same (the usual case: every request of a client
- * sends the same few headers), else a new one. */
+/* Points h's easy handle at a header list for rq's lines: the kept one
+ * of rq's kind when the lines are the same (the usual case: every request
+ * of a client sends the same few headers), else a new one. */
 static CURLcode use_headers(tw_curl *h, const tw_curl_req *rq) {
   struct curl_slist *list;
+  int k = rq->method == TW_METHOD_POST;
   size_t len = rq->hdr_lines ? rq->hdr_len : 0;
-  if (h->hdr_key_ok && len == h->hdr_key.len &&
-      (len == 0 || memcmp(h->hdr_key.data, rq->hdr_lines, len) == 0))
+  if (h->hdr_key_ok[k] && len == h->hdr_key[k].len &&
+      (len == 0 || memcmp(h->hdr_key[k].data, rq->hdr_lines, len) == 0)) {
+    if (h->cur_list == k) return CURLE_OK;
+    if (curl_easy_setopt(h->easy, CURLOPT_HTTPHEADER, h->hdrs[k]) != CURLE_OK) {
+      h->cur_list = -1;
+      return CURLE_OUT_OF_MEMORY;
+    }
+    h->cur_list = k;
     return CURLE_OK;
-  list = build_list(rq);
-  if (!list) return CURLE_OUT_OF_MEMORY;
-  h->hdr_key_ok = 0;
-  h->hdr_key.len = 0;
-  /* the old list is still set on the handle: swap before freeing it */
-  if (tw_buf_add(&h->hdr_key, rq->hdr_lines ? rq->hdr_lines : "", len) < 0 ||
+  }
+  list = build_list_opt(rq, k);
+  if (!list && (k || len)) return CURLE_OUT_OF_MEMORY;
+  h->hdr_key_ok[k] = 0;
+  h->hdr_key[k].len = 0;
+  /* the old list may still be set on the handle: swap before freeing it */
+  if (tw_buf_add(&h->hdr_key[k], rq->hdr_lines ? rq->hdr_lines : "", len) < 0 ||
       curl_easy_setopt(h->easy, CURLOPT_HTTPHEADER, list) != CURLE_OK) {
     curl_slist_free_all(list);
+    h->cur_list = -1;                     /* the old list, still alive, or unknown */
     return CURLE_OUT_OF_MEMORY;
   }
-  curl_slist_free_all(h->hdrs);
-  h->hdrs = list;
-  h->hdr_key_ok = 1;
+  curl_slist_free_all(h->hdrs[k]);
+  h->hdrs[k] = list;
+  h->hdr_key_ok[k] = 1;
+  h->cur_list = k;
   return CURLE_OK;
+}
+
+/* set_request for the reused easy handle: the options libcurl keeps from
+ * one transfer to the next are set only when they differ from the last
+ * request's (the URL and a POST's body always), and the body is not
+ * copied (CURLOPT_POSTFIELDS: rq->body stays alive during the perform,
+ * and every POST sets it again, so libcurl never reads it later). The
+ * header list is use_headers' business. callgrind, bench/ours.lua against
+ * the nowait route: see docs/PERFORMANCE.md. */
+static CURLcode set_request_easy(tw_curl *h, const tw_curl_req *rq) {
+  CURL *e = h->easy;
+  CURLcode rc = CURLE_OK;
+  long fresh = rq->fresh_connect ? 1L : 0L;
+  SET(e, CURLOPT_URL, rq->url);
+  if (rq->timeout_ms != h->cur_timeout) SET(e, CURLOPT_TIMEOUT_MS, rq->timeout_ms);
+  if (rq->connect_timeout_ms != h->cur_connect_timeout)
+    SET(e, CURLOPT_CONNECTTIMEOUT_MS, rq->connect_timeout_ms);
+  if (fresh != h->cur_fresh) SET(e, CURLOPT_FRESH_CONNECT, fresh);
+  switch (rq->method) {
+  case TW_METHOD_POST:
+    if (h->cur_method != TW_METHOD_POST) {
+      SET(e, CURLOPT_CUSTOMREQUEST, (char *)NULL);
+      SET(e, CURLOPT_POST, 1L);
+    }
+    SET(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(rq->body ? rq->body_len : 0));
+    SET(e, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
+    break;
+  case TW_METHOD_DELETE:
+    if (h->cur_method != TW_METHOD_DELETE) {
+      SET(e, CURLOPT_HTTPGET, 1L);
+      SET(e, CURLOPT_CUSTOMREQUEST, "DELETE");
+    }
+    break;
+  default:
+    if (h->cur_method != TW_METHOD_GET) {
+      SET(e, CURLOPT_HTTPGET, 1L);
+      SET(e, CURLOPT_CUSTOMREQUEST, (char *)NULL);
+    }
+    break;
+  }
+  if (rc == CURLE_OK) {
+    h->cur_timeout = rq->timeout_ms;
+    h->cur_connect_timeout = rq->connect_timeout_ms;
+    h->cur_fresh = (int)fresh;
+    h->cur_method = rq->method;
+  } else {                                /* unknown now: all set next time */
+    h->cur_timeout = h->cur_connect_timeout = -1;
+    h->cur_fresh = h->cur_method = -1;
+  }
+  return rc;
 }
 
 const tw_curl_res *tw_curl_perform(tw_curl *h, const tw_curl_req *rq) {
@@ -484,7 +580,7 @@ const tw_curl_res *tw_curl_perform(tw_curl *h, const tw_curl_req *rq) {
   body_restore(h);
   res_reset(&h->res, rq->max_body);
   rc = use_headers(h, rq);
-  if (rc == CURLE_OK) rc = set_request(h->easy, rq, h->hdrs);
+  if (rc == CURLE_OK) rc = set_request_easy(h, rq);
   if (rc == CURLE_OK) rc = curl_easy_perform(h->easy);
   finish(h->easy, rc, &h->res);
   return &h->res;
@@ -505,7 +601,7 @@ const tw_curl_res *tw_curl_perform_into(tw_curl *h, const tw_curl_req *rq,
     CURLcode rc;
     res_reset(&h->res, rq->max_body);
     rc = use_headers(h, rq);
-    if (rc == CURLE_OK) rc = set_request(h->easy, rq, h->hdrs);
+    if (rc == CURLE_OK) rc = set_request_easy(h, rq);
     if (rc == CURLE_OK) rc = curl_easy_perform(h->easy);
     finish(h->easy, rc, &h->res);
   }

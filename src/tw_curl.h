@@ -5,15 +5,16 @@
  * those buffers only after libcurl has returned, so no Lua call (and no
  * longjmp) can ever happen inside a libcurl frame.
  *
- * Ownership: a tw_curl owns its easy handle, its header list (kept while
- * the next request sends the same lines) and the buffers of its last
+ * Ownership: a tw_curl owns its easy handle, its header lists (one for
+ * GET/DELETE, one for POST, each kept while the next request of its kind
+ * sends the same lines) and the buffers of its last
  * response (reused by the next perform, freed by tw_curl_free). A
  * tw_curl_multi owns its multi handle, every transfer in it (easy handle,
  * header list, response buffers) and a pool of idle easy handles. Request
  * strings (tw_curl_req) are only borrowed for the duration of the call:
- * libcurl copies the URL and (CURLOPT_COPYPOSTFIELDS) the body, and the
- * header lines are copied into a curl_slist owned by the handle or the
- * transfer. */
+ * libcurl copies the URL, a multi transfer's body (CURLOPT_COPYPOSTFIELDS;
+ * the easy handle reads it during tw_curl_perform only) and the header
+ * lines into a curl_slist owned by the handle or the transfer. */
 #ifndef TW_CURL_H
 #define TW_CURL_H
 

@@ -8,6 +8,11 @@
 --     core.parse_error(...)       C: a non-2xx answer to a twilio.Error
 --     retry.delay / runtime:sleep
 --   core.parse_page / twilio.record   C: the answer to records
+-- A record call (fetch, update: client:request_record) on the client's own
+-- libcurl handle, without a debug hook and outside a bulk batch, is one C
+-- call instead (core.call_record, src/ltw_call.c: build, perform, parse);
+-- any answer but a 2xx JSON record goes on through send as above, from that
+-- first attempt, so retries, errors and call_info are the same.
 -- The client decides nothing about I/O: its runtime (made once, in new) does.
 -- Loading this module loads every resource module and so installs the
 -- methods of every record type (twilio.record, twilio.addons).
@@ -18,12 +23,13 @@ local defaults = require "twilio.defaults"
 local runtime = require "twilio.runtime"
 local bulk = require "twilio.bulk"
 local account = require "twilio.account"
-require "twilio.record"      -- the methods of PhoneNumber, AvailablePhoneNumber, Country
+local record = require "twilio.record"   -- and the methods of PhoneNumber, AvailablePhoneNumber, Country
 
 local setmetatable, type, tostring, pairs = setmetatable, type, tostring, pairs
 local floor, getenv = math.floor, os.getenv
 local fmt = string.format
 local monotonic = core.monotonic
+local call_record = core.call_record
 
 local _M = {}
 local Client = {}
@@ -135,7 +141,7 @@ function _M.new(opts)
     max_body = opts.max_body or defaults.max_body,
     policy = retry.policy(opts.retries),
     on_retry = opts.on_retry,
-    debug = opts.debug,
+    debug = opts.debug or false,   -- false, not nil: read on every call, found without __index
     runtime = rt,
     accounts = {},
   }, Client)
@@ -195,16 +201,11 @@ function Client:current_batch()
   return nil
 end
 
--- One attempt: res (2xx) | nil, err. The clock is read, and debug lines
--- formatted, only when there is a debug hook; they name the transport.
-function Client:attempt(t, req)
-  local batch = self.batch          -- self:current_batch(), without a call when there is none
-  if batch and not batch:owns_current() then batch = nil end
-  if batch then batch:wait_turn() end
-  local debug = self.debug
-  local t0 = debug and monotonic()
-  local res, terr = t:request(req)
-  local ms = debug and floor((monotonic() - t0) * 1000 + 0.5)
+-- What one attempt's transport result comes to: res (2xx) | nil, err.
+-- ms: the attempt's duration when there is a debug hook (the line is
+-- written then), else nil.
+local function outcome(self, t, req, res, terr, batch, ms)
+  local debug = ms and self.debug
   if not res then
     local sent = terr and terr.sent
     local msg = (terr and terr.message) or "transport failed"
@@ -236,10 +237,26 @@ function Client:attempt(t, req)
   return nil, err
 end
 
+-- One attempt: res (2xx) | nil, err. The clock is read, and debug lines
+-- formatted, only when there is a debug hook; they name the transport.
+function Client:attempt(t, req)
+  local batch = self.batch          -- self:current_batch(), without a call when there is none
+  if batch and not batch:owns_current() then batch = nil end
+  if batch then batch:wait_turn() end
+  local debug = self.debug
+  local t0 = debug and monotonic()
+  local res, terr = t:request(req)
+  local ms = debug and floor((monotonic() - t0) * 1000 + 0.5)
+  return outcome(self, t, req, res, terr, batch, ms)
+end
+
 -- send(req, opts) -> res, nil, retries | nil, err   (err.retries = retries made;
 -- err.maybe_applied_before = true when an earlier attempt may have been applied:
 -- its answer was lost or a 5xx)
-function Client:send(req, opts)
+-- send(req, opts, res1, terr1): the first attempt was made already (by the
+-- fused call, core.call_record, which is never used with a debug hook or in
+-- a batch) and came back as res1 | nil, terr1; the loop goes on from there.
+function Client:send(req, opts, res1, terr1)
   local timeout = (opts and opts.timeout) or self.timeout
   req.timeout_ms = floor(timeout * 1000)
   req.connect_timeout_ms = floor(((opts and opts.connect_timeout) or self.connect_timeout) * 1000)
@@ -260,8 +277,15 @@ function Client:send(req, opts)
   if not req.idempotent or req.method == "DELETE" then req.fresh_connect = true end
   local attempt = 0
   local maybe_applied = false   -- an earlier attempt of this request may have been applied
+  local given = res1 ~= nil or terr1 ~= nil
   while true do
-    local res, err = self:attempt(t, req)
+    local res, err
+    if given then
+      given = false
+      res, err = outcome(self, t, req, res1, terr1, nil, nil)
+    else
+      res, err = self:attempt(t, req)
+    end
     if res then return res, nil, attempt end
     err.retries = attempt
     if maybe_applied then err.maybe_applied_before = true end
@@ -283,6 +307,37 @@ function Client:request(op, path, params, opts)
   local req, err = self.cfg:build(op, path, params)
   if not req then return nil, err end
   return self:send(req, opts)
+end
+
+-- The record of a single-object call (fetch, update): rec | nil, err.
+-- kind, ctx: the record's kind and its list's ctx (twilio.record's
+-- from_response). The common case, a call on the client's own libcurl
+-- handle with no debug hook and outside a bulk batch, is one C call
+-- (core.call_record: build, perform, parse); whatever else that call
+-- meets (an error status, a transport error, a body that is not JSON) it
+-- hands back with its request, and send goes on from that first attempt.
+-- Every other case is request + from_response.
+function Client:request_record(op, path, params, opts, kind, ctx)
+  local h = not self.debug and not self.batch and self.runtime:handle()
+  if h then
+    local timeout, connect_timeout = self.timeout, self.connect_timeout
+    if opts then
+      timeout = opts.timeout or timeout
+      connect_timeout = opts.connect_timeout or connect_timeout
+    end
+    -- the seconds become milliseconds in C, as send does: floor(s * 1000)
+    local rec, req, res, terr = call_record(self.cfg, op, path, params, h, kind, ctx, timeout,
+                                            connect_timeout, self.max_body)
+    if rec then return rec end
+    if rec == nil then return nil, req end       -- refused before sending, or not a record
+    local retries
+    res, terr, retries = self:send(req, opts, res, terr)
+    if not res then return nil, terr end
+    return record.from_response(kind, res, ctx, retries)
+  end
+  local res, err, retries = self:request(op, path, params, opts)
+  if not res then return nil, err end
+  return record.from_response(kind, res, ctx, retries)
 end
 
 -- client:bulk(tasks, { concurrency =, on_progress = }) -> results (see twilio.bulk)

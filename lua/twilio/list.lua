@@ -289,41 +289,60 @@ function List:record(res, retries, extra)
   return record.from_response(self.kind, res, self.ctx, retries, extra)
 end
 
+-- The path table for `sid`: one per list, reused: cfg:build and
+-- core.call_record read it synchronously (C, no yield between setting sid
+-- and the build) and keep nothing of it.
+local function new_sid_path(self)
+  local path = copy(self.path)
+  self.sid_path = path
+  return path
+end
+
+-- A phone number where a SID goes: err says where phone numbers are taken.
+local function sid_hint(self, sid, err)
+  if err.kind == "invalid" and err.field == "sid" and sid:match("^%+?%d+$") and self.find then
+    err.message = err.message .. fmt("; for a phone number use %s:find('%s')", tostring(self.name),
+                                     sid:sub(1, 1) == "+" and sid or "+" .. sid)
+  end
+  return err
+end
+
 -- One request on the object `sid` of this list: res, nil, retries | nil, err
 function List:on_sid(what, op, sid, params, opts)
   if not op then error(("twilio: %s has no %s"):format(tostring(self.name), what), 3) end
   if type(sid) ~= "string" then error(("twilio: %s(sid): sid must be a string"):format(what), 3) end
   opts = self.client:call_options(opts)
-  -- One path table per list, reused: cfg:build reads it synchronously (C,
-  -- no yield between setting sid and the build) and keeps nothing of it.
-  local path = self.sid_path
-  if not path then
-    path = copy(self.path)
-    self.sid_path = path
-  end
+  local path = self.sid_path or new_sid_path(self)
   path.sid = sid
   local res, err, retries = self.client:request(op, path, params, opts)
-  if not res and err.kind == "invalid" and err.field == "sid" and sid:match("^%+?%d+$") and self.find then
-    -- a phone number where a SID goes: say where phone numbers are taken
-    err.message = err.message .. fmt("; for a phone number use %s:find('%s')", tostring(self.name),
-                                     sid:sub(1, 1) == "+" and sid or "+" .. sid)
-  end
+  if not res then return nil, sid_hint(self, sid, err) end
   return res, err, retries
 end
 
+-- on_sid whose answer is the object: its record | nil, err
+-- (client:request_record: one C call in the common case). A local
+-- function, not a method: the per-call path stays short.
+local function sid_record(self, what, op, sid, params, opts)
+  if not op then error(("twilio: %s has no %s"):format(tostring(self.name), what), 3) end
+  if type(sid) ~= "string" then error(("twilio: %s(sid): sid must be a string"):format(what), 3) end
+  local client = self.client
+  if opts ~= nil then opts = client:call_options(opts) end
+  local path = self.sid_path or new_sid_path(self)
+  path.sid = sid
+  local rec, err = client:request_record(op, path, params, opts, self.kind, self.ctx)
+  if rec then return rec end
+  return nil, sid_hint(self, sid, err)
+end
+
 function List:fetch(sid, opts)
-  local res, err, retries = self:on_sid("fetch", self.fetch_op, sid, nil, opts)
-  if not res then return nil, err end
-  return self:record(res, retries)
+  return sid_record(self, "fetch", self.fetch_op, sid, nil, opts)
 end
 
 -- update(sid, {...}) / delete(sid): act on an object by SID without fetching
 -- it first (one request). numbers:release(sid) is delete under its own name.
 function List:update(sid, params, opts)
   if type(params) ~= "table" then error("twilio: update(sid, params): a table of fields expected", 2) end
-  local res, err, retries = self:on_sid("update", self.update_op, sid, params, opts)
-  if not res then return nil, err end
-  return self:record(res, retries)
+  return sid_record(self, "update", self.update_op, sid, params, opts)
 end
 
 function List:delete(sid, opts)

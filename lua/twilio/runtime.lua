@@ -6,6 +6,8 @@
 --   rt.name                    "curl", "ngx" or the custom transport's name ("custom")
 --   rt:transport()             -> t (t:request(req), t.name) | nil, twilio.Error
 --   rt:request(req)            -> res | nil, terr   (rt:transport() then t:request)
+--   rt:handle()                -> the client's libcurl easy handle when a call
+--                              made now goes to it (curl, no group), or nil
 --   rt:sleep(seconds)          never blocks an nginx worker, never spins
 --   local g = rt:group(n)      parallel work; n: how many fns the caller spawns
 --   g:spawn(fn) ... g:wait()   (it caps libcurl's connections). wait runs every
@@ -158,6 +160,14 @@ function Runtime:transport()
     end
   end
   return direct(self)
+end
+
+-- The client's own libcurl easy handle when a call made now would go to it
+-- (the curl runtime, no group running), else nil: twilio.client's fused
+-- call (core.call_record) performs on it directly.
+function Runtime:handle()
+  if self.kind ~= "curl" or self.running_group then return nil end
+  return (self.curl_t or self:curl()).handle
 end
 
 function Runtime:request(req)

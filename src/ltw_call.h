@@ -1,0 +1,81 @@
+/* ltw_call.h -- the internal entry points of the fused single call
+ * (ltw_call.c: core.call_record), shared by the files it joins:
+ * ltw_request.c (the checks of cfg:build, the request table), ltw_curl.c
+ * (the easy handle and its result table) and ltw_record.c (a record from a
+ * body string). Not part of any Lua-visible API. */
+#ifndef LTW_CALL_H
+#define LTW_CALL_H
+
+#include "ltw.h"
+#include "tw_curl.h"
+#include "tw_request.h"
+
+/* ---- ltw_request.c -------------------------------------------------------- */
+
+#define LTW_MAX_PARAMS 64
+
+/* A request checked by ltw_request_check: the operation, the URL without
+ * its query, and the values to send (strings anchored on the Lua stack or
+ * in the params table: valid while those stay). */
+typedef struct ltw_checked {
+  const tw_op *op;
+  tw_repr repr;
+  size_t nvals;
+  tw_value vals[LTW_MAX_PARAMS];
+  char url[TW_URL_MAX];
+} ltw_checked;
+
+/* cfg:build's checks: the config at stack index 1 (cfg: it, checked by the
+ * caller), the operation's name at
+ * 2, the path table at 3, the params table at 4 (either may be nil), the
+ * representation ("json" | "csv") at repr_idx (0: JSON). Returns 0 and
+ * fills c, or 2 with nil, err pushed (an expected failure: the error
+ * cfg:build returns); misuse raises as cfg:build does. Pushes values above
+ * the top it was given. */
+int ltw_request_check(lua_State *L, const ltw_config *cfg, int repr_idx,
+                      ltw_checked *c);
+/* Replaces url and body (or nil) on the top of the stack with the request
+ * table cfg:build returns ({ method, url, body, headers, op, idempotent });
+ * the config at stack index 1. */
+void ltw_push_request(lua_State *L, const char *method, const char *op,
+                      int idempotent, int form, tw_repr repr);
+
+/* ---- ltw_curl.c ----------------------------------------------------------- */
+
+#define LTW_CURL_MAX_TIMEOUT_MS (24L * 3600 * 1000)   /* req.timeout_ms, connect_timeout_ms */
+#define LTW_CURL_MAX_BODY       (1024L * 1024 * 1024)   /* req.max_body */
+
+#define LTW_CURL_MT "twilio.Curl"
+typedef struct ltw_curl ltw_curl;
+/* The open twilio.Curl at idx, or raises. */
+ltw_curl *ltw_check_curl(lua_State *L, int idx);
+/* Whether u is open (not closed). */
+int ltw_curl_is_open(const ltw_curl *u);
+/* Buffers the handle owns for the fused call (freed by its __gc): the
+ * header lines, the URL and the form body of the request being made. */
+tw_buf *ltw_curl_lines(ltw_curl *u);
+tw_buf *ltw_curl_url(ltw_curl *u);
+tw_buf *ltw_curl_form(ltw_curl *u);
+/* tw_curl_perform on the handle's easy handle (no Lua inside). */
+const tw_curl_res *ltw_curl_perform(ltw_curl *u, const tw_curl_req *rq);
+/* Pushes what h:perform returns for r: res (returns 1) or nil, terr (2). */
+int ltw_curl_push_result(lua_State *L, const tw_curl_res *r, const char *method,
+                         const char *url);
+/* Checks a request number as h:perform does for req[key] (an integer in
+ * 1..max); raises otherwise. */
+long ltw_curl_number(lua_State *L, int idx, const char *key, long max);
+
+/* ---- ltw_record.c --------------------------------------------------------- */
+
+/* core.parse_record(kind, body, ctx) for the body string at body_idx and
+ * the ctx table at ctx_idx, kind a record kind's name: pushes the record
+ * (returns 1) or nil, err (returns 2; err.status = status, as
+ * twilio.record's from_response sets it). */
+int ltw_record_from_string(lua_State *L, const char *kind, int body_idx,
+                           int ctx_idx, long status);
+
+/* ---- ltw_call.c ----------------------------------------------------------- */
+
+void ltw_open_call(lua_State *L);     /* adds core.call_record; from ltw_open_curl */
+
+#endif
