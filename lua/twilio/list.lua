@@ -338,16 +338,34 @@ function List:update_many(targets, params, opts)
   end
   if not self.update_op then error(("twilio: %s has no update"):format(tostring(self.name)), 2) end
   local bulk_opts, call_opts = many_setup(self, "update_many", targets, opts)
+  local tmpl, path, client = nil, nil, self.client
   if type(params) == "table" then
-    -- the same parameters for every target: checked once, up front
-    local path = copy(self.path)
+    -- the same parameters for every target: checked and encoded once, up
+    -- front; each SID target's request is this one for its own SID
+    -- (cfg:rebuild: the URL changes, the body is shared). A SID rebuild
+    -- refuses goes through update, which words the error.
+    path = copy(self.path)
     path.sid = "PN" .. ("0"):rep(32)
-    local req, err = self.client.cfg:build(self.update_op, path, params)
-    if not req then return nil, err end
+    local err
+    tmpl, err = client.cfg:build(self.update_op, path, params)
+    if not tmpl then return nil, err end
   end
   return run_many(self, targets, bulk_opts, call_opts, function(t, target, i)
     local p = params
-    if type(p) == "function" then p = p(target, i) end
+    if tmpl then
+      if type(t) == "string" then
+        path.sid = t
+        local req = client.cfg:rebuild(tmpl, path)
+        if req then
+          local res, err, retries = client:send(req, call_opts)
+          if not res then return nil, err end
+          return self:record(res, retries)
+        end
+        return self:update(t, p, call_opts)
+      end
+    else
+      p = p(target, i)
+    end
     if type(t) == "string" then return self:update(t, p, call_opts) end
     return t:update(p, call_opts)
   end)
