@@ -21,10 +21,12 @@
 local core = require "twilio.core"
 local errors = require "twilio.errors"
 local defaults = require "twilio.defaults"
+local runtime = require "twilio.runtime"
 
 local co_running = coroutine.running
 local type, error, pairs, tostring, pcall, setmetatable, min, floor =
   type, error, pairs, tostring, pcall, setmetatable, math.min, math.floor
+local group_request = runtime.group_request
 
 local _M = {}
 
@@ -48,6 +50,7 @@ end
 
 -- Called by the client before each request of a worker.
 function Batch:wait_turn()
+  if self.paused_until == 0 then return end    -- no 429 yet: no clock read
   local now = core.now()
   if self.paused_until > now then self.runtime:sleep(self.paused_until - now) end
 end
@@ -74,14 +77,50 @@ function _M.check_options(opts, where)
   return conc, opts.on_progress
 end
 
-function _M.run(client, tasks, opts)
-  if type(tasks) ~= "table" then error("twilio: bulk(tasks): an array of functions expected", 3) end
-  for i = 1, #tasks do
-    if type(tasks[i]) ~= "function" then error("twilio: bulk: task " .. i .. " is not a function", 3) end
+-- The batch's lane for requests built alike (twilio.list's update_many with
+-- one params table): lane(client, call_opts, tmpl) -> send | nil, where
+-- send(req, call_opts) -> res, nil, retries | nil, err, as client:send.
+-- nil when the lane cannot apply to this batch at all: a transport other
+-- than libcurl (custom, nginx cosockets), or a debug hook (it wants a line
+-- per attempt, with its time). Per request, the lane applies only inside a
+-- coroutine group's task (libcurl's multi handle), to a request that may
+-- go on a kept connection (an idempotent one, not a DELETE: client:send
+-- gives the others a fresh connection), while no 429 has paused the batch.
+-- Then the first attempt is sent straight to the group and a 2xx answer
+-- returned with 0 retries; any other answer, or error, is handed to
+-- client:send as the answer of its first attempt (runtime.group_request's
+-- req.primed), so the retries, the 429 pause, on_retry and the errors'
+-- wording are client:send's own. Otherwise client:send does it all.
+-- callgrind, bench/ours.lua update-concurrent 1000: see docs/PERFORMANCE.md.
+function _M.lane(client, call_opts, tmpl)
+  local rt = client.runtime
+  if rt.kind ~= "curl" or client.debug then return nil end
+  if not tmpl.idempotent or tmpl.method == "DELETE" then return nil end
+  -- what client:send sets on every request (twilio.client)
+  local timeout_ms = floor(((call_opts and call_opts.timeout) or client.timeout) * 1000)
+  local connect_ms = floor(((call_opts and call_opts.connect_timeout) or client.connect_timeout) * 1000)
+  local max_body = client.max_body
+  return function(req, opts)
+    local batch = client.batch
+    if not batch or batch.paused_until ~= 0 or not rt:in_group() then return client:send(req, opts) end
+    req.timeout_ms, req.connect_timeout_ms, req.max_body = timeout_ms, connect_ms, max_body
+    local res, terr = group_request(req)
+    if res then
+      local status = res.status
+      if status >= 200 and status < 300 then return res, nil, 0 end
+    end
+    req.primed = { res, terr }
+    return client:send(req, opts)
   end
+end
+
+-- run_each(client, total, task, opts) -> results: task(i) for i = 1..total
+-- (each returns value, err, or raises), as run does with tasks[i]; no
+-- function per item (twilio.list's *_many).
+function _M.run_each(client, total, task, opts)
   local conc, on_progress = _M.check_options(opts, "bulk")
   if client.batch then error("twilio: bulk calls do not nest", 3) end
-  local total, next_task, done = #tasks, 1, 0
+  local next_task, done = 1, 0
   local results = {}
   local batch = setmetatable({ paused_until = 0, members = {}, runtime = client.runtime }, Batch)
   local function worker()
@@ -89,7 +128,7 @@ function _M.run(client, tasks, opts)
     while next_task <= total do
       local i = next_task
       next_task = i + 1
-      local r = result_of(pcall(tasks[i]))
+      local r = result_of(pcall(task, i))
       results[i] = r
       done = done + 1
       if on_progress then on_progress(done, total, i, r) end
@@ -104,6 +143,14 @@ function _M.run(client, tasks, opts)
   client.batch = nil
   if not ok then error(err, 0) end
   return results
+end
+
+function _M.run(client, tasks, opts)
+  if type(tasks) ~= "table" then error("twilio: bulk(tasks): an array of functions expected", 3) end
+  for i = 1, #tasks do
+    if type(tasks[i]) ~= "function" then error("twilio: bulk: task " .. i .. " is not a function", 3) end
+  end
+  return _M.run_each(client, #tasks, function(i) return tasks[i]() end, opts)
 end
 
 return _M

@@ -15,6 +15,8 @@ local csv = require "twilio.csv"
 
 local setmetatable, type, tostring, pairs, ipairs, error = setmetatable, type, tostring, pairs, ipairs, error
 local math_type = math.type
+local byte = string.byte
+local PLUS = 43   -- "+": an E.164 target
 local fmt = string.format
 
 local _M = {}
@@ -289,15 +291,18 @@ List.release = List.delete
 local MANY_CALL_OPTS = { timeout = true, connect_timeout = true, retries = true, on_retry = true }
 local MANY_BULK_OPTS = { concurrency = true, on_progress = true }
 
+-- -> bulk_opts, call_opts, n (the targets before the first nil)
 local function many_setup(self, what, targets, opts)
   if type(targets) ~= "table" then
     error(("twilio: %s: an array of numbers, SIDs or E.164 numbers expected"):format(what), 3)
   end
+  local n = 0
   for i, t in ipairs(targets) do
     if type(t) ~= "string" and type(t) ~= "userdata" then
       error(("twilio: %s: target %d must be a number object, a SID or an E.164 number (got %s)")
             :format(what, i, type(t)), 3)
     end
+    n = i
   end
   if opts ~= nil and type(opts) ~= "table" then error(("twilio: %s: options must be a table"):format(what), 3) end
   local bulk_opts, call_opts = {}, {}
@@ -309,27 +314,23 @@ local function many_setup(self, what, targets, opts)
     end
   end
   bulk.check_options(bulk_opts, what)
-  return bulk_opts, self.client:call_options(call_opts)
+  return bulk_opts, self.client:call_options(call_opts), n
 end
 
--- A target as a record or a SID: an E.164 number is looked up first.
-local function resolve(self, target, call_opts)
-  if type(target) == "string" and target:sub(1, 1) == "+" then return self:find(target, call_opts) end
-  return target
-end
-
--- One bulk task per target: the target resolved (an E.164 number looked up),
--- then act(t, target, i) with t a record or a SID.
-local function run_many(self, targets, bulk_opts, call_opts, act)
-  local tasks = {}
-  for i, target in ipairs(targets) do
-    tasks[i] = function()
-      local t, err = resolve(self, target, call_opts)
+-- One bulk task per target (bulk.run_each: no function per target): the
+-- target resolved (an E.164 number looked up exactly with find), then
+-- act(t, target, i) with t a record or a SID.
+local function run_many(self, targets, n, bulk_opts, call_opts, act)
+  return bulk.run_each(self.client, n, function(i)
+    local target = targets[i]
+    local t = target
+    if type(target) == "string" and byte(target, 1) == PLUS then
+      local err
+      t, err = self:find(target, call_opts)
       if not t then return nil, err end
-      return act(t, target, i)
     end
-  end
-  return self.client:bulk(tasks, bulk_opts)
+    return act(t, target, i)
+  end, bulk_opts)
 end
 
 function List:update_many(targets, params, opts)
@@ -337,44 +338,51 @@ function List:update_many(targets, params, opts)
     error("twilio: update_many: params must be a table or a function", 2)
   end
   if not self.update_op then error(("twilio: %s has no update"):format(tostring(self.name)), 2) end
-  local bulk_opts, call_opts = many_setup(self, "update_many", targets, opts)
-  local tmpl, path, client = nil, nil, self.client
-  if type(params) == "table" then
-    -- the same parameters for every target: checked and encoded once, up
-    -- front; each SID target's request is this one for its own SID
-    -- (cfg:rebuild: the URL changes, the body is shared). A SID rebuild
-    -- refuses goes through update, which words the error.
-    path = copy(self.path)
-    path.sid = "PN" .. ("0"):rep(32)
-    local err
-    tmpl, err = client.cfg:build(self.update_op, path, params)
-    if not tmpl then return nil, err end
+  local bulk_opts, call_opts, n = many_setup(self, "update_many", targets, opts)
+  if type(params) == "function" then
+    return run_many(self, targets, n, bulk_opts, call_opts, function(t, target, i)
+      local p = params(target, i)
+      if type(t) == "string" then return self:update(t, p, call_opts) end
+      return t:update(p, call_opts)
+    end)
   end
-  return run_many(self, targets, bulk_opts, call_opts, function(t, target, i)
-    local p = params
-    if tmpl then
-      if type(t) == "string" then
-        path.sid = t
-        local req = client.cfg:rebuild(tmpl, path)
-        if req then
-          local res, err, retries = client:send(req, call_opts)
-          if not res then return nil, err end
-          return self:record(res, retries)
-        end
-        return self:update(t, p, call_opts)
-      end
+  -- The same parameters for every target: checked and encoded once, up
+  -- front. A SID target's request is this one for its SID (cfg:rebuild: the
+  -- URL changes, the body is shared); a SID rebuild refuses goes through
+  -- update, which words the error.
+  local client = self.client
+  local cfg = client.cfg
+  local path = copy(self.path)
+  path.sid = "PN" .. ("0"):rep(32)
+  local tmpl, err = cfg:build(self.update_op, path, params)
+  if not tmpl then return nil, err end
+  -- The batch's lane (twilio.bulk): while no 429 has paused the batch, no
+  -- debug hook wants a line per attempt and the group's own transport
+  -- carries the request, the first attempt is sent straight from here and
+  -- a 2xx answer parsed; any other answer goes to client:send as its first
+  -- attempt's (bulk.send_primed), which retries, words and pauses exactly
+  -- as for a request it sent itself.
+  local lane = bulk.lane(client, call_opts, tmpl)
+  return run_many(self, targets, n, bulk_opts, call_opts, function(t)
+    if type(t) ~= "string" then return t:update(params, call_opts) end
+    path.sid = t
+    local req = cfg:rebuild(tmpl, path)
+    if not req then return self:update(t, params, call_opts) end
+    local res, rerr, retries
+    if lane then
+      res, rerr, retries = lane(req, call_opts)
     else
-      p = p(target, i)
+      res, rerr, retries = client:send(req, call_opts)
     end
-    if type(t) == "string" then return self:update(t, p, call_opts) end
-    return t:update(p, call_opts)
+    if not res then return nil, rerr end
+    return self:record(res, retries)
   end)
 end
 
 function List:release_many(targets, opts)
   if not self.delete_op then error(("twilio: %s has no release"):format(tostring(self.name)), 2) end
-  local bulk_opts, call_opts = many_setup(self, "release_many", targets, opts)
-  return run_many(self, targets, bulk_opts, call_opts, function(t)
+  local bulk_opts, call_opts, n = many_setup(self, "release_many", targets, opts)
+  return run_many(self, targets, n, bulk_opts, call_opts, function(t)
     if type(t) == "string" then return self:delete(t, call_opts) end
     return t:release(call_opts)
   end)
@@ -382,8 +390,8 @@ end
 
 function List:fetch_many(targets, opts)
   if not self.fetch_op then error(("twilio: %s has no fetch"):format(tostring(self.name)), 2) end
-  local bulk_opts, call_opts = many_setup(self, "fetch_many", targets, opts)
-  return run_many(self, targets, bulk_opts, call_opts, function(t, target)
+  local bulk_opts, call_opts, n = many_setup(self, "fetch_many", targets, opts)
+  return run_many(self, targets, n, bulk_opts, call_opts, function(t, target)
     if type(t) == "string" then return self:fetch(t, call_opts) end
     if t == target then return t:fetch(call_opts) end   -- reloaded in place
     return t                                            -- just found: fresh

@@ -139,8 +139,23 @@ local function direct(self)
 end
 
 -- A coroutine group's transport: each request yields to the group's loop.
+-- req.primed = { res, terr }: the answer of this request, already sent
+-- through the group by twilio.bulk's lane; given back once, as this
+-- attempt's, instead of sending again.
 local Yielding = { name = "curl-multi" }
 function Yielding.request(_, req)
+  local primed = req.primed
+  if primed then
+    req.primed = nil
+    return primed[1], primed[2]
+  end
+  return co_yield("request", req)
+end
+
+-- group_request(req) -> res | nil, terr: req sent through the running
+-- coroutine group's multi handle (call it only from a task of a group of
+-- a curl runtime: rt:in_group()). twilio.bulk's lane.
+function _M.group_request(req)
   return co_yield("request", req)
 end
 
