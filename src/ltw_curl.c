@@ -4,7 +4,8 @@
  *                      connect_timeout_ms=, max_body= }
  *   res | nil, terr = h:perform(req)
  *   m = core.curl_multi_new{ max_connections=, ca_file=, all_headers= }
- *   m:add(id, req)  done = m:poll(timeout_ms)  m:pending()  m:close()
+ *   m:add(id, req)  done = m:poll(timeout_ms)  n = m:poll(timeout_ms, out)
+ *   m:pending()  m:close()
  *   core.curl_version()
  *
  * Discipline (STYLE.md 3.6): the request table is checked completely, and
@@ -438,37 +439,65 @@ static int multi_add(lua_State *L) {
   return 1;
 }
 
+/* m:poll(timeout_ms) -> { { id =, res = | err = }, ... }, one table per
+ * finished transfer; m:poll(timeout_ms, out) -> n: the finished transfers
+ * written into the caller's table instead, out[3k-2], out[3k-1], out[3k] =
+ * id, res or nil, err or nil for k = 1..n (the slots after 3n are left as
+ * they were). The second form makes no table per transfer: the coroutine
+ * group's loop (twilio.runtime) reuses one out. */
 static int multi_poll(lua_State *L) {
   ltw_multi *u = check_multi(L);
   lua_Number t = luaL_optnumber(L, 2, 0);
   long timeout_ms;
-  int ids, out, n = 0;
+  int ids, out, flat, n = 0;
   const tw_curl_res *r;
   uint64_t token = 0;
   luaL_argcheck(L, t >= 0 && t <= (lua_Number)MAX_TIMEOUT_MS, 2, "timeout_ms out of range");
+  flat = !lua_isnoneornil(L, 3);
+  if (flat) luaL_checktype(L, 3, LUA_TTABLE);
   timeout_ms = (long)t;
-  lua_settop(L, 1);
+  lua_settop(L, 3);
   twl_getuv(L, 1);
   ids = lua_gettop(L);
   if (tw_curl_multi_count(u->m) > 0) tw_curl_multi_poll(u->m, timeout_ms);  /* no Lua inside */
-  lua_newtable(L);
-  out = lua_gettop(L);
+  if (flat) {
+    out = 3;
+  } else {
+    lua_newtable(L);
+    out = lua_gettop(L);
+  }
   while ((r = tw_curl_multi_peek_done(u->m, &token)) != NULL) {
-    lua_createtable(L, 0, 2);
-    lua_pushinteger(L, (lua_Integer)token);
-    lua_rawget(L, ids);
-    lua_setfield(L, -2, "id");
-    if (push_result(L, r, NULL, NULL, 0, 0, NULL) == 1) {
-      lua_setfield(L, -2, "res");
+    if (flat) {
+      lua_pushinteger(L, (lua_Integer)token);
+      lua_rawget(L, ids);
+      lua_rawseti(L, out, 3 * n + 1);
+      if (push_result(L, r, NULL, NULL, 0, 0, NULL) == 1) {
+        lua_rawseti(L, out, 3 * n + 2);
+        lua_pushnil(L);
+        lua_rawseti(L, out, 3 * n + 3);
+      } else {
+        lua_rawseti(L, out, 3 * n + 3);              /* err */
+        lua_rawseti(L, out, 3 * n + 2);              /* the nil */
+      }
+      n++;
     } else {
-      lua_setfield(L, -3, "err");
-      lua_pop(L, 1);                                   /* the nil */
+      lua_createtable(L, 0, 2);
+      lua_pushinteger(L, (lua_Integer)token);
+      lua_rawget(L, ids);
+      lua_setfield(L, -2, "id");
+      if (push_result(L, r, NULL, NULL, 0, 0, NULL) == 1) {
+        lua_setfield(L, -2, "res");
+      } else {
+        lua_setfield(L, -3, "err");
+        lua_pop(L, 1);                                 /* the nil */
+      }
+      lua_rawseti(L, out, ++n);
     }
-    lua_rawseti(L, out, ++n);
     lua_pushnil(L);
     set_id(L, ids, token);
     tw_curl_multi_drop_done(u->m);                     /* only once it is in `out` */
   }
+  if (flat) lua_pushinteger(L, n);
   return 1;
 }
 

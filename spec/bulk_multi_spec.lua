@@ -1,0 +1,86 @@
+-- bulk_multi_spec.lua: what the coroutine group's loop (twilio.runtime)
+-- relies on in twilio.CurlMulti, and the loop's own routing: m:poll's flat
+-- form (no table per finished transfer) and tasks that end, yield or raise.
+local core = require "twilio.core"
+local runtime = require "twilio.runtime"
+local server = require "helpers.static_server"
+local socket = require "socket"
+
+local function refused_url()
+  local s = assert(socket.bind("127.0.0.1", 0))
+  local _, port = s:getsockname()
+  s:close()
+  return "http://127.0.0.1:" .. port .. "/"
+end
+
+describe("twilio.CurlMulti m:poll(ms, out)", function()
+  local srv
+  setup(function() srv = assert(server.start()) end)
+  teardown(function() if srv then srv:stop() end end)
+
+  it("writes id, res, err per finished transfer into out and returns how many", function()
+    local m = core.curl_multi_new{ max_connections = 4 }
+    local ids, index = {}, {}
+    for i = 1, 6 do
+      ids[i] = coroutine.create(function() end)        -- any value is an id
+      index[ids[i]] = i
+      assert.is_true(m:add(ids[i], { method = "GET", url = srv.url .. "/slow?ms=50&i=" .. i }))
+    end
+    local bad = { "refused" }
+    assert.is_true(m:add(bad, { method = "GET", url = refused_url() }))
+    local out = { "stale", "stale", "stale", "stale" }
+    local seen, got, errors = {}, 0, 0
+    local t0 = socket.gettime()
+    while m:pending() > 0 and socket.gettime() - t0 < 10 do
+      local n = m:poll(1000, out)
+      assert.is_true(math.type == nil or math.type(n) == "integer")
+      for k = 1, 3 * n, 3 do
+        local id, res, err = out[k], out[k + 1], out[k + 2]
+        if id == bad then
+          assert.is_nil(res)
+          assert.equals("transport", err.kind)
+          assert.is_false(err.sent)
+          errors = errors + 1
+        else
+          assert.is_nil(err)
+          assert.equals(200, res.status)
+          assert.equals("slow " .. index[id], res.body)
+          assert.is_nil(seen[id])
+          seen[id] = true
+          got = got + 1
+        end
+      end
+    end
+    assert.equals(6, got)
+    assert.equals(1, errors)
+    for i = 1, 6 do assert.is_true(seen[ids[i]]) end
+    assert.equals(0, m:pending())
+    assert.equals(0, m:poll(0, out))
+    assert.has_error(function() m:poll(0, "out") end)
+    m:close()
+  end)
+end)
+
+describe("a coroutine group", function()
+  it("takes a task that ends returning anything for ended, never for a request or a sleep", function()
+    local rt = runtime.new()
+    local g = rt:group(3)
+    local ended = 0
+    g:spawn(function() ended = ended + 1; return "request", { method = "GET", url = "http://127.0.0.1:9/" } end)
+    g:spawn(function() ended = ended + 1; return "sleep", 5 end)
+    g:spawn(function() rt:sleep(0.01); ended = ended + 1; return "request" end)
+    local t0 = core.monotonic()
+    g:wait()
+    assert.equals(3, ended)
+    assert.is_true(core.monotonic() - t0 < 1)
+    rt:close()
+  end)
+
+  it("refuses a task that yields by itself", function()
+    local rt = runtime.new()
+    local g = rt:group(1)
+    g:spawn(function() coroutine.yield("request", {}) end)
+    assert.has_error(function() g:wait() end, "twilio: a task yielded outside the library (request)")
+    rt:close()
+  end)
+end)
