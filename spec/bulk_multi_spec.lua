@@ -5,6 +5,7 @@ local core = require "twilio.core"
 local runtime = require "twilio.runtime"
 local server = require "helpers.static_server"
 local socket = require "socket"
+local cjson = require "cjson"
 
 local function refused_url()
   local s = assert(socket.bind("127.0.0.1", 0))
@@ -57,6 +58,82 @@ describe("twilio.CurlMulti m:poll(ms, out)", function()
     assert.equals(0, m:pending())
     assert.equals(0, m:poll(0, out))
     assert.has_error(function() m:poll(0, "out") end)
+    m:close()
+  end)
+end)
+
+describe("twilio.CurlMulti m:add(id, tmpl, url)", function()
+  local srv
+  setup(function() srv = assert(server.start()) end)
+  teardown(function() if srv then srv:stop() end end)
+
+  local function run(m, n)
+    local out, got = {}, {}
+    local t0 = socket.gettime()
+    while m:pending() > 0 and socket.gettime() - t0 < 10 do
+      local k = m:poll(1000, out)
+      for j = 1, 3 * k, 3 do got[out[j]] = out[j + 1] or out[j + 2] end
+    end
+    local c = 0
+    for _ in pairs(got) do c = c + 1 end
+    assert.equals(n, c)
+    return got
+  end
+
+  it("sends tmpl to each url: what m:add(id, req) sends for that url", function()
+    local m = core.curl_multi_new{ max_connections = 4 }
+    local tmpl = { method = "POST", url = srv.url .. "/echo?t", body = "A=1&B=%20x",
+                   headers = { ["Content-Type"] = "application/x-www-form-urlencoded", Accept = "application/json",
+                               ["X-Empty"] = "" }, timeout_ms = 5000 }
+    for i = 1, 5 do assert.is_true(m:add("t" .. i, tmpl, srv.url .. "/echo?i=" .. i)) end
+    local req = {}
+    for k, v in pairs(tmpl) do req[k] = v end
+    req.url = srv.url .. "/echo?i=1"
+    assert.is_true(m:add("plain", req))
+    local got = run(m, 6)
+    local plain = cjson.decode(got.plain.body)
+    for i = 1, 5 do
+      local e = cjson.decode(got["t" .. i].body)
+      assert.equals("/echo?i=" .. i, e.uri)
+      assert.equals("POST", e.method)
+      assert.equals("A=1&B=%20x", e.body)
+      assert.same(plain.headers, e.headers)
+    end
+    m:close()
+  end)
+
+  it("reads a template once: later changes to it are not sent, a new table is read #leaks", function()
+    local m = core.curl_multi_new{ max_connections = 2 }
+    local tmpl = { method = "POST", url = srv.url .. "/echo", body = string.rep("b", 40) .. "1" }
+    assert.is_true(m:add(1, tmpl, srv.url .. "/echo"))
+    tmpl.body = string.rep("c", 40) .. "2"                -- the first body string may be collected now
+    tmpl.method = "DELETE"
+    collectgarbage()
+    collectgarbage()
+    assert.is_true(m:add(2, tmpl, srv.url .. "/echo"))
+    local fresh = { method = "GET", url = srv.url .. "/echo" }
+    assert.is_true(m:add(3, fresh, srv.url .. "/echo?f"))
+    local got = run(m, 3)
+    for id = 1, 2 do
+      local e = cjson.decode(got[id].body)
+      assert.equals("POST", e.method)
+      assert.equals(string.rep("b", 40) .. "1", e.body)
+    end
+    assert.equals("GET", cjson.decode(got[3].body).method)
+    m:close()
+  end)
+
+  it("checks the template and the url as it checks a request", function()
+    local m = core.curl_multi_new{ max_connections = 2 }
+    assert.has_error(function() m:add(1, { method = "PUT", url = srv.url .. "/echo" }, srv.url .. "/echo") end)
+    assert.has_error(function() m:add(1, { method = "GET", url = srv.url .. "/echo" }, "ftp://x/") end)
+    assert.has_error(function() m:add(1, { method = "GET", url = srv.url .. "/echo" }, srv.url .. "/a\0b") end)
+    assert.has_error(function() m:add(1, "tmpl", srv.url .. "/echo") end)
+    local tmpl = { method = "GET", url = srv.url .. "/echo", headers = { ["Bad Name"] = "x" } }
+    assert.has_error(function() m:add(1, tmpl, srv.url .. "/echo") end)
+    tmpl.headers = { Good = "x" }                         -- refused before: read again, not cached
+    assert.is_true(m:add(1, tmpl, srv.url .. "/echo"))
+    assert.equals("x", cjson.decode(run(m, 1)[1].body).headers.good)
     m:close()
   end)
 end)

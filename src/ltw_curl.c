@@ -4,7 +4,8 @@
  *                      connect_timeout_ms=, max_body= }
  *   res | nil, terr = h:perform(req)
  *   m = core.curl_multi_new{ max_connections=, ca_file=, all_headers= }
- *   m:add(id, req)  done = m:poll(timeout_ms)  n = m:poll(timeout_ms, out)
+ *   m:add(id, req)  m:add(id, tmpl, url)
+ *   done = m:poll(timeout_ms)  n = m:poll(timeout_ms, out)
  *   m:pending()  m:close()
  *   core.curl_version()
  *
@@ -60,6 +61,14 @@ typedef struct ltw_multi {
   uint64_t next_token;         /* keys of the ids in the uservalue table */
   tw_buf lines;                /* owned, as in ltw_curl */
   ltw_defaults def;
+  /* m:add(id, tmpl, url): the template read once (check_req), its header
+   * lines and body copied into buffers the userdata owns, so the copy
+   * never points into Lua memory. tmpl is the table's identity (the table
+   * is kept in the uservalue at [0], so no other table can take its
+   * address); NULL: none, or a copy being made. */
+  const void *tmpl;
+  tw_curl_req tmpl_rq;         /* url unused; body, hdr_lines into the bufs */
+  tw_buf tmpl_lines, tmpl_body;  /* owned; freed by close/__gc */
 } ltw_multi;
 
 /* ---- request table ------------------------------------------------------ */
@@ -413,6 +422,38 @@ static int multi_new(lua_State *L) {
   return 1;
 }
 
+/* The checked copy of the template at idx (m:add's third form): made the
+ * first time this table is given, kept while the same table comes again.
+ * Fills *rq from it (rq->url left NULL). */
+static void template_req(lua_State *L, ltw_multi *u, int idx, tw_curl_req *rq) {
+  int top = lua_gettop(L);
+  if (u->tmpl != lua_topointer(L, idx)) {
+    u->tmpl = NULL;                                    /* until the copy is whole */
+    check_req(L, idx, rq, &u->lines, &u->def);         /* raises on a bad table */
+    u->tmpl_lines.len = 0;
+    u->tmpl_body.len = 0;
+    add_bytes(L, &u->tmpl_lines, rq->hdr_lines ? rq->hdr_lines : "", rq->hdr_len);
+    if (rq->body) add_bytes(L, &u->tmpl_body, rq->body, rq->body_len);
+    u->tmpl_rq = *rq;
+    u->tmpl_rq.url = NULL;
+    u->tmpl_rq.hdr_lines = u->tmpl_lines.data;
+    u->tmpl_rq.body = rq->body ? u->tmpl_body.data : NULL;
+    twl_getuv(L, 1);
+    lua_pushvalue(L, idx);
+    lua_rawseti(L, -2, 0);                             /* anchors the identity */
+    u->tmpl = lua_topointer(L, idx);
+    lua_settop(L, top);
+  }
+  *rq = u->tmpl_rq;
+}
+
+/* m:add(id, req) or m:add(id, tmpl, url): the second form sends tmpl with
+ * this url instead of tmpl.url. tmpl is read (and checked) the first time
+ * it is given to this handle, and a copy kept: later adds of the same
+ * table skip the check and the packing of its headers. So a template must
+ * not change once given (a changed one keeps sending what was read first;
+ * make a new table instead). twilio.bulk's lane sends every request of a
+ * batch this way. */
 static int multi_add(lua_State *L) {
   ltw_multi *u = check_multi(L);
   tw_curl_req rq;
@@ -420,7 +461,17 @@ static int multi_add(lua_State *L) {
   uint64_t token;
   int ids;
   luaL_argcheck(L, !lua_isnoneornil(L, 2), 2, "id must not be nil");
-  check_req(L, 3, &rq, &u->lines, &u->def);
+  if (lua_isnoneornil(L, 4)) {
+    check_req(L, 3, &rq, &u->lines, &u->def);
+  } else {
+    size_t len;
+    const char *url = luaL_checklstring(L, 4, &len);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    if (strlen(url) != len || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
+      luaL_argerror(L, 4, "url must be an http:// or https:// URL");
+    template_req(L, u, 3, &rq);
+    rq.url = url;                                      /* anchored at 4 */
+  }
   token = ++u->next_token;
   twl_getuv(L, 1);                                     /* ids table */
   ids = lua_gettop(L);
@@ -514,6 +565,9 @@ static int multi_gc(lua_State *L) {                    /* __gc, __close, close *
     u->m = NULL;
   }
   tw_buf_free(&u->lines);
+  tw_buf_free(&u->tmpl_lines);
+  tw_buf_free(&u->tmpl_body);
+  u->tmpl = NULL;
   return 0;
 }
 

@@ -1,18 +1,19 @@
-/* ltw_rebuild.c -- cfg:rebuild(req, path): a request built by cfg:build,
- * again for another path (another SID), without checking and encoding its
- * parameters again.
+/* ltw_rebuild.c -- cfg:rebuild_url(req, path): the URL of a request built
+ * by cfg:build, for another path (another SID), without checking and
+ * encoding its parameters again.
  *
  *   local tmpl = cfg:build(op, path, params)    -- checked once
  *   path.sid = "PN..."
- *   local req = cfg:rebuild(tmpl, path)         -- a new request table | nil
+ *   local url = cfg:rebuild_url(tmpl, path)     -- tmpl's URL for path | nil
  *
  * update_many with one params table sends the same body to every target:
  * only the URL changes. cfg:build checks and encodes the parameters each
  * time (15 k instructions per update in callgrind, bench/ours.lua
- * update-concurrent); rebuild writes the URL and shares the template's body,
- * method and headers strings.
+ * update-concurrent); the request for another SID is the template's fields
+ * with this URL (twilio.bulk: a Lua table constructor, or the template
+ * itself handed to the multi handle with the URL beside it).
  *
- * rebuild checks the path exactly as cfg:build does (only the path keys
+ * rebuild_url checks the path exactly as cfg:build does (only the path keys
  * cfg:build knows, each placeholder's value a string that passes
  * tw_check_string, the account SID from the config when absent) but words
  * no error: when anything would fail, it returns nil and the caller calls
@@ -21,8 +22,7 @@
  * whose URL is not base + path ".json" [+ "?query"] gives nil too).
  *
  * Memory: no heap allocation of its own; the URL is written in a C array on
- * the stack, then pushed. The template is not changed (a caller must not
- * send it: the transports add fields to a request table). */
+ * the stack, then pushed. The template is not changed. */
 #include <string.h>
 #include "ltw.h"
 #include "tw_ops.h"
@@ -38,7 +38,7 @@ static int known_path_key(const char *k, size_t n) {
   return 0;
 }
 
-static int cfg_rebuild(lua_State *L) {
+static int cfg_rebuild_url(lua_State *L) {
   ltw_config *cfg = ltw_check_config(L, 1);
   const tw_op *op;
   const tw_param *ph[TW_PATH_MAX], *bad;
@@ -105,28 +105,16 @@ static int cfg_rebuild(lua_State *L) {
     url[len] = '\0';
   }
 
-  lua_createtable(L, 0, 11);          /* as push_request: room for the transport's fields */
   lua_pushlstring(L, url, len);
-  lua_setfield(L, -2, "url");
-  lua_pushvalue(L, 4);
-  lua_setfield(L, -2, "op");
-  lua_getfield(L, 2, "body");
-  lua_setfield(L, -2, "body");
-  lua_getfield(L, 2, "method");
-  lua_setfield(L, -2, "method");
-  lua_getfield(L, 2, "headers");
-  lua_setfield(L, -2, "headers");
-  lua_getfield(L, 2, "idempotent");
-  lua_setfield(L, -2, "idempotent");
   return 1;
 }
 
 static const luaL_Reg rebuild_methods[] = {
-  { "rebuild", cfg_rebuild },
+  { "rebuild_url", cfg_rebuild_url },
   { NULL, NULL }
 };
 
-/* Adds rebuild to twilio.Config's methods (after ltw_open_config). */
+/* Adds rebuild_url to twilio.Config's methods (after ltw_open_config). */
 void ltw_open_rebuild(lua_State *L) {
   luaL_getmetatable(L, LTW_CONFIG_MT);
   lua_getfield(L, -1, "__index");

@@ -77,40 +77,54 @@ function _M.check_options(opts, where)
   return conc, opts.on_progress
 end
 
+-- request_for(tmpl, url) -> a request table: tmpl's fields (a request
+-- built by cfg:build), to url (cfg:rebuild_url).
+function _M.request_for(tmpl, url)
+  local req = {}
+  for k, v in pairs(tmpl) do req[k] = v end
+  req.url = url
+  return req
+end
+
 -- The batch's lane for requests built alike (twilio.list's update_many with
 -- one params table): lane(client, call_opts, tmpl) -> send | nil, where
--- send(req, call_opts) -> res, nil, retries | nil, err, as client:send.
+-- send(url) -> res, nil, retries | nil, err, as client:send(request_for(
+-- tmpl, url), call_opts) gives.
 -- nil when the lane cannot apply to this batch at all: a transport other
--- than libcurl (custom, nginx cosockets), or a debug hook (it wants a line
--- per attempt, with its time). Per request, the lane applies only inside a
--- coroutine group's task (libcurl's multi handle), to a request that may
--- go on a kept connection (an idempotent one, not a DELETE: client:send
--- gives the others a fresh connection), while no 429 has paused the batch.
--- Then the first attempt is sent straight to the group and a 2xx answer
--- returned with 0 retries; any other answer, or error, is handed to
--- client:send as the answer of its first attempt (runtime.group_request's
--- req.primed), so the retries, the 429 pause, on_retry and the errors'
--- wording are client:send's own. Otherwise client:send does it all.
--- callgrind, bench/ours.lua update-concurrent 1000: see docs/PERFORMANCE.md.
+-- than libcurl (custom, nginx cosockets), a debug hook (it wants a line
+-- per attempt, with its time), or a request client:send sends on a fresh
+-- connection (not idempotent, or a DELETE). Per request, the lane applies
+-- only inside a coroutine group's task (libcurl's multi handle) while no
+-- 429 has paused the batch. Then the first attempt is tmpl itself, with
+-- the fields client:send adds, handed to the group's multi with the URL
+-- beside it (runtime.group_request: the multi checks tmpl once, not per
+-- request, and no request table is made), and a 2xx answer is returned
+-- with 0 retries. Any other answer, or error, is handed to client:send as
+-- its first attempt's (req.primed, runtime.lua), so the retries, the 429
+-- pause, on_retry and the errors' wording are client:send's own.
+-- Otherwise client:send does it all.
 function _M.lane(client, call_opts, tmpl)
   local rt = client.runtime
   if rt.kind ~= "curl" or client.debug then return nil end
   if not tmpl.idempotent or tmpl.method == "DELETE" then return nil end
   -- what client:send sets on every request (twilio.client)
-  local timeout_ms = floor(((call_opts and call_opts.timeout) or client.timeout) * 1000)
-  local connect_ms = floor(((call_opts and call_opts.connect_timeout) or client.connect_timeout) * 1000)
-  local max_body = client.max_body
-  return function(req, opts)
+  local sent = _M.request_for(tmpl, tmpl.url)
+  sent.timeout_ms = floor(((call_opts and call_opts.timeout) or client.timeout) * 1000)
+  sent.connect_timeout_ms = floor(((call_opts and call_opts.connect_timeout) or client.connect_timeout) * 1000)
+  sent.max_body = client.max_body
+  return function(url)
     local batch = client.batch
-    if not batch or batch.paused_until ~= 0 or not rt:in_group() then return client:send(req, opts) end
-    req.timeout_ms, req.connect_timeout_ms, req.max_body = timeout_ms, connect_ms, max_body
-    local res, terr = group_request(req)
-    if res then
-      local status = res.status
-      if status >= 200 and status < 300 then return res, nil, 0 end
+    if batch and batch.paused_until == 0 and rt:in_group() then
+      local res, terr = group_request(sent, url)
+      if res then
+        local status = res.status
+        if status >= 200 and status < 300 then return res, nil, 0 end
+      end
+      local req = _M.request_for(tmpl, url)
+      req.primed = { res, terr }
+      return client:send(req, call_opts)
     end
-    req.primed = { res, terr }
-    return client:send(req, opts)
+    return client:send(_M.request_for(tmpl, url), call_opts)
   end
 end
 

@@ -347,9 +347,10 @@ function List:update_many(targets, params, opts)
     end)
   end
   -- The same parameters for every target: checked and encoded once, up
-  -- front. A SID target's request is this one for its SID (cfg:rebuild: the
-  -- URL changes, the body is shared); a SID rebuild refuses goes through
-  -- update, which words the error.
+  -- front. A SID target's request is this one to its SID's URL
+  -- (cfg:rebuild_url: the path checked as cfg:build checks it; the body is
+  -- shared); a SID rebuild_url refuses goes through update, which words
+  -- the error.
   local client = self.client
   local cfg = client.cfg
   local path = copy(self.path)
@@ -360,19 +361,19 @@ function List:update_many(targets, params, opts)
   -- debug hook wants a line per attempt and the group's own transport
   -- carries the request, the first attempt is sent straight from here and
   -- a 2xx answer parsed; any other answer goes to client:send as its first
-  -- attempt's (bulk.send_primed), which retries, words and pauses exactly
-  -- as for a request it sent itself.
+  -- attempt's, which retries, words and pauses exactly as for a request it
+  -- sent itself.
   local lane = bulk.lane(client, call_opts, tmpl)
   return run_many(self, targets, n, bulk_opts, call_opts, function(t)
     if type(t) ~= "string" then return t:update(params, call_opts) end
     path.sid = t
-    local req = cfg:rebuild(tmpl, path)
-    if not req then return self:update(t, params, call_opts) end
+    local url = cfg:rebuild_url(tmpl, path)
+    if not url then return self:update(t, params, call_opts) end
     local res, rerr, retries
     if lane then
-      res, rerr, retries = lane(req, call_opts)
+      res, rerr, retries = lane(url)
     else
-      res, rerr, retries = client:send(req, call_opts)
+      res, rerr, retries = client:send(bulk.request_for(tmpl, url), call_opts)
     end
     if not res then return nil, rerr end
     return self:record(res, retries)

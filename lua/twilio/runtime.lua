@@ -156,11 +156,13 @@ function Yielding.request(_, req)
   return co_yield(REQUEST, req)
 end
 
--- group_request(req) -> res | nil, terr: req sent through the running
--- coroutine group's multi handle (call it only from a task of a group of
--- a curl runtime: rt:in_group()). twilio.bulk's lane.
-function _M.group_request(req)
-  return co_yield(REQUEST, req)
+-- group_request(tmpl, url) -> res | nil, terr: the request tmpl, to url,
+-- sent through the running coroutine group's multi handle (call it only
+-- from a task of a group of a curl runtime: rt:in_group()). The multi
+-- reads tmpl once and keeps its checked copy (m:add(id, tmpl, url)): the
+-- caller never changes it. twilio.bulk's lane.
+function _M.group_request(tmpl, url)
+  return co_yield(REQUEST, tmpl, url)
 end
 
 -- rt:transport() -> t | nil, err
@@ -265,14 +267,14 @@ end
 -- Resume co with ...; route what it yields. A request goes to the multi
 -- handle under co itself (m:add's id), so its answer names the coroutine.
 function Coroutines:resume(co, ...)
-  local ok, what, a = co_resume(co, ...)
+  local ok, what, a, url = co_resume(co, ...)
   if what == REQUEST then
     local m = self.multi
     if not m then
       m = core.curl_multi_new{ max_connections = self.n, ca_file = self.rt.ca_file }
       self.multi = m
     end
-    local added, aerr = m:add(co, a)
+    local added, aerr = m:add(co, a, url)
     if not added then
       self.ready[#self.ready + 1] = { co, nil, aerr }   -- resumed with the error next turn
     end
