@@ -123,6 +123,35 @@ describe("twilio.CurlMulti m:add(id, tmpl, url)", function()
     m:close()
   end)
 
+  it("reuses a finished transfer's buffers: nothing of the last answer stays #leaks", function()
+    local m = core.curl_multi_new{ max_connections = 1 }
+    local steps = {
+      { url = "/big?n=5000", check = function(res) assert.equals(string.rep("x", 5000), res.body) end },
+      { url = "/status?code=204", check = function(res)
+          assert.equals(204, res.status)
+          assert.equals("", res.body)
+        end },
+      { url = "/redirect", check = function(res)
+          assert.equals(302, res.status)
+          assert.truthy(res.headers.location)
+        end },
+      { url = "/echo", check = function(res)
+          assert.equals(200, res.status)
+          assert.is_nil(res.headers.location)
+          assert.equals("GET", cjson.decode(res.body).method)
+        end },
+    }
+    for round = 1, 2 do
+      for i, step in ipairs(steps) do
+        assert.is_true(m:add(i, { method = "GET", url = srv.url .. step.url }))
+        local got = run(m, 1)
+        assert.is_table(got[i], "round " .. round .. " step " .. i)
+        step.check(got[i])
+      end
+    end
+    m:close()
+  end)
+
   it("checks the template and the url as it checks a request", function()
     local m = core.curl_multi_new{ max_connections = 2 }
     assert.has_error(function() m:add(1, { method = "PUT", url = srv.url .. "/echo" }, srv.url .. "/echo") end)

@@ -545,6 +545,10 @@ struct tw_curl_multi {
                                   request, shared by every transfer with the
                                   same lines (freed with the multi) */
   tw_buf hdr_key;              /* owned: the packed lines hdrs was built from */
+  tw_curl_xfer *spare;         /* owned: dropped transfers kept with their
+                                  response buffers for the next adds (at
+                                  most IDLE_MAX; linked by next) */
+  size_t nspare;
 };
 
 static long now_ms(void) {
@@ -600,6 +604,10 @@ void tw_curl_multi_free(tw_curl_multi *m) {
     next = x->next;
     xfer_free(x);
   }
+  for (x = m->spare; x; x = next) {
+    next = x->next;
+    xfer_free(x);
+  }
   for (i = 0; i < m->nidle; i++) curl_easy_cleanup(m->idle[i]);
   curl_multi_cleanup(m->multi);
   curl_slist_free_all(m->hdrs);         /* no transfer is left to use it */
@@ -637,11 +645,20 @@ int tw_curl_multi_add(tw_curl_multi *m, const tw_curl_req *rq, uint64_t token,
   CURLcode rc;
   struct curl_slist *hdrs;
   int pooled = m->nidle > 0;
-  x = calloc(1, sizeof *x);                  /* owned by m until dropped */
-  if (!x) { *err = "out of memory"; return -1; }
+  if (m->spare) {                            /* its buffers are kept (res_reset) */
+    x = m->spare;
+    m->spare = x->next;
+    m->nspare--;
+    x->next = x->prev = NULL;
+    x->hdrs = NULL;
+    x->easy = NULL;
+  } else {
+    x = calloc(1, sizeof *x);                /* owned by m until dropped */
+    if (!x) { *err = "out of memory"; return -1; }
+  }
   x->token = token;
   x->easy = pooled ? m->idle[--m->nidle] : curl_easy_init();
-  if (!x->easy) { free(x); *err = "curl_easy_init failed"; return -1; }
+  if (!x->easy) { xfer_free(x); *err = "curl_easy_init failed"; return -1; }
   res_reset(&x->res, rq->max_body);
   x->res.all_headers = m->all_headers;
   hdrs = multi_headers(m, x, rq);
@@ -725,7 +742,13 @@ void tw_curl_multi_drop_done(tw_curl_multi *m) {
   if (!m->done_head) m->done_tail = NULL;
   m->ndone--;
   m->count--;
-  xfer_free(x);
+  if (m->nspare < IDLE_MAX) {                /* kept for the next add: no calloc, */
+    x->next = m->spare;                      /* and its body buffer is reused */
+    m->spare = x;
+    m->nspare++;
+  } else {
+    xfer_free(x);
+  }
 }
 
 size_t tw_curl_multi_count(const tw_curl_multi *m) { return m->count; }
