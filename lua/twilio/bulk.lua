@@ -114,7 +114,8 @@ function _M.lane(client, call_opts, tmpl)
   sent.max_body = client.max_body
   return function(url)
     local batch = client.batch
-    if batch and batch.paused_until == 0 and rt:in_group() then
+    local g = rt.running_group            -- rt:in_group(), without the call
+    if batch and batch.paused_until == 0 and g and g.tasks[co_running()] then
       local res, terr = group_request(sent, url)
       if res then
         local status = res.status
@@ -142,7 +143,9 @@ function _M.run_each(client, total, task, opts)
     while next_task <= total do
       local i = next_task
       next_task = i + 1
-      local r = result_of(pcall(task, i))
+      local ok, v, e = pcall(task, i)
+      local r
+      if ok and (v ~= nil or e == nil) then r = { ok = true, value = v } else r = result_of(ok, v, e) end
       results[i] = r
       done = done + 1
       if on_progress then on_progress(done, total, i, r) end
