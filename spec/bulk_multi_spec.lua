@@ -152,6 +152,33 @@ describe("twilio.CurlMulti m:add(id, tmpl, url)", function()
     m:close()
   end)
 
+  it("sends a POST's form Content-Type once, as given or as libcurl's own; others as given", function()
+    local m = core.curl_multi_new{ max_connections = 4 }
+    local FORM = "application/x-www-form-urlencoded"
+    local cases = {
+      { method = "POST", body = "a=1", headers = { ["Content-Type"] = FORM }, want = FORM },
+      { method = "POST", body = "a=1", headers = { ["content-type"] = FORM, Accept = "application/json" },
+        want = FORM },
+      { method = "POST", body = "a=1", headers = { ["Content-Type"] = "application/json" }, want = "application/json" },
+      { method = "POST", body = "a=1", headers = { ["Content-Type"] = FORM .. "; charset=utf-8" },
+        want = FORM .. "; charset=utf-8" },
+      { method = "GET", headers = { ["Content-Type"] = FORM }, want = FORM },
+      { method = "DELETE", headers = { ["Content-Type"] = FORM }, want = FORM },
+      { method = "GET", want = nil },
+    }
+    for i, c in ipairs(cases) do
+      local req = { method = c.method, url = srv.url .. "/echo?c=" .. i, body = c.body, headers = c.headers }
+      if i % 2 == 0 then assert.is_true(m:add(i, req)) else assert.is_true(m:add(i, req, req.url)) end
+    end
+    local got = run(m, #cases)
+    for i, c in ipairs(cases) do
+      local e = cjson.decode(got[i].body)
+      assert.equals(c.method, e.method, "case " .. i)
+      assert.equals(c.want, e.headers["content-type"], "case " .. i)
+    end
+    m:close()
+  end)
+
   it("checks the template and the url as it checks a request", function()
     local m = core.curl_multi_new{ max_connections = 2 }
     assert.has_error(function() m:add(1, { method = "PUT", url = srv.url .. "/echo" }, srv.url .. "/echo") end)
