@@ -18,6 +18,8 @@
 -- and sleeps. A 429 pauses new requests of the whole batch until its
 -- Retry-After (or 1 s) has passed: the client asks the batch before each
 -- request (client.batch:wait_turn) and tells it about a 429 (saw_429).
+-- update_many with one params table sends its plain requests through the
+-- batch's lane instead (_M.lane below): same answers, fewer steps.
 local core = require "twilio.core"
 local errors = require "twilio.errors"
 local defaults = require "twilio.defaults"
