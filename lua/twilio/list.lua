@@ -333,6 +333,37 @@ local function run_many(self, targets, n, bulk_opts, call_opts, act)
   end, bulk_opts)
 end
 
+-- The same request for many SIDs (update_many with one params table,
+-- fetch_many): op's request checked and encoded once, up front (a PN SID
+-- in its path), then, per SID, this request to that SID's URL
+-- (cfg:rebuild_url: the path checked as cfg:build checks it; the body
+-- shared). -> send | nil, err (the template does not build), where
+-- send(sid) -> res, nil, retries | nil, err, as client:send gives, or
+-- false when rebuild_url refuses the SID: the caller then goes through
+-- update or fetch, which word the error.
+-- The batch's lane (twilio.bulk): while no 429 has paused the batch, no
+-- debug hook wants a line per attempt and the group's own transport
+-- carries the request, the first attempt is sent straight from here and
+-- a 2xx answer returned; any other answer goes to client:send as its
+-- first attempt's, which retries, words and pauses exactly as for a
+-- request it sent itself.
+local function sid_sender(self, op, params, call_opts)
+  local client = self.client
+  local cfg = client.cfg
+  local path = copy(self.path)
+  path.sid = "PN" .. ("0"):rep(32)
+  local tmpl, err = cfg:build(op, path, params)
+  if not tmpl then return nil, err end
+  local lane = bulk.lane(client, call_opts, tmpl)
+  return function(sid)
+    path.sid = sid
+    local url = cfg:rebuild_url(tmpl, path)
+    if not url then return false end
+    if lane then return lane(url) end
+    return client:send(bulk.request_for(tmpl, url), call_opts)
+  end
+end
+
 function List:update_many(targets, params, opts)
   if type(params) ~= "table" and type(params) ~= "function" then
     error("twilio: update_many: params must be a table or a function", 2)
@@ -346,27 +377,11 @@ function List:update_many(targets, params, opts)
       return t:update(p, call_opts)
     end)
   end
-  -- The same parameters for every target: checked and encoded once, up
-  -- front. A SID target's request is this one to its SID's URL
-  -- (cfg:rebuild_url: the path checked as cfg:build checks it; the body is
-  -- shared); a SID rebuild_url refuses goes through update, which words
-  -- the error.
-  local client = self.client
-  local cfg = client.cfg
-  local path = copy(self.path)
-  path.sid = "PN" .. ("0"):rep(32)
-  local tmpl, err = cfg:build(self.update_op, path, params)
-  if not tmpl then return nil, err end
-  -- The batch's lane (twilio.bulk): while no 429 has paused the batch, no
-  -- debug hook wants a line per attempt and the group's own transport
-  -- carries the request, the first attempt is sent straight from here and
-  -- a 2xx answer parsed; any other answer goes to client:send as its first
-  -- attempt's, which retries, words and pauses exactly as for a request it
-  -- sent itself.
-  local lane = bulk.lane(client, call_opts, tmpl)
+  local send, err = sid_sender(self, self.update_op, params, call_opts)
+  if not send then return nil, err end
   local kind, ctx, from_response = self.kind, self.ctx, record.from_response
   -- run_many's task, with the update in it (one call less per target)
-  return bulk.run_each(client, n, function(i)
+  return bulk.run_each(self.client, n, function(i)
     local t = targets[i]
     if type(t) == "string" then
       if byte(t, 1) == PLUS then
@@ -375,15 +390,8 @@ function List:update_many(targets, params, opts)
         if not t then return nil, ferr end
         return t:update(params, call_opts)
       end
-      path.sid = t
-      local url = cfg:rebuild_url(tmpl, path)
-      if not url then return self:update(t, params, call_opts) end
-      local res, rerr, retries
-      if lane then
-        res, rerr, retries = lane(url)
-      else
-        res, rerr, retries = client:send(bulk.request_for(tmpl, url), call_opts)
-      end
+      local res, rerr, retries = send(t)
+      if res == false then return self:update(t, params, call_opts) end
       if not res then return nil, rerr end
       return from_response(kind, res, ctx, retries)      -- self:record(res, retries)
     end
@@ -403,8 +411,21 @@ end
 function List:fetch_many(targets, opts)
   if not self.fetch_op then error(("twilio: %s has no fetch"):format(tostring(self.name)), 2) end
   local bulk_opts, call_opts, n = many_setup(self, "fetch_many", targets, opts)
+  -- SIDs as update_many's (sid_sender); a list whose SIDs are not PN ones
+  -- (the template does not build) fetches each through fetch
+  local send = sid_sender(self, self.fetch_op, nil, call_opts)
+  local kind, ctx, from_response = self.kind, self.ctx, record.from_response
   return run_many(self, targets, n, bulk_opts, call_opts, function(t, target)
-    if type(t) == "string" then return self:fetch(t, call_opts) end
+    if type(t) == "string" then
+      if send then
+        local res, rerr, retries = send(t)
+        if res ~= false then
+          if not res then return nil, rerr end
+          return from_response(kind, res, ctx, retries)  -- self:fetch's record
+        end
+      end
+      return self:fetch(t, call_opts)
+    end
     if t == target then return t:fetch(call_opts) end   -- reloaded in place
     return t                                            -- just found: fresh
   end)

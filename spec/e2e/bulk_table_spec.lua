@@ -196,6 +196,44 @@ describe("update_many with a params table", function()
     assert.equals(404, results[5].error.status)
   end)
 
+  it("fetch_many ends each SID as fetch does under the same answer", function()
+    for _, fault in ipairs{
+      { fault = "status", status = 500 },
+      { fault = "status", status = 404 },
+      { fault = "status", status = 503, body_type = "html", count = 3 },
+      { fault = "content_type", content_type = "text/html" },
+      { fault = "malformed" },
+    } do
+      local f = {}
+      for key, v in pairs(fault) do f[key] = v end
+      f.path, f.method = "IncomingPhoneNumbers/" .. sids[3] .. "%.json", "GET"
+      emu.fault(f)
+      local results = numbers:fetch_many(sids, { concurrency = 4 })
+      emu.clear_faults()
+      emu.fault(f)
+      local n, err = numbers:fetch(sids[3])
+      emu.clear_faults()
+      local r = results[3]
+      assert.same(summary(n ~= nil, n, err), summary(r.ok, r.value, r.error), f.fault .. " " .. tostring(f.status))
+      for i, ri in ipairs(results) do
+        if i ~= 3 then
+          assert.is_true(ri.ok, tostring(ri.error))
+          assert.equals(sids[i], ri.value.sid)
+          assert.equals(0, ri.value:call_info().retries)
+        end
+      end
+    end
+    local e164 = assert(numbers:fetch(sids[4])).phone_number
+    local targets = { "PN123", "14155550100", "PN" .. string.rep("0", 32), e164 }
+    local results = numbers:fetch_many(targets)
+    for k = 1, 3 do
+      local n, err = numbers:fetch(targets[k])
+      assert.is_nil(n)
+      assert.same(summary(false, nil, err), summary(false, nil, results[k].error))
+    end
+    assert.equals(sids[4], results[4].value.sid)
+  end)
+
   it("a debug hook and on_retry see every attempt of the batch", function()
     local lines, retried = {}, {}
     local c = emu.client{ retries = 2, debug = function(l) lines[#lines + 1] = l end }
