@@ -86,6 +86,7 @@ void ltw_open_body(lua_State *L);     /* ltw_body.c    */
 void ltw_open_record(lua_State *L);   /* ltw_record.c  */
 void ltw_open_config(lua_State *L);   /* ltw_config.c  */
 void ltw_open_request(lua_State *L);  /* ltw_request.c: after config */
+void ltw_open_rebuild(lua_State *L);  /* ltw_rebuild.c: after config */
 void ltw_open_operations(lua_State *L); /* ltw_operations.c */
 void ltw_open_encode(lua_State *L);   /* ltw_encode.c  */
 void ltw_open_curl(lua_State *L);     /* ltw_curl.c    */

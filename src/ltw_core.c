@@ -15,6 +15,7 @@ LTW_EXPORT int luaopen_twilio_core(lua_State *L) {
   ltw_open_record(L);
   ltw_open_config(L);
   ltw_open_request(L);
+  ltw_open_rebuild(L);
   ltw_open_operations(L);
   ltw_open_encode(L);
   ltw_open_curl(L);

@@ -4,7 +4,9 @@
  *                      connect_timeout_ms=, max_body= }
  *   res | nil, terr = h:perform(req)
  *   m = core.curl_multi_new{ max_connections=, ca_file=, all_headers= }
- *   m:add(id, req)  done = m:poll(timeout_ms)  m:pending()  m:close()
+ *   m:add(id, req)  m:add(id, tmpl, url)
+ *   done = m:poll(timeout_ms)  n = m:poll(timeout_ms, out)
+ *   m:pending()  m:close()
  *   core.curl_version()
  *
  * Discipline (STYLE.md 3.6): the request table is checked completely, and
@@ -63,6 +65,14 @@ typedef struct ltw_multi {
   uint64_t next_token;         /* keys of the ids in the uservalue table */
   tw_buf lines;                /* owned, as in ltw_curl */
   ltw_defaults def;
+  /* m:add(id, tmpl, url): the template read once (check_req), its header
+   * lines and body copied into buffers the userdata owns, so the copy
+   * never points into Lua memory. tmpl is the table's identity (the table
+   * is kept in the uservalue at [0], so no other table can take its
+   * address); NULL: none, or a copy being made. */
+  const void *tmpl;
+  tw_curl_req tmpl_rq;         /* url unused; body, hdr_lines into the bufs */
+  tw_buf tmpl_lines, tmpl_body;  /* owned; freed by close/__gc */
 } ltw_multi;
 
 /* ---- request table ------------------------------------------------------ */
@@ -466,6 +476,38 @@ static int multi_new(lua_State *L) {
   return 1;
 }
 
+/* The checked copy of the template at idx (m:add's third form): made the
+ * first time this table is given, kept while the same table comes again.
+ * Fills *rq from it (rq->url left NULL). */
+static void template_req(lua_State *L, ltw_multi *u, int idx, tw_curl_req *rq) {
+  int top = lua_gettop(L);
+  if (u->tmpl != lua_topointer(L, idx)) {
+    u->tmpl = NULL;                                    /* until the copy is whole */
+    check_req(L, idx, rq, &u->lines, &u->def);         /* raises on a bad table */
+    u->tmpl_lines.len = 0;
+    u->tmpl_body.len = 0;
+    add_bytes(L, &u->tmpl_lines, rq->hdr_lines ? rq->hdr_lines : "", rq->hdr_len);
+    if (rq->body) add_bytes(L, &u->tmpl_body, rq->body, rq->body_len);
+    u->tmpl_rq = *rq;
+    u->tmpl_rq.url = NULL;
+    u->tmpl_rq.hdr_lines = u->tmpl_lines.data;
+    u->tmpl_rq.body = rq->body ? u->tmpl_body.data : NULL;
+    twl_getuv(L, 1);
+    lua_pushvalue(L, idx);
+    lua_rawseti(L, -2, 0);                             /* anchors the identity */
+    u->tmpl = lua_topointer(L, idx);
+    lua_settop(L, top);
+  }
+  *rq = u->tmpl_rq;
+}
+
+/* m:add(id, req) or m:add(id, tmpl, url): the second form sends tmpl with
+ * this url instead of tmpl.url. tmpl is read (and checked) the first time
+ * it is given to this handle, and a copy kept: later adds of the same
+ * table skip the check and the packing of its headers. So a template must
+ * not change once given (a changed one keeps sending what was read first;
+ * make a new table instead). twilio.bulk's lane sends every request of a
+ * batch this way. */
 static int multi_add(lua_State *L) {
   ltw_multi *u = check_multi(L);
   tw_curl_req rq;
@@ -473,7 +515,17 @@ static int multi_add(lua_State *L) {
   uint64_t token;
   int ids;
   luaL_argcheck(L, !lua_isnoneornil(L, 2), 2, "id must not be nil");
-  check_req(L, 3, &rq, &u->lines, &u->def);
+  if (lua_isnoneornil(L, 4)) {
+    check_req(L, 3, &rq, &u->lines, &u->def);
+  } else {
+    size_t len;
+    const char *url = luaL_checklstring(L, 4, &len);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    if (strlen(url) != len || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
+      luaL_argerror(L, 4, "url must be an http:// or https:// URL");
+    template_req(L, u, 3, &rq);
+    rq.url = url;                                      /* anchored at 4 */
+  }
   token = ++u->next_token;
   twl_getuv(L, 1);                                     /* ids table */
   ids = lua_gettop(L);
@@ -492,37 +544,65 @@ static int multi_add(lua_State *L) {
   return 1;
 }
 
+/* m:poll(timeout_ms) -> { { id =, res = | err = }, ... }, one table per
+ * finished transfer; m:poll(timeout_ms, out) -> n: the finished transfers
+ * written into the caller's table instead, out[3k-2], out[3k-1], out[3k] =
+ * id, res or nil, err or nil for k = 1..n (the slots after 3n are left as
+ * they were). The second form makes no table per transfer: the coroutine
+ * group's loop (twilio.runtime) reuses one out. */
 static int multi_poll(lua_State *L) {
   ltw_multi *u = check_multi(L);
   lua_Number t = luaL_optnumber(L, 2, 0);
   long timeout_ms;
-  int ids, out, n = 0;
+  int ids, out, flat, n = 0;
   const tw_curl_res *r;
   uint64_t token = 0;
   luaL_argcheck(L, t >= 0 && t <= (lua_Number)MAX_TIMEOUT_MS, 2, "timeout_ms out of range");
+  flat = !lua_isnoneornil(L, 3);
+  if (flat) luaL_checktype(L, 3, LUA_TTABLE);
   timeout_ms = (long)t;
-  lua_settop(L, 1);
+  lua_settop(L, 3);
   twl_getuv(L, 1);
   ids = lua_gettop(L);
   if (tw_curl_multi_count(u->m) > 0) tw_curl_multi_poll(u->m, timeout_ms);  /* no Lua inside */
-  lua_newtable(L);
-  out = lua_gettop(L);
+  if (flat) {
+    out = 3;
+  } else {
+    lua_newtable(L);
+    out = lua_gettop(L);
+  }
   while ((r = tw_curl_multi_peek_done(u->m, &token)) != NULL) {
-    lua_createtable(L, 0, 2);
-    lua_pushinteger(L, (lua_Integer)token);
-    lua_rawget(L, ids);
-    lua_setfield(L, -2, "id");
-    if (push_result(L, r, NULL, NULL, 0, 0, NULL) == 1) {
-      lua_setfield(L, -2, "res");
+    if (flat) {
+      lua_pushinteger(L, (lua_Integer)token);
+      lua_rawget(L, ids);
+      lua_rawseti(L, out, 3 * n + 1);
+      if (push_result(L, r, NULL, NULL, 0, 0, NULL) == 1) {
+        lua_rawseti(L, out, 3 * n + 2);
+        lua_pushnil(L);
+        lua_rawseti(L, out, 3 * n + 3);
+      } else {
+        lua_rawseti(L, out, 3 * n + 3);              /* err */
+        lua_rawseti(L, out, 3 * n + 2);              /* the nil */
+      }
+      n++;
     } else {
-      lua_setfield(L, -3, "err");
-      lua_pop(L, 1);                                   /* the nil */
+      lua_createtable(L, 0, 2);
+      lua_pushinteger(L, (lua_Integer)token);
+      lua_rawget(L, ids);
+      lua_setfield(L, -2, "id");
+      if (push_result(L, r, NULL, NULL, 0, 0, NULL) == 1) {
+        lua_setfield(L, -2, "res");
+      } else {
+        lua_setfield(L, -3, "err");
+        lua_pop(L, 1);                                 /* the nil */
+      }
+      lua_rawseti(L, out, ++n);
     }
-    lua_rawseti(L, out, ++n);
     lua_pushnil(L);
     set_id(L, ids, token);
     tw_curl_multi_drop_done(u->m);                     /* only once it is in `out` */
   }
+  if (flat) lua_pushinteger(L, n);
   return 1;
 }
 
@@ -539,6 +619,9 @@ static int multi_gc(lua_State *L) {                    /* __gc, __close, close *
     u->m = NULL;
   }
   tw_buf_free(&u->lines);
+  tw_buf_free(&u->tmpl_lines);
+  tw_buf_free(&u->tmpl_body);
+  u->tmpl = NULL;
   return 0;
 }
 

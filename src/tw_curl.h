@@ -10,7 +10,8 @@
  * sends the same lines) and the buffers of its last
  * response (reused by the next perform, freed by tw_curl_free). A
  * tw_curl_multi owns its multi handle, every transfer in it (easy handle,
- * header list, response buffers) and a pool of idle easy handles. Request
+ * header list, response buffers), a pool of idle easy handles and one of
+ * dropped transfers kept with their response buffers. Request
  * strings (tw_curl_req) are only borrowed for the duration of the call:
  * libcurl copies the URL, a multi transfer's body (CURLOPT_COPYPOSTFIELDS;
  * the easy handle reads it during tw_curl_perform only) and the header

@@ -15,6 +15,8 @@ local csv = require "twilio.csv"
 
 local setmetatable, type, tostring, pairs, ipairs, error = setmetatable, type, tostring, pairs, ipairs, error
 local math_type = math.type
+local byte = string.byte
+local PLUS = 43   -- "+": an E.164 target
 local fmt = string.format
 
 local _M = {}
@@ -362,15 +364,18 @@ List.release = List.delete
 local MANY_CALL_OPTS = { timeout = true, connect_timeout = true, retries = true, on_retry = true }
 local MANY_BULK_OPTS = { concurrency = true, on_progress = true }
 
+-- -> bulk_opts, call_opts, n (the targets before the first nil)
 local function many_setup(self, what, targets, opts)
   if type(targets) ~= "table" then
     error(("twilio: %s: an array of numbers, SIDs or E.164 numbers expected"):format(what), 3)
   end
+  local n = 0
   for i, t in ipairs(targets) do
     if type(t) ~= "string" and type(t) ~= "userdata" then
       error(("twilio: %s: target %d must be a number object, a SID or an E.164 number (got %s)")
             :format(what, i, type(t)), 3)
     end
+    n = i
   end
   if opts ~= nil and type(opts) ~= "table" then error(("twilio: %s: options must be a table"):format(what), 3) end
   local bulk_opts, call_opts = {}, {}
@@ -382,27 +387,54 @@ local function many_setup(self, what, targets, opts)
     end
   end
   bulk.check_options(bulk_opts, what)
-  return bulk_opts, self.client:call_options(call_opts)
+  return bulk_opts, self.client:call_options(call_opts), n
 end
 
--- A target as a record or a SID: an E.164 number is looked up first.
-local function resolve(self, target, call_opts)
-  if type(target) == "string" and target:sub(1, 1) == "+" then return self:find(target, call_opts) end
-  return target
-end
-
--- One bulk task per target: the target resolved (an E.164 number looked up),
--- then act(t, target, i) with t a record or a SID.
-local function run_many(self, targets, bulk_opts, call_opts, act)
-  local tasks = {}
-  for i, target in ipairs(targets) do
-    tasks[i] = function()
-      local t, err = resolve(self, target, call_opts)
+-- One bulk task per target (bulk.run_each: no function per target): the
+-- target resolved (an E.164 number looked up exactly with find), then
+-- act(t, target, i) with t a record or a SID.
+local function run_many(self, targets, n, bulk_opts, call_opts, act)
+  return bulk.run_each(self.client, n, function(i)
+    local target = targets[i]
+    local t = target
+    if type(target) == "string" and byte(target, 1) == PLUS then
+      local err
+      t, err = self:find(target, call_opts)
       if not t then return nil, err end
-      return act(t, target, i)
     end
+    return act(t, target, i)
+  end, bulk_opts)
+end
+
+-- The same request for many SIDs (update_many with one params table,
+-- fetch_many): op's request checked and encoded once, up front (a PN SID
+-- in its path), then, per SID, this request to that SID's URL
+-- (cfg:rebuild_url: the path checked as cfg:build checks it; the body
+-- shared). -> send | nil, err (the template does not build), where
+-- send(sid) -> res, nil, retries | nil, err, as client:send gives, or
+-- false when rebuild_url refuses the SID: the caller then goes through
+-- update or fetch, which word the error.
+-- The batch's lane (twilio.bulk): while no 429 has paused the batch, no
+-- debug hook wants a line per attempt and the group's own transport
+-- carries the request, the first attempt is sent straight from here and
+-- a 2xx answer returned; any other answer goes to client:send as its
+-- first attempt's, which retries, words and pauses exactly as for a
+-- request it sent itself.
+local function sid_sender(self, op, params, call_opts)
+  local client = self.client
+  local cfg = client.cfg
+  local path = copy(self.path)
+  path.sid = "PN" .. ("0"):rep(32)
+  local tmpl, err = cfg:build(op, path, params)
+  if not tmpl then return nil, err end
+  local lane = bulk.lane(client, call_opts, tmpl)
+  return function(sid)
+    path.sid = sid
+    local url = cfg:rebuild_url(tmpl, path)
+    if not url then return false end
+    if lane then return lane(url) end
+    return client:send(bulk.request_for(tmpl, url), call_opts)
   end
-  return self.client:bulk(tasks, bulk_opts)
 end
 
 function List:update_many(targets, params, opts)
@@ -410,26 +442,40 @@ function List:update_many(targets, params, opts)
     error("twilio: update_many: params must be a table or a function", 2)
   end
   if not self.update_op then error(("twilio: %s has no update"):format(tostring(self.name)), 2) end
-  local bulk_opts, call_opts = many_setup(self, "update_many", targets, opts)
-  if type(params) == "table" then
-    -- the same parameters for every target: checked once, up front
-    local path = copy(self.path)
-    path.sid = "PN" .. ("0"):rep(32)
-    local req, err = self.client.cfg:build(self.update_op, path, params)
-    if not req then return nil, err end
+  local bulk_opts, call_opts, n = many_setup(self, "update_many", targets, opts)
+  if type(params) == "function" then
+    return run_many(self, targets, n, bulk_opts, call_opts, function(t, target, i)
+      local p = params(target, i)
+      if type(t) == "string" then return self:update(t, p, call_opts) end
+      return t:update(p, call_opts)
+    end)
   end
-  return run_many(self, targets, bulk_opts, call_opts, function(t, target, i)
-    local p = params
-    if type(p) == "function" then p = p(target, i) end
-    if type(t) == "string" then return self:update(t, p, call_opts) end
-    return t:update(p, call_opts)
-  end)
+  local send, err = sid_sender(self, self.update_op, params, call_opts)
+  if not send then return nil, err end
+  local kind, ctx, from_response = self.kind, self.ctx, record.from_response
+  -- run_many's task, with the update in it (one call less per target)
+  return bulk.run_each(self.client, n, function(i)
+    local t = targets[i]
+    if type(t) == "string" then
+      if byte(t, 1) == PLUS then
+        local ferr
+        t, ferr = self:find(t, call_opts)
+        if not t then return nil, ferr end
+        return t:update(params, call_opts)
+      end
+      local res, rerr, retries = send(t)
+      if res == false then return self:update(t, params, call_opts) end
+      if not res then return nil, rerr end
+      return from_response(kind, res, ctx, retries)      -- self:record(res, retries)
+    end
+    return t:update(params, call_opts)
+  end, bulk_opts)
 end
 
 function List:release_many(targets, opts)
   if not self.delete_op then error(("twilio: %s has no release"):format(tostring(self.name)), 2) end
-  local bulk_opts, call_opts = many_setup(self, "release_many", targets, opts)
-  return run_many(self, targets, bulk_opts, call_opts, function(t)
+  local bulk_opts, call_opts, n = many_setup(self, "release_many", targets, opts)
+  return run_many(self, targets, n, bulk_opts, call_opts, function(t)
     if type(t) == "string" then return self:delete(t, call_opts) end
     return t:release(call_opts)
   end)
@@ -437,9 +483,22 @@ end
 
 function List:fetch_many(targets, opts)
   if not self.fetch_op then error(("twilio: %s has no fetch"):format(tostring(self.name)), 2) end
-  local bulk_opts, call_opts = many_setup(self, "fetch_many", targets, opts)
-  return run_many(self, targets, bulk_opts, call_opts, function(t, target)
-    if type(t) == "string" then return self:fetch(t, call_opts) end
+  local bulk_opts, call_opts, n = many_setup(self, "fetch_many", targets, opts)
+  -- SIDs as update_many's (sid_sender); a list whose SIDs are not PN ones
+  -- (the template does not build) fetches each through fetch
+  local send = sid_sender(self, self.fetch_op, nil, call_opts)
+  local kind, ctx, from_response = self.kind, self.ctx, record.from_response
+  return run_many(self, targets, n, bulk_opts, call_opts, function(t, target)
+    if type(t) == "string" then
+      if send then
+        local res, rerr, retries = send(t)
+        if res ~= false then
+          if not res then return nil, rerr end
+          return from_response(kind, res, ctx, retries)  -- self:fetch's record
+        end
+      end
+      return self:fetch(t, call_opts)
+    end
     if t == target then return t:fetch(call_opts) end   -- reloaded in place
     return t                                            -- just found: fresh
   end)

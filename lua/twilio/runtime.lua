@@ -66,6 +66,10 @@ local COSOCKET_PHASES = {
 
 local IDLE = 1   -- s: the longest single wait of a group's loop (it wakes earlier on any event)
 
+-- What a group's task yields to the loop: private tables, so a task that
+-- ends (whatever it returns) is never taken for a request or a sleep.
+local REQUEST, SLEEP = {}, {}
+
 -- The ngx table when the current nginx phase may yield (cosockets, ngx.sleep).
 local function yieldable_ngx()
   if NGX and COSOCKET_PHASES[NGX.get_phase()] then return NGX end
@@ -141,9 +145,26 @@ local function direct(self)
 end
 
 -- A coroutine group's transport: each request yields to the group's loop.
+-- req.primed = { res, terr }: the answer of this request, already sent
+-- through the group by twilio.bulk's lane; given back once, as this
+-- attempt's, instead of sending again.
 local Yielding = { name = "curl-multi" }
 function Yielding.request(_, req)
-  return co_yield("request", req)
+  local primed = req.primed
+  if primed then
+    req.primed = nil
+    return primed[1], primed[2]
+  end
+  return co_yield(REQUEST, req)
+end
+
+-- group_request(tmpl, url) -> res | nil, terr: the request tmpl, to url,
+-- sent through the running coroutine group's multi handle (call it only
+-- from a task of a group of a curl runtime: rt:in_group()). The multi
+-- reads tmpl once and keeps its checked copy (m:add(id, tmpl, url)): the
+-- caller never changes it. twilio.bulk's lane.
+function _M.group_request(tmpl, url)
+  return co_yield(REQUEST, tmpl, url)
 end
 
 -- rt:transport() -> t | nil, err
@@ -178,7 +199,7 @@ end
 
 function Runtime:sleep(seconds)
   local g = self.running_group
-  if g and g.tasks[co_running() or false] then return co_yield("sleep", seconds) end
+  if g and g.tasks[co_running() or false] then return co_yield(SLEEP, seconds) end
   local ngx = yieldable_ngx()
   if ngx then return ngx.sleep(seconds) end
   return core.sleep(seconds)
@@ -249,37 +270,36 @@ function Coroutines:wait()
   local ok, err = pcall(self.loop, self)
   rt.running_group = nil
   if self.multi then self.multi:close(); self.multi = nil end
-  self.tasks, self.start, self.sleepers, self.waiting = {}, {}, {}, {}
+  self.tasks, self.start, self.sleepers = {}, {}, {}
   if not ok then error(err, 0) end
 end
 
--- Resume co with ...; route what it yields.
+-- Resume co with ...; route what it yields. A request goes to the multi
+-- handle under co itself (m:add's id), so its answer names the coroutine.
 function Coroutines:resume(co, ...)
-  local ok, what, a = co_resume(co, ...)
+  local ok, what, a, url = co_resume(co, ...)
+  if what == REQUEST then
+    local m = self.multi
+    if not m then
+      m = core.curl_multi_new{ max_connections = self.n, ca_file = self.rt.ca_file }
+      self.multi = m
+    end
+    local added, aerr = m:add(co, a, url)
+    if not added then
+      self.ready[#self.ready + 1] = { co, nil, aerr }   -- resumed with the error next turn
+    end
+    return
+  elseif what == SLEEP and ok then
+    self.sleepers[#self.sleepers + 1] = { co = co, at = monotonic() + (a or 0) }
+    return
+  end
   if co_status(co) == "dead" then
     self.tasks[co] = nil
     self.live = self.live - 1
     if not ok then error(what, 0) end
     return
   end
-  if what == "request" then
-    local m = self.multi
-    if not m then
-      m = core.curl_multi_new{ max_connections = self.n, ca_file = self.rt.ca_file }
-      self.multi = m
-    end
-    self.next_id = self.next_id + 1
-    local added, aerr = m:add(self.next_id, a)
-    if added then
-      self.waiting[self.next_id] = co
-    else
-      self.ready[#self.ready + 1] = { co, nil, aerr }   -- resumed with the error next turn
-    end
-  elseif what == "sleep" then
-    self.sleepers[#self.sleepers + 1] = { co = co, at = monotonic() + (a or 0) }
-  else
-    error("twilio: a task yielded outside the library (" .. tostring(what) .. ")", 0)
-  end
+  error("twilio: a task yielded outside the library (" .. tostring(what) .. ")", 0)
 end
 
 function Coroutines:loop()
@@ -287,6 +307,7 @@ function Coroutines:loop()
   local start = self.start
   self.start = {}
   for i = 1, #start do self:resume(start[i]) end
+  local done = {}        -- m:poll's out: co, res, err per finished request
   while self.live > 0 do
     local ready = self.ready
     if #ready > 0 then
@@ -304,11 +325,11 @@ function Coroutines:loop()
     local m = self.multi
     if m and m:pending() > 0 then
       -- returns as soon as a request finishes, or after `wait`
-      local finished = m:poll(ceil(wait * 1000))
-      for _, d in ipairs(finished) do
-        local co = self.waiting[d.id]
-        self.waiting[d.id] = nil
-        self:resume(co, d.res, d.err)
+      local n = m:poll(ceil(wait * 1000), done)
+      for k = 1, 3 * n, 3 do
+        local co, res, err = done[k], done[k + 1], done[k + 2]
+        done[k], done[k + 1], done[k + 2] = nil, nil, nil   -- out keeps no answer
+        self:resume(co, res, err)
       end
     elseif wait > 0 and self.live > 0 then
       if #self.sleepers == 0 then error("twilio: bulk tasks wait on nothing (internal error)", 0) end
@@ -335,8 +356,8 @@ function Runtime:group(n)
   if ngx and ngx.thread then
     return setmetatable({ ngx = ngx, threads = {} }, Threads)
   end
-  return setmetatable({ rt = self, n = n, tasks = {}, start = {}, sleepers = {}, waiting = {},
-                        ready = {}, next_id = 0, live = 0 }, Coroutines)
+  return setmetatable({ rt = self, n = n, tasks = {}, start = {}, sleepers = {},
+                        ready = {}, live = 0 }, Coroutines)
 end
 
 -- Whether the running coroutine is one of the running group's (for tests
