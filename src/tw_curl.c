@@ -290,10 +290,6 @@ static struct curl_slist *build_list_opt(const tw_curl_req *rq, int expect) {
   return list;
 }
 
-static struct curl_slist *build_list(const tw_curl_req *rq) {
-  return build_list_opt(rq, 1);
-}
-
 /* The options that vary per request. list stays owned by the caller and
  * must outlive the transfer. */
 static CURLcode set_request(CURL *e, const tw_curl_req *rq, struct curl_slist *list) {
@@ -732,7 +728,7 @@ static int is_default_form_type(const char *line) {
   return strcmp(line, VALUE) == 0;
 }
 
-/* build_list for a multi transfer: a POST's list without the default form
+/* build_list_opt for a multi transfer: a POST's list without the default form
  * Content-Type line (is_default_form_type). NULL when out of memory. */
 static struct curl_slist *build_multi_list(const tw_curl_req *rq) {
   struct curl_slist *list, *tmp;
