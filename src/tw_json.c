@@ -111,7 +111,7 @@ static const unsigned char cls[256] = {
 #define NOINLINE static __attribute__((noinline))
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define CTZ64(x) ((size_t)__builtin_ctzll(x))
+#define CTZ64(x) ((size_t)(unsigned)__builtin_ctzll(x))
 #else
 #define HOT static inline
 #define COLD static
@@ -286,6 +286,21 @@ COLD size_t scan_string_rest(const char *s, size_t i, size_t n) {
   }
 }
 
+/* The 4 bytes at p, as a number to compare with load32("abcd"), which
+ * compilers fold to a constant (either byte order). */
+HOT uint32_t load32(const char *p) {
+  uint32_t w;
+  memcpy(&w, p, 4);
+  return w;
+}
+
+/* The 8 bytes at p, the same way as load32. */
+HOT uint64_t load64(const char *p) {
+  uint64_t w;
+  memcpy(&w, p, 8);
+  return w;
+}
+
 /* Where the stops are, for the scanner: bit j of a 64-bit word is set when
  * s[64 w + j] is a stop. Finding a string's end from its start with loads
  * at the start makes each string wait for the one before (load, compare,
@@ -311,15 +326,38 @@ static void blocks_tail(const char *s, size_t b, size_t n, uint64_t *out) {
 }
 
 #if !TW_JSON_SSE2
-/* out[k] for the nb whole blocks at p, byte by byte (any C compiler). */
-static void blocks_scalar(const char *p, size_t nb, uint64_t *out) {
-  size_t k, j;
-  for (k = 0; k < nb; k++, p += 64) {
-    uint64_t bits = 0;
-    for (j = 0; j < 64; j++)
-      if (IS(p[j], C_ST)) bits |= (uint64_t)1 << j;
-    out[k] = bits;
+/* The stops among the 8 bytes at p, bit j for p[j]: 8 bytes at a time in a
+ * 64-bit word (any C compiler). A byte is 0 exactly when adding 0x7F to
+ * its low 7 bits leaves bit 7 clear and bit 7 was clear: no carry crosses
+ * bytes, so every byte's answer is exact. */
+HOT unsigned stops8(const char *p) {
+  const uint64_t L = UINT64_C(0x7F7F7F7F7F7F7F7F);
+  const uint64_t ones = UINT64_C(0x0101010101010101);
+  const union { uint32_t u; unsigned char c[4]; } order = { 1 };
+  uint64_t x = load64(p), q, b, nz;
+  if (order.c[0] != 1) {               /* big-endian: p[0] to the low byte */
+    x = ((x & UINT64_C(0x00000000FFFFFFFF)) << 32) | (x >> 32);
+    x = ((x & UINT64_C(0x0000FFFF0000FFFF)) << 16) |
+        ((x >> 16) & UINT64_C(0x0000FFFF0000FFFF));
+    x = ((x & UINT64_C(0x00FF00FF00FF00FF)) << 8) |
+        ((x >> 8) & UINT64_C(0x00FF00FF00FF00FF));
   }
+  q = x ^ (ones * '"');
+  b = x ^ (ones * '\\');
+  /* bit 7 of each byte of nz: set when the byte is in none of x, q, b 0 */
+  nz = (((x & L) + L) | x) & (((q & L) + L) | q) & (((b & L) + L) | b);
+  /* the 8 bit-7s, clear where a stop is, gathered into one byte */
+  return (unsigned)((((~nz >> 7) & ones) * UINT64_C(0x0102040810204080)) >> 56);
+}
+
+/* out[k] for the nb whole blocks at p, 8 bytes at a time (any C compiler). */
+static void blocks_scalar(const char *p, size_t nb, uint64_t *out) {
+  size_t k;
+  for (k = 0; k < nb; k++, p += 64)
+    out[k] = (uint64_t)stops8(p) | (uint64_t)stops8(p + 8) << 8 |
+             (uint64_t)stops8(p + 16) << 16 | (uint64_t)stops8(p + 24) << 24 |
+             (uint64_t)stops8(p + 32) << 32 | (uint64_t)stops8(p + 40) << 40 |
+             (uint64_t)stops8(p + 48) << 48 | (uint64_t)stops8(p + 56) << 56;
 }
 #endif
 
@@ -473,13 +511,6 @@ static int grow_members(tw_jdoc *d) {
   return 0;
 }
 
-/* The 4 bytes at p, as a number to compare with load32("abcd"), which
- * compilers fold to a constant (either byte order). */
-HOT uint32_t load32(const char *p) {
-  uint32_t w;
-  memcpy(&w, p, 4);
-  return w;
-}
 
 /* 1 when s starts with the literal w. Byte by byte, stopping at the first
  * difference: memcmp may read all of its bytes, past the text's NUL. */
@@ -497,12 +528,6 @@ HOT int lit_at(const char *s, size_t i, size_t n, const char *w, size_t wl) {
   return lit(s + i, w);
 }
 
-/* The 8 bytes at p, the same way as load32. */
-HOT uint64_t load64(const char *p) {
-  uint64_t w;
-  memcpy(&w, p, 8);
-  return w;
-}
 
 static size_t skip_string(const char *s, size_t i, size_t n);
 static size_t skip_value(const char *s, size_t i, size_t n);
@@ -541,34 +566,59 @@ COLD int item_over(const char *s, size_t o, size_t n) {
   return last - o > 0xFFFFu;
 }
 
-/* For scan_doc's chain, when r, the stops left in the block at *blk, is 0:
- * the stops at p and after, in the first block past *blk that has any,
- * into *r and its block into *blk. Returns 0 (the chain stops, the
- * general code goes on) when the block is within 80 bytes of s[n] (the
- * chain's loads are unchecked) or room, the members the chain may still
- * write, is under 16 (a block holds at most 13 keys' closing quotes, and
- * the chain comes here at least once per block). */
-HOT int chain_refill(stops *st, const char *s, size_t n, size_t p,
-                     uint64_t *r, size_t *blk, size_t room) {
+/* scan_doc's chain reads the stop words in order: ck indexes st->bits (the
+ * word of the block at blk), and below ck_lim the next word needs no
+ * test but ck < ck_lim. chain_start sets these for the stops at p and
+ * after (in the first block from p's on that has any): it returns 0 (the
+ * chain stops, the general code goes on) when that block is not below
+ * wend (80 bytes or less before s[n]: the chain's loads are unchecked) or
+ * room, the members the chain may still write, is under 16. ck_lim keeps both true for every
+ * word below it: it stops 80 bytes before s[n], and at room / 16 blocks,
+ * as a block holds at most 13 keys' closing quotes (5 bytes a member at
+ * least), and so the chain records at most 13 members per word. */
+typedef struct {
+  uint64_t r;                /* the stops in the block at blk still ahead */
+  size_t blk, ck, ck_lim;
+} chain_pos;
+
+HOT int chain_start(stops *st, const char *s, size_t n, size_t p,
+                    chain_pos *c, size_t room, size_t wend) {
   if (room < 16) return 0;
-  if (p < *blk + 64) p = *blk + 64;    /* nothing is left in *blk */
   for (;;) {
     size_t k = (p >> 6) - st->w0;
     uint64_t bits;
-    if ((p & ~(size_t)63) + 80 > n) return 0;
+    if ((p >> 6) >= wend) return 0;
     if (UNLIKELY(k >= st->nw)) {
       stops_fill(st, s, p >> 6, n);
       k = 0;
     }
     bits = st->bits[k] & (~(uint64_t)0 << (p & 63));
     if (LIKELY(bits != 0)) {
-      *r = bits;
-      *blk = p & ~(size_t)63;
+      size_t lim = wend - st->w0;
+      if (lim > st->nw) lim = st->nw;
+      if (lim > k + (room >> 4)) lim = k + (room >> 4);
+      c->r = bits;
+      c->blk = p & ~(size_t)63;
+      c->ck = k;
+      c->ck_lim = lim;
       return 1;
     }
     p = (p | 63) + 1;
   }
 }
+
+/* In the chain, when c.r is 0: the stops at p and after, from the next
+ * word on (p is at most 10 bytes into the next block: the chain passes
+ * no more than that in one step); else goes to fail. */
+#define CHAIN_NEXT(p, fail)                                                \
+  do {                                                                     \
+    size_t p_ = (p);                                                       \
+    c.blk += 64;                                                           \
+    if (LIKELY(++c.ck < c.ck_lim))                                         \
+      c.r = st.bits[c.ck] & (~(uint64_t)0 << (p_ > c.blk ? p_ - c.blk : 0)); \
+    if (UNLIKELY(c.r == 0) && !chain_start(&st, s, n, p_, &c, mlim - nmem, wend)) \
+      goto fail;                                                           \
+  } while (0)
 
 /* Validates d->text; records the root span and, with items_key, the page
  * data. Returns 0; or -1 with *at the failure offset and *why: 0 an
@@ -609,8 +659,10 @@ static int scan_doc(tw_jdoc *d, const char *items_key, size_t *at,
   unsigned *mem = d->members;
   size_t nmem = d->nmem, mlim = 0, ifirst = 0;
   uint32_t w;
-  uint64_t r;                /* chain: the stops left in the block at blk */
-  size_t blk;
+  chain_pos c;               /* the chain's place in the stop words */
+  /* blocks the chain may use: the ones that start 80 bytes or more before
+   * s[n], [0, wend) */
+  const size_t wend = n >= 80 ? ((n - 80) >> 6) + 1 : 0;
 
   st.w0 = st.nw = 0;                  /* no words made yet */
   *why = 0;
@@ -747,9 +799,7 @@ key:
     goto value;
   }
 member:                      /* start == pos, at a key's '"' */
-  r = 0;                     /* chain_refill looks from pos + 1: the */
-  blk = ((pos + 1) & ~(size_t)63) - 64;   /* block before (may wrap) */
-  goto chain;
+  if (chain_start(&st, s, n, pos + 1, &c, mlim - nmem, wend)) goto chain_key;
 key_slow:                    /* start == pos, at a key's '"' */
   q = stops_find(&st, s, pos + 1, n);
 key_end:                     /* start == pos, q: the key's first stop */
@@ -794,6 +844,7 @@ key_end:                     /* start == pos, q: the key's first stop */
   start = pos;
   if (s[pos] == '"') {
     /* the usual string: no backslash, then ", " and the next key */
+value_slow:                  /* start == pos, at a string value's '"' */
     q = stops_find(&st, s, pos + 1, n);
 string_end:                  /* start == pos, q: the string's first stop */
     if (LIKELY(q + 4 <= n + 1) && load32(s + q) == load32("\", \"")) {
@@ -840,29 +891,24 @@ chain:
    * so on) the same. So a stop is passed by clearing r's lowest bit (when
    * it lies in a later block, r is 0 already). Any other text goes back to
    * the general code above, at the same place. */
-  if (UNLIKELY(r == 0) && !chain_refill(&st, s, n, pos + 1, &r, &blk,
-                                        mlim - nmem))
-    goto key_slow;
-  q = blk + CTZ64(r);
-  r &= r - 1;                          /* the key's first stop, q */
+  if (UNLIKELY(c.r == 0)) CHAIN_NEXT(pos + 1, key_slow);
+chain_key:
+  q = c.blk + CTZ64(c.r);
+  c.r &= c.r - 1;                      /* the key's first stop, q */
   w = load32(s + q);
   if (w == load32("\": \"")) {         /* a string value at q + 3 */
     pos = q + 3;
     if (depth == item_depth + 1)
       mem[nmem++] = (unsigned)(start + 1) + ((unsigned)pos << 16) - ibase;
     start = pos;
-    r &= r - 1;                        /* its opening quote */
-    if (UNLIKELY(r == 0) && !chain_refill(&st, s, n, pos + 1, &r, &blk,
-                                          mlim - nmem)) {
-      q = stops_find(&st, s, pos + 1, n);
-      goto string_end;
-    }
-    q = blk + CTZ64(r);
-    r &= r - 1;                        /* its first stop, q */
+    c.r &= c.r - 1;                    /* its opening quote */
+    if (UNLIKELY(c.r == 0)) CHAIN_NEXT(pos + 1, value_slow);
+    q = c.blk + CTZ64(c.r);
+    c.r &= c.r - 1;                    /* its first stop, q */
     if (UNLIKELY(load32(s + q) != load32("\", \""))) goto string_end;
     pos = q + 3;                       /* the next key */
     start = pos;
-    r &= r - 1;                        /* its opening quote */
+    c.r &= c.r - 1;                    /* its opening quote */
     goto chain;
   }
   if ((w & load32("\xff\xff\xff")) == load32("\": ")) {
@@ -879,7 +925,7 @@ chain:
     if (depth == item_depth + 1)
       mem[nmem++] = (unsigned)(start + 1) + ((unsigned)v << 16) - ibase;
     start = pos;                       /* the next key */
-    r &= r - 1;                        /* its opening quote */
+    c.r &= c.r - 1;                    /* its opening quote */
     goto chain;
   }
   goto key_end;
