@@ -607,6 +607,15 @@ HOT int chain_start(stops *st, const char *s, size_t n, size_t p,
   }
 }
 
+/* In the chain, at a '}' that closes the object the chain is in (depth)
+ * and is followed by ", " and a key: 1 when the general code would do no
+ * more than close it and go to that key (member:): the object is not an
+ * item (that one ends the general way), its parent is an object, and the
+ * parent is not the root while the root's keys are looked for. */
+#define CHAIN_CLOSE                                                        \
+  (depth >= 2 && stack[depth - 2] && depth - 1 != item_depth &&             \
+   (depth != 2 || !keys))
+
 /* In the chain, when c.r is 0: the stops at p and after, from the next
  * word on (p is at most 10 bytes into the next block: the chain passes
  * no more than that in one step); else goes to fail. */
@@ -664,21 +673,39 @@ static int scan_doc(tw_jdoc *d, const char *items_key, size_t *at,
    * s[n], [0, wend) */
   const size_t wend = n >= 80 ? ((n - 80) >> 6) + 1 : 0;
 
+/* The current item ends (pos: just past it) or one starts (pos: at it):
+ * the general code's and the chain's. */
+#define ITEM_END()                                                         \
+  do {                                                                     \
+    tw_jobj *o_ = &d->items[d->nitems - 1];                                \
+    o_->end = (int)pos;                                                    \
+    o_->esc = (unsigned char)esc;                                          \
+    if (!over && UNLIKELY(pos - istart > 0xFFFFu) && s[istart] == '{')     \
+      over = item_over(s, istart, n);                                      \
+    if (over) {                  /* offsets do not fit: index it later */  \
+      nmem = o_->first;                                                    \
+      o_->state = TW_JOBJ_NONE;                                            \
+    }                                                                      \
+    o_->n = (unsigned)(nmem - o_->first);                                  \
+  } while (0)
+#define ITEM_START()                                                       \
+  do {                                                                     \
+    d->nmem = nmem;                                                        \
+    if (push_item(d, pos) != 0) return -2;                                 \
+    istart = pos;                                                          \
+    ibase = (unsigned)istart * 0x10001u;                                   \
+    esc = over = 0;                                                        \
+    ifirst = nmem;                                                         \
+    mlim = member_limit(d, ifirst);                                        \
+  } while (0)
+
   st.w0 = st.nw = 0;                  /* no words made yet */
   *why = 0;
   while (IS(s[pos], C_WS)) pos++;
   d->root = (int)pos;
 value:
   while (IS(s[pos], C_WS)) pos++;
-  if (depth == item_depth) {
-    d->nmem = nmem;
-    if (push_item(d, pos) != 0) return -2;
-    istart = pos;
-    ibase = (unsigned)istart * 0x10001u;
-    esc = over = 0;
-    ifirst = nmem;
-    mlim = member_limit(d, ifirst);
-  }
+  if (depth == item_depth) ITEM_START();
   start = pos;
 dispatch:                    /* start == pos, at a value */
   switch (s[pos]) {
@@ -739,18 +766,7 @@ prim_end:
   /* a primitive ends at a delimiter (at the end of the text too) */
   if (!IS(s[pos], C_DL)) goto bad_start;
 after:
-  if (depth == item_depth) {
-    tw_jobj *o = &d->items[d->nitems - 1];
-    o->end = (int)pos;
-    o->esc = (unsigned char)esc;
-    if (!over && UNLIKELY(pos - istart > 0xFFFFu) && s[istart] == '{')
-      over = item_over(s, istart, n);
-    if (over) {                   /* offsets do not fit: index it later */
-      nmem = o->first;
-      o->state = TW_JOBJ_NONE;
-    }
-    o->n = (unsigned)(nmem - o->first);
-  }
+  if (depth == item_depth) ITEM_END();
   if (depth == 0) {
     d->nmem = nmem;
     d->root_end = (int)pos;
@@ -883,14 +899,16 @@ string_end:                  /* start == pos, q: the string's first stop */
 
 chain:
   /* The members of Twilio's spacing, from the stop bits alone: start ==
-   * pos, at a key's '"'; r: the stops in the block at blk still ahead (0:
-   * none; chain_refill looks further). Each step matches whole byte
+   * pos, at a key's '"'; c.r: the stops in the block at c.blk still ahead
+   * (0: none; CHAIN_NEXT looks further). Each step matches whole byte
    * patterns, which prove which stop comes next: after a key's closing
    * quote and ": ", the value's opening quote; after a string's closing
    * quote and ", ", the next key's opening quote; after "null, \"" (and
-   * so on) the same. So a stop is passed by clearing r's lowest bit (when
-   * it lies in a later block, r is 0 already). Any other text goes back to
-   * the general code above, at the same place. */
+   * so on) the same. So a stop is passed by clearing c.r's lowest bit (when
+   * it lies in a later block, c.r is 0 already). A nested object opens
+   * ("key": {"k...) and closes ("v"}, "k... or null}, "k...) here too when
+   * the general code would do no more than that: see CHAIN_CLOSE. Any other
+   * text goes back to the general code above, at the same place. */
   if (UNLIKELY(c.r == 0)) CHAIN_NEXT(pos + 1, key_slow);
 chain_key:
   q = c.blk + CTZ64(c.r);
@@ -905,8 +923,24 @@ chain_key:
     if (UNLIKELY(c.r == 0)) CHAIN_NEXT(pos + 1, value_slow);
     q = c.blk + CTZ64(c.r);
     c.r &= c.r - 1;                    /* its first stop, q */
-    if (UNLIKELY(load32(s + q) != load32("\", \""))) goto string_end;
-    pos = q + 3;                       /* the next key */
+    w = load32(s + q);
+    if (LIKELY(w == load32("\", \""))) {
+      pos = q + 3;                     /* the next key */
+    } else if (w == load32("\"}, ") && s[q + 4] == '"' && CHAIN_CLOSE) {
+      depth--;
+      pos = q + 4;                     /* the next key, one level up */
+    } else if (w == load32("\"}, ") && depth - 1 == item_depth &&
+               s[q + 4] == '{' && s[q + 5] == '"') {
+      pos = q + 2;                     /* an item ends, the next starts */
+      depth--;
+      ITEM_END();
+      pos = q + 4;
+      ITEM_START();
+      stack[depth++] = 1;
+      pos = q + 5;                     /* its first key */
+    } else {
+      goto string_end;
+    }
     start = pos;
     c.r &= c.r - 1;                    /* its opening quote */
     goto chain;
@@ -914,16 +948,27 @@ chain_key:
   if ((w & load32("\xff\xff\xff")) == load32("\": ")) {
     uint64_t x = load64(s + q + 3);    /* a literal, ", " and a '"' */
     size_t v = q + 3;
+    int up = 0;
     if (((x ^ load64("null, \"")) & load64("\xff\xff\xff\xff\xff\xff\xff")) == 0)
       pos = v + 6;
     else if (((x ^ load64("true, \"")) & load64("\xff\xff\xff\xff\xff\xff\xff")) == 0)
       pos = v + 6;
     else if (x == load64("false, \""))
       pos = v + 7;
+    else if ((x == load64("null}, \"") || x == load64("true}, \"")) &&
+             CHAIN_CLOSE)
+      pos = v + 7, up = 1;
+    else if (x == load64("false}, ") && s[v + 8] == '"' && CHAIN_CLOSE)
+      pos = v + 8, up = 1;
+    else if (w == load32("\": {") && s[v + 1] == '"' &&
+             depth < TW_JSON_MAX_DEPTH)
+      pos = v + 1, up = -1;            /* an object, its first key */
     else
       goto key_end;
     if (depth == item_depth + 1)
       mem[nmem++] = (unsigned)(start + 1) + ((unsigned)v << 16) - ibase;
+    if (up > 0) depth--;
+    else if (up < 0) stack[depth++] = 1;
     start = pos;                       /* the next key */
     c.r &= c.r - 1;                    /* its opening quote */
     goto chain;
@@ -940,6 +985,8 @@ bad_start:
 bad:
   *at = pos;
   return -1;
+#undef ITEM_END
+#undef ITEM_START
 }
 
 static tw_jdoc *doc_parse(const char *body, size_t len, const char *items_key,
