@@ -487,7 +487,9 @@ static int key_equals(const char *raw, size_t n, const char *key,
 static int push_item(tw_jdoc *d, size_t start) {
   tw_jobj *o;
   if (d->nitems == d->items_cap) {
-    size_t cap = d->items_cap ? d->items_cap * 2 : 64;
+    /* a few for a single record; about one per KiB of a page (Twilio's
+     * numbers take 1.3 KiB): rarely grown */
+    size_t cap = d->items_cap ? d->items_cap * 2 : d->len / 1024 + 4;
     tw_jobj *ni = realloc(d->items, cap * sizeof *ni);
     if (!ni) return -1;
     d->items = ni;                     /* owned by d from here */
