@@ -671,6 +671,10 @@ static int scan_doc(tw_jdoc *d, const char *items_key, size_t *at,
   size_t nmem = d->nmem, mlim = 0, ifirst = 0;
   uint32_t w;
   chain_pos c;               /* the chain's place in the stop words */
+  /* in the chain: 1 when its members are an item's (depth ==
+   * item_depth + 1). The chain writes every member's entry, and keeps it
+   * (nmem += rec) only then: there is always room (see chain_start). */
+  size_t rec = 0;
   /* blocks the chain may use: the ones that start 80 bytes or more before
    * s[n], [0, wend) */
   const size_t wend = n >= 80 ? ((n - 80) >> 6) + 1 : 0;
@@ -817,6 +821,7 @@ key:
     goto value;
   }
 member:                      /* start == pos, at a key's '"' */
+  rec = depth == item_depth + 1;
   if (chain_start(&st, s, n, pos + 1, &c, mlim - nmem, wend)) goto chain_key;
 key_slow:                    /* start == pos, at a key's '"' */
   q = stops_find(&st, s, pos + 1, n);
@@ -918,8 +923,8 @@ chain_key:
   w = load32(s + q);
   if (w == load32("\": \"")) {         /* a string value at q + 3 */
     pos = q + 3;
-    if (depth == item_depth + 1)
-      mem[nmem++] = (unsigned)(start + 1) + ((unsigned)pos << 16) - ibase;
+    mem[nmem] = (unsigned)(start + 1) + ((unsigned)pos << 16) - ibase;
+    nmem += rec;
     start = pos;
     c.r &= c.r - 1;                    /* its opening quote */
     if (UNLIKELY(c.r == 0)) CHAIN_NEXT(pos + 1, value_slow);
@@ -930,6 +935,7 @@ chain_key:
       pos = q + 3;                     /* the next key */
     } else if (w == load32("\"}, ") && s[q + 4] == '"' && CHAIN_CLOSE) {
       depth--;
+      rec = depth == item_depth + 1;
       pos = q + 4;                     /* the next key, one level up */
     } else if (w == load32("\"}, ") && depth - 1 == item_depth &&
                s[q + 4] == '{' && s[q + 5] == '"') {
@@ -938,7 +944,7 @@ chain_key:
       ITEM_END();
       pos = q + 4;
       ITEM_START();
-      stack[depth++] = 1;
+      stack[depth++] = 1;              /* rec stays 1 */
       pos = q + 5;                     /* its first key */
     } else {
       goto string_end;
@@ -967,10 +973,13 @@ chain_key:
       pos = v + 1, up = -1;            /* an object, its first key */
     else
       goto key_end;
-    if (depth == item_depth + 1)
-      mem[nmem++] = (unsigned)(start + 1) + ((unsigned)v << 16) - ibase;
-    if (up > 0) depth--;
-    else if (up < 0) stack[depth++] = 1;
+    mem[nmem] = (unsigned)(start + 1) + ((unsigned)v << 16) - ibase;
+    nmem += rec;
+    if (up) {
+      if (up > 0) depth--;
+      else stack[depth++] = 1;
+      rec = depth == item_depth + 1;
+    }
     start = pos;                       /* the next key */
     c.r &= c.r - 1;                    /* its opening quote */
     goto chain;
