@@ -946,6 +946,18 @@ chain_key:
       ITEM_START();
       stack[depth++] = 1;              /* rec stays 1 */
       pos = q + 5;                     /* its first key */
+    } else if (((load64(s + q) ^ load64("\"}}, {\"")) &
+                load64("\xff\xff\xff\xff\xff\xff\xff")) == 0 &&
+               depth - 2 == item_depth && stack[depth - 2]) {
+      depth--;                         /* an object ends, then its item, */
+      pos = q + 3;
+      depth--;
+      ITEM_END();
+      pos = q + 5;                     /* and the next item starts */
+      ITEM_START();
+      stack[depth++] = 1;
+      rec = 1;
+      pos = q + 6;                     /* its first key */
     } else {
       goto string_end;
     }
