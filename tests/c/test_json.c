@@ -711,8 +711,25 @@ static int doc_agrees(tw_jdoc *d, const char *items_key,
   const tw_jobj *items;
   int ni, next, i, ok = 1;
   tw_jerr e;
+  int root, arr, nv, pos, k, v;
   if (!items_key) return obj_agrees(d, *tw_jdoc_root_obj(d), keys, nkeys);
   if (tw_json_page(d, items_key, &items, &ni, &next, &e) != 0) return 1;
+  /* the page the scan recorded is the one found the slow way: the first
+   * items array's elements, the first next_page_uri (a non-empty string) */
+  root = tw_jdoc_root(d);
+  arr = tw_json_find(d, root, items_key, strlen(items_key));
+  nv = tw_json_find(d, root, "next_page_uri", 13);
+  if (nv >= 0 && (tw_json_type(d, nv) != TW_JSTRING || tw_jdoc_text(d, NULL)[nv + 1] == '"'))
+    nv = -1;
+  if (next != nv) return 0;
+  pos = tw_json_first(d, arr);
+  i = 0;
+  while (tw_json_next(d, arr, &pos, &k, &v)) {
+    if (i >= ni || items[i].start != v) return 0;
+    pos = tw_json_end(d, v);
+    i++;
+  }
+  if (i != ni) return 0;
   for (i = 0; i < ni && ok; i++) ok = obj_agrees(d, items[i], keys, nkeys);
   return ok;
 }
@@ -849,6 +866,47 @@ static void test_chain_pages(void) {
   CHECK(same, "chain pages: truncations and byte swaps as the oracle");
 }
 
+/* Texts where the chain's patterns appear where the general code decides
+ * otherwise (an item that is an array, an object in an array, the nesting
+ * limit), between 100-byte members so that the chain runs there (it
+ * stops 80 bytes before the end): each one, and each of its truncations,
+ * as the oracle. */
+static void test_chain_cases(void) {
+  static const char *const cases[] = {
+    "\"incoming_phone_numbers\": [[{\"a\": \"b\"}}, {\"c\": \"d\"}]], \"next_page_uri\": null",
+    "\"incoming_phone_numbers\": [[{\"a\": \"b\"}, {\"c\": \"d\"}]], \"next_page_uri\": null",
+    "\"incoming_phone_numbers\": [{\"a\": \"b\"}, \"c\": \"d\"}], \"next_page_uri\": null",
+    "\"incoming_phone_numbers\": [{\"a\": [{\"b\": \"c\"}, \"d\": null]}, {\"e\": 1}]",
+    "\"incoming_phone_numbers\": [{\"a\": {\"b\": \"c\"}}, {\"d\": {\"e\": null}}, {\"f\": 2}]",
+    "\"incoming_phone_numbers\": [{\"a\": {\"b\": \"c\"}}}, {\"d\": 1}]",
+    "\"incoming_phone_numbers\": [{\"a\": {\"b\": true}, \"c\": \"d\"}, {\"e\": false}]",
+    "\"incoming_phone_numbers\": [{\"a\": \"b\"}], \"x\": {\"y\": \"z\"}, \"w\": null",
+    "\"x\": {\"y\": \"z\"}, \"incoming_phone_numbers\": [{\"a\": \"b\"}], \"next_page_uri\": null",
+    "\"incoming_phone_numbers\": [{\"a\": \"b\"}], \"x\": {\"y\": \"z\"}, \"next_page_uri\": \"/n\"",
+    "\"x\": {\"y\": \"z\"}, \"incoming_phone_numbers\": [], \"next_page_uri\": {\"a\": \"b\"}",
+    "\"a\": {\"b\": {\"c\": \"d\"}, \"e\": \"f\"}, \"g\": {\"h\": null}, \"i\": true",
+  };
+  char buf[8192];
+  size_t i, k, len;
+  int same = 1;
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    len = (size_t)sprintf(buf, "{\"%0100d\": \"pad\", %s, \"%0100d\": \"pad\"}", 0,
+                          cases[i], 1);
+    for (k = 0; k <= len && same; k++) same &= spaced_same(buf, k);
+  }
+  /* objects nested around the limit, in Twilio's spacing, with more after */
+  for (i = TW_JSON_MAX_DEPTH - 2; i <= TW_JSON_MAX_DEPTH + 1 && same; i++) {
+    len = (size_t)sprintf(buf, "{\"%0100d\": \"pad\", \"a\": ", 0);
+    for (k = 1; k < i; k++) len += (size_t)sprintf(buf + len, "{\"k\": ");
+    len += (size_t)sprintf(buf + len, "null");
+    for (k = 1; k < i; k++) len += (size_t)sprintf(buf + len, "}");
+    len += (size_t)sprintf(buf + len, ", \"b\": \"%0100d\"}", 2);
+    same &= spaced_same(buf, len);
+    same &= spaced_same(buf, len - 1);
+  }
+  CHECK(same, "the chain's patterns where the general code decides: as the oracle");
+}
+
 /* Items over 64 KiB: whether the narrow index is kept is decided when the
  * item ends (obj_agrees: by where its values start), and an item of more
  * members than a 64 KiB item can hold is dropped while it is scanned. */
@@ -982,6 +1040,7 @@ int main(void) {
   test_borrow();
   test_spaced_pages();
   test_chain_pages();
+  test_chain_cases();
   test_big_items();
   return TAP_DONE();
 }
