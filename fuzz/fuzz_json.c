@@ -119,6 +119,15 @@ static void check_page(tw_jdoc *d, const char *key) {
     if (i != n) abort();
   }
   if (next >= 0 && tw_json_type(d, next) != TW_JSTRING) abort();
+  {
+    /* the next_page_uri the scan recorded is the first one, found the
+     * slow way (a non-empty string, else none) */
+    int nv = tw_json_find(d, tw_jdoc_root(d), "next_page_uri", 13);
+    if (nv >= 0 && (tw_json_type(d, nv) != TW_JSTRING ||
+                    tw_jdoc_text(d, NULL)[nv + 1] == '"'))
+      nv = -1;
+    if (next != nv) abort();
+  }
   for (i = 0; i < n; i++) {
     tw_jobj o = items[i];
     size_t k;
