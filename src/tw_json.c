@@ -1,11 +1,14 @@
 /* tw_json.c -- validated JSON documents for responses (see tw_json.h).
  *
- * One pass validates the body copy (scan_doc: an explicit-stack state
- * machine; strings are skipped 16 bytes at a time with SSE2, or by a table
- * loop elsewhere) and records a page's items and next_page_uri. Nothing
- * else is kept: values are found later by structural skips over text that
- * is known to be valid, and a record's key index (tw_json_index) is built
- * on its first field read.
+ * One pass validates the body (scan_doc: an explicit-stack state machine)
+ * and records a page's items, each item's key index (or a single record's)
+ * and next_page_uri. Where the strings end comes from stop bits ('"', '\\',
+ * NUL), made 4 KiB ahead of the scanner (AVX2 when the CPU has it, SSE2, or
+ * 8 bytes at a time in C); members in Twilio's spacing ("key": "value",
+ * "key": null, ...) go through a chain that reads the stop bits in order
+ * and checks whole byte patterns, and everything else through the general
+ * code. Values are found later by structural skips over text that is known
+ * to be valid.
  *
  * On failure (only then, off the hot path) the error names the first byte
  * that no valid JSON text could have at that place: the scanner stops at
@@ -638,16 +641,19 @@ HOT int chain_start(stops *st, const char *s, size_t n, size_t p,
  *
  * Object members (but the root's while its keys are looked for) take a
  * fast path, member: below, for the shape of Twilio's bodies ("key":
- * "string", "key": null, ...): it makes the same checks in the same order
- * as the general path (value:, after:, key:), only with the common cases
- * first and several bytes compared at once ("\": ", "\", \"", "null, \""),
- * records an item's members, and hands anything else to the general path.
+ * "string", "key": null, ...): first the chain (see chain:), which
+ * matches whole byte patterns against the stop bits while they last, then
+ * key_end:, which makes the same checks in the same order as the general
+ * path (value:, after:, key:), only with the common cases first; both
+ * record an item's members and hand anything else to the general path.
  * Every read of s[i + 1] follows a test that s[i] is not the NUL, or one
- * that i + 1 <= n; a load of k bytes at s[i], one that i + k <= n + 1.
+ * that i + 1 <= n; a load of k bytes at s[i], one that i + k <= n + 1 (in
+ * the chain: that the block is below wend).
  *
  * An item's members are written without a test per member of their
- * offsets or of the array's room: the one test is nmem == mlim (room, or
- * ITEM_MEMBERS in this item); whether the offsets fit 16 bits is decided
+ * offsets, and the chain's without a test of the array's room (chain_start
+ * makes sure of it); elsewhere the one test is nmem == mlim (room, or
+ * ITEM_MEMBERS in this item). Whether the offsets fit 16 bits is decided
  * when the item ends (the common case: it is 64 KiB or less). */
 static int scan_doc(tw_jdoc *d, const char *items_key, size_t *at,
                     int *why) {
@@ -821,7 +827,7 @@ key:
     goto value;
   }
 member:                      /* start == pos, at a key's '"' */
-  rec = depth == item_depth + 1;
+  rec = depth == item_depth + 1;      /* for the chain */
   if (chain_start(&st, s, n, pos + 1, &c, mlim - nmem, wend)) goto chain_key;
 key_slow:                    /* start == pos, at a key's '"' */
   q = stops_find(&st, s, pos + 1, n);
