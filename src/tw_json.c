@@ -911,17 +911,19 @@ string_end:                  /* start == pos, q: the string's first stop */
   goto after;
 
 chain:
-  /* The members of Twilio's spacing, from the stop bits alone: start ==
-   * pos, at a key's '"'; c.r: the stops in the block at c.blk still ahead
-   * (0: none; CHAIN_NEXT looks further). Each step matches whole byte
-   * patterns, which prove which stop comes next: after a key's closing
-   * quote and ": ", the value's opening quote; after a string's closing
-   * quote and ", ", the next key's opening quote; after "null, \"" (and
-   * so on) the same. So a stop is passed by clearing c.r's lowest bit (when
-   * it lies in a later block, c.r is 0 already). A nested object opens
-   * ("key": {"k...) and closes ("v"}, "k... or null}, "k...) here too when
-   * the general code would do no more than that: see CHAIN_CLOSE. Any other
-   * text goes back to the general code above, at the same place. */
+  /* The members of Twilio's spacing (and of compact JSON), from the stop
+   * bits alone: start == pos, at a key's '"'; c.r: the stops in the block
+   * at c.blk still ahead (0: none; CHAIN_NEXT looks further). Each step
+   * matches whole byte patterns, which prove which stop comes next: after
+   * a key's closing quote and ": " (or ":"), the value's opening quote;
+   * after a string's closing quote and ", " (or ","), the next key's
+   * opening quote; after "null, \"" (and so on) the same. So a stop is
+   * passed by clearing c.r's lowest bit (when it lies in a later block,
+   * c.r is 0 already). Nested objects open ("key": {"k...) and close
+   * ("v"}, "k...), and one item ends and the next starts ("v"}, {"k...),
+   * here too when the general code would do no more than that (see
+   * CHAIN_CLOSE, chain_after:). Any other text goes back to the general
+   * code above, at the same place. */
   if (UNLIKELY(c.r == 0)) CHAIN_NEXT(pos + 1, key_slow);
 chain_key:
   q = c.blk + CTZ64(c.r);
@@ -929,6 +931,7 @@ chain_key:
   w = load32(s + q);
   if (w == load32("\": \"")) {         /* a string value at q + 3 */
     pos = q + 3;
+chain_string:                /* pos: a string value's '"', q + 2 or 3 */
     mem[nmem] = (unsigned)(start + 1) + ((unsigned)pos << 16) - ibase;
     nmem += rec;
     start = pos;
@@ -936,73 +939,109 @@ chain_key:
     if (UNLIKELY(c.r == 0)) CHAIN_NEXT(pos + 1, value_slow);
     q = c.blk + CTZ64(c.r);
     c.r &= c.r - 1;                    /* its first stop, q */
-    w = load32(s + q);
-    if (LIKELY(w == load32("\", \""))) {
+    if (LIKELY(load32(s + q) == load32("\", \""))) {
       pos = q + 3;                     /* the next key */
-    } else if (w == load32("\"}, ") && s[q + 4] == '"' && CHAIN_CLOSE) {
-      depth--;
-      rec = depth == item_depth + 1;
-      pos = q + 4;                     /* the next key, one level up */
-    } else if (w == load32("\"}, ") && depth - 1 == item_depth &&
-               s[q + 4] == '{' && s[q + 5] == '"') {
-      pos = q + 2;                     /* an item ends, the next starts */
-      depth--;
-      ITEM_END();
-      pos = q + 4;
-      ITEM_START();
-      stack[depth++] = 1;              /* rec stays 1 */
-      pos = q + 5;                     /* its first key */
-    } else if (((load64(s + q) ^ load64("\"}}, {\"")) &
-                load64("\xff\xff\xff\xff\xff\xff\xff")) == 0 &&
-               depth - 2 == item_depth && stack[depth - 2]) {
-      depth--;                         /* an object ends, then its item, */
-      pos = q + 3;
-      depth--;
-      ITEM_END();
-      pos = q + 5;                     /* and the next item starts */
-      ITEM_START();
-      stack[depth++] = 1;
-      rec = 1;
-      pos = q + 6;                     /* its first key */
-    } else {
-      goto string_end;
+      start = pos;
+      c.r &= c.r - 1;                  /* its opening quote */
+      goto chain;
     }
-    start = pos;
-    c.r &= c.r - 1;                    /* its opening quote */
-    goto chain;
+    if (s[q] != '"') goto string_end;  /* a backslash or a NUL */
+    pos = q + 1;
+    goto chain_after;
   }
   if ((w & load32("\xff\xff\xff")) == load32("\": ")) {
     uint64_t x = load64(s + q + 3);    /* a literal, ", " and a '"' */
     size_t v = q + 3;
-    int up = 0;
     if (((x ^ load64("null, \"")) & load64("\xff\xff\xff\xff\xff\xff\xff")) == 0)
       pos = v + 6;
     else if (((x ^ load64("true, \"")) & load64("\xff\xff\xff\xff\xff\xff\xff")) == 0)
       pos = v + 6;
     else if (x == load64("false, \""))
       pos = v + 7;
-    else if ((x == load64("null}, \"") || x == load64("true}, \"")) &&
-             CHAIN_CLOSE)
-      pos = v + 7, up = 1;
-    else if (x == load64("false}, ") && s[v + 8] == '"' && CHAIN_CLOSE)
-      pos = v + 8, up = 1;
-    else if (w == load32("\": {") && s[v + 1] == '"' &&
-             depth < TW_JSON_MAX_DEPTH)
-      pos = v + 1, up = -1;            /* an object, its first key */
     else
-      goto key_end;
+      goto chain_other;
     mem[nmem] = (unsigned)(start + 1) + ((unsigned)v << 16) - ibase;
     nmem += rec;
-    if (up) {
-      if (up > 0) depth--;
-      else stack[depth++] = 1;
-      rec = depth == item_depth + 1;
-    }
     start = pos;                       /* the next key */
     c.r &= c.r - 1;                    /* its opening quote */
     goto chain;
   }
-  goto key_end;
+chain_other:                 /* q: a key's closing quote, w: 4 bytes at q */
+  if ((w & load32("\xff\xff\0")) != load32("\":\0")) goto key_end;
+  {
+    size_t v = q + 2 + (s[q + 2] == ' ');   /* ":" or ": " then the value */
+    uint64_t x;
+    if (s[v] == '"') {
+      pos = v;
+      goto chain_string;
+    }
+    x = load64(s + v);
+    if (((x ^ load64("null\0\0\0")) & load64("\xff\xff\xff\xff\0\0\0")) == 0 ||
+        ((x ^ load64("true\0\0\0")) & load64("\xff\xff\xff\xff\0\0\0")) == 0)
+      pos = v + 4;
+    else if (((x ^ load64("false\0\0")) & load64("\xff\xff\xff\xff\xff\0\0")) == 0)
+      pos = v + 5;
+    else if (s[v] == '{' && s[v + 1] == '"' && depth < TW_JSON_MAX_DEPTH) {
+      mem[nmem] = (unsigned)(start + 1) + ((unsigned)v << 16) - ibase;
+      nmem += rec;
+      stack[depth++] = 1;              /* an object, its first key */
+      rec = depth == item_depth + 1;
+      pos = v + 1;
+      start = pos;
+      c.r &= c.r - 1;                  /* its opening quote */
+      goto chain;
+    } else {
+      goto key_end;
+    }
+    mem[nmem] = (unsigned)(start + 1) + ((unsigned)v << 16) - ibase;
+    nmem += rec;
+    start = v;
+  }
+chain_after:                 /* a value at start ends before pos: what follows */
+  {
+    const uint64_t x = load64(s + pos);
+    size_t e = pos;
+    if (((x ^ load64(", \"\0\0\0\0")) & load64("\xff\xff\xff\0\0\0\0")) == 0) {
+      pos = e + 2;
+    } else if (((x ^ load64(",\"\0\0\0\0\0")) & load64("\xff\xff\0\0\0\0\0")) == 0) {
+      pos = e + 1;
+    } else if (s[e] != '}') {
+      goto chain_general;
+    } else if ((((x ^ load64("}, \"\0\0\0")) & load64("\xff\xff\xff\xff\0\0\0")) == 0 ||
+                ((x ^ load64("},\"\0\0\0\0")) & load64("\xff\xff\xff\0\0\0\0")) == 0) &&
+               CHAIN_CLOSE) {
+      pos = e + 2 + (s[e + 2] == ' ');      /* the next key, one level up */
+      depth--;
+      rec = depth == item_depth + 1;
+    } else {
+      /* "}, {\"", "},{\"": an item ends, the next starts; "}}, {\"",
+       * "}},{\"": an object, then its item */
+      size_t i = e, sp;
+      if (s[e + 1] == '}') {
+        if (!(depth - 2 == item_depth && stack[depth - 2])) goto chain_general;
+        i = e + 1;
+      } else if (depth - 1 != item_depth) {
+        goto chain_general;
+      }
+      sp = s[i + 2] == ' ';
+      if (!(s[i + 1] == ',' && s[i + 2 + sp] == '{' && s[i + 3 + sp] == '"'))
+        goto chain_general;
+      depth -= (int)(i - e) + 1;
+      pos = i + 1;
+      ITEM_END();
+      pos = i + 2 + sp;
+      ITEM_START();
+      stack[depth++] = 1;
+      rec = 1;
+      pos++;                           /* its first key */
+    }
+    start = pos;
+    c.r &= c.r - 1;                    /* its opening quote */
+    goto chain;
+  }
+chain_general:               /* a value at start ends before pos */
+  if (s[start] == '"') goto after;
+  goto prim_end;
 too_deep:
   *why = 1;
   *at = pos;

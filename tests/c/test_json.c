@@ -768,7 +768,8 @@ static int spaced_same(const char *body, size_t n) {
   return same;
 }
 
-/* Larger pages in Twilio's spacing, made from a seed: items of 1..60
+/* Larger pages in Twilio's spacing (or compact, as other servers write
+ * JSON: ',' and ':'), made from a seed: items of 1..60
  * members, keys and strings of 0..90 bytes (so members run across the
  * scanner's 64-byte blocks and its 4 KiB batches of stop bits at every
  * offset), literals, numbers, nested objects and arrays, now and then an
@@ -791,7 +792,8 @@ static size_t put_str(char *s, size_t o, unsigned len) {
   return o;
 }
 
-static char *chain_page(unsigned long seed, size_t items, size_t *len) {
+static char *chain_page(unsigned long seed, size_t items, int compact,
+                        size_t *len) {
   static const char *const keys[] = { "sid", "a", "", "account_sid", "k",
                                       "phone_number", "capabilities", "x" };
   size_t cap = items * 8000 + 256, o = 0, i;
@@ -800,21 +802,22 @@ static char *chain_page(unsigned long seed, size_t items, size_t *len) {
   o += (size_t)sprintf(s + o, "{\"end\": 1, \"incoming_phone_numbers\": [");
   for (i = 0; i < items; i++) {
     unsigned m, nm = 1 + rnd(60);
-    if (i) o += (size_t)sprintf(s + o, rnd(8) ? ", " : ",");
+    if (i) o += (size_t)sprintf(s + o, rnd(8) ? (compact ? "," : ", ") : (compact ? ", " : ","));
     s[o++] = '{';
     for (m = 0; m < nm; m++) {
       unsigned v = rnd(16);
-      if (m) o += (size_t)sprintf(s + o, rnd(30) ? ", " : rnd(2) ? "," : " ,  ");
+      if (m) o += (size_t)sprintf(s + o, rnd(30) ? (compact ? "," : ", ") : rnd(2) ? (compact ? ", " : ",") : " ,  ");
       if (rnd(3)) o += (size_t)sprintf(s + o, "\"%s\"", keys[rnd(8)]);
       else o = put_str(s, o, rnd(4) ? rnd(12) : rnd(90));
-      o += (size_t)sprintf(s + o, rnd(30) ? ": " : rnd(2) ? ":" : " :\t");
+      o += (size_t)sprintf(s + o, rnd(30) ? (compact ? ":" : ": ") : rnd(2) ? (compact ? ": " : ":") : " :\t");
       if (v < 6) o = put_str(s, o, rnd(3) ? rnd(40) : rnd(90));
       else if (v < 9) o += (size_t)sprintf(s + o, "null");
       else if (v < 11) o += (size_t)sprintf(s + o, "false");
       else if (v < 13) o += (size_t)sprintf(s + o, "true");
       else if (v < 14) o += (size_t)sprintf(s + o, "%d", (int)rnd(100000) - 500);
-      else if (v < 15) o += (size_t)sprintf(s + o, "{\"voice\": true, \"sms\": null, \"u\": \"v\"}");
-      else o += (size_t)sprintf(s + o, "[\"a\", null, {\"b\": false}]");
+      else if (v < 15) o += (size_t)sprintf(s + o, compact ? "{\"voice\":true,\"sms\":null,\"u\":\"v\"}"
+                                                          : "{\"voice\": true, \"sms\": null, \"u\": \"v\"}");
+      else o += (size_t)sprintf(s + o, compact ? "[\"a\",null,{\"b\":false}]" : "[\"a\", null, {\"b\": false}]");
     }
     s[o++] = '}';
   }
@@ -827,12 +830,12 @@ static void test_chain_pages(void) {
   static const char swaps[] = { '"', '\\', '\0', ' ', ',', ':', '}', 'n', 'e' };
   static const char *const keys[] = { "sid", "a", "", "account_sid", "k",
                                       "phone_number", "capabilities", "x", "zz" };
-  static const size_t sizes[] = { 1, 2, 5, 20, 60, 400 };
+  static const size_t sizes[] = { 1, 2, 5, 20, 60, 400, 3, 30, 300 };
   size_t t;
   int valid = 1, same = 1;
   for (t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
     size_t n, i;
-    char *p = chain_page(t + 1, sizes[t], &n);
+    char *p = chain_page(t + 1, sizes[t], t >= 6, &n);   /* the last: compact */
     const char *modes[] = { "incoming_phone_numbers", NULL };
     int mode;
     for (mode = 0; mode < 2; mode++) {
@@ -862,7 +865,7 @@ static void test_chain_pages(void) {
     }
     free(p);
   }
-  CHECK(valid, "chain pages (1 KiB to 400 KiB): every item and record indexed as before");
+  CHECK(valid, "chain pages (1 KiB to 400 KiB, spaced and compact): every item and record indexed as before");
   CHECK(same, "chain pages: truncations and byte swaps as the oracle");
 }
 
@@ -890,8 +893,17 @@ static void test_chain_cases(void) {
   size_t i, k, len;
   int same = 1;
   for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char tight[512];
+    size_t j, t = 0;
     len = (size_t)sprintf(buf, "{\"%0100d\": \"pad\", %s, \"%0100d\": \"pad\"}", 0,
                           cases[i], 1);
+    for (k = 0; k <= len && same; k++) same &= spaced_same(buf, k);
+    /* compact: the same without a space */
+    for (j = 0; cases[i][j]; j++)
+      if (cases[i][j] != ' ') tight[t++] = cases[i][j];
+    tight[t] = '\0';
+    len = (size_t)sprintf(buf, "{\"%0100d\":\"pad\",%s,\"%0100d\":\"pad\"}", 0,
+                          tight, 1);
     for (k = 0; k <= len && same; k++) same &= spaced_same(buf, k);
   }
   /* objects nested around the limit, in Twilio's spacing, with more after */
