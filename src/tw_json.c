@@ -330,14 +330,15 @@ static void blocks_tail(const char *s, size_t b, size_t n, uint64_t *out) {
 
 #if !TW_JSON_SSE2
 /* The stops among the 8 bytes at p, bit j for p[j]: 8 bytes at a time in a
- * 64-bit word (any C compiler). A byte is 0 exactly when adding 0x7F to
- * its low 7 bits leaves bit 7 clear and bit 7 was clear: no carry crosses
- * bytes, so every byte's answer is exact. */
+ * 64-bit word (any C compiler). With t = a byte's low 7 bits, (t ^ c) +
+ * 0x7F sets bit 7 exactly when t != c, and never carries into the next
+ * byte; a byte is '"', '\\' or NUL when its own bit 7 is clear and t is
+ * one of them. */
 HOT unsigned stops8(const char *p) {
   const uint64_t L = UINT64_C(0x7F7F7F7F7F7F7F7F);
   const uint64_t ones = UINT64_C(0x0101010101010101);
   const union { uint32_t u; unsigned char c[4]; } order = { 1 };
-  uint64_t x = load64(p), q, b, nz;
+  uint64_t x = load64(p), t, keep;
   if (order.c[0] != 1) {               /* big-endian: p[0] to the low byte */
     x = ((x & UINT64_C(0x00000000FFFFFFFF)) << 32) | (x >> 32);
     x = ((x & UINT64_C(0x0000FFFF0000FFFF)) << 16) |
@@ -345,12 +346,11 @@ HOT unsigned stops8(const char *p) {
     x = ((x & UINT64_C(0x00FF00FF00FF00FF)) << 8) |
         ((x >> 8) & UINT64_C(0x00FF00FF00FF00FF));
   }
-  q = x ^ (ones * '"');
-  b = x ^ (ones * '\\');
-  /* bit 7 of each byte of nz: set when the byte is in none of x, q, b 0 */
-  nz = (((x & L) + L) | x) & (((q & L) + L) | q) & (((b & L) + L) | b);
+  t = x & L;
+  /* bit 7 of each byte: set when the byte is not a stop */
+  keep = (((t ^ (ones * '"')) + L) & ((t ^ (ones * '\\')) + L) & (t + L)) | x;
   /* the 8 bit-7s, clear where a stop is, gathered into one byte */
-  return (unsigned)((((~nz >> 7) & ones) * UINT64_C(0x0102040810204080)) >> 56);
+  return (unsigned)((((~keep >> 7) & ones) * UINT64_C(0x0102040810204080)) >> 56);
 }
 
 /* out[k] for the nb whole blocks at p, 8 bytes at a time (any C compiler). */

@@ -1039,6 +1039,9 @@ static void test_spaced_pages(void) {
 }
 
 int main(void) {
+#ifdef TEST_JSON_EXTRA
+  TEST_JSON_EXTRA();         /* test_json_scalar.c, test_json_sse2.c */
+#endif
   test_valid_and_invalid();
   test_differential();
   test_lookup();

@@ -9,4 +9,5 @@
 #if TW_JSON_AVX2
 #error "test_json_sse2.c: the AVX2 path was not compiled out"
 #endif
+#include "test_json_blocks.h"
 #include "test_json.c"
