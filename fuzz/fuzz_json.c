@@ -77,6 +77,23 @@ static int walk(tw_jdoc *d, int v, int depth) {
   return end;
 }
 
+/* An object's key index, as the scan made it: narrow (16-bit offsets) with
+ * one entry per member exactly when every member's value starts within
+ * 0xFFFF bytes of the object (inputs here are shorter: always). */
+static void check_index(tw_jdoc *d, const tw_jobj *o) {
+  int pos, key, val, count = 0, far = 0;
+  if (tw_json_type(d, o->start) != TW_JOBJECT) return;
+  pos = tw_json_first(d, o->start);
+  while (tw_json_next(d, o->start, &pos, &key, &val)) {
+    if (val - o->start > 0xFFFF) far = 1;
+    count++;
+    pos = tw_json_end(d, val);
+  }
+  if (far ? o->state != TW_JOBJ_NONE
+          : o->state != TW_JOBJ_NARROW || o->n != (unsigned)count)
+    abort();
+}
+
 /* The items the scan recorded agree with a walk of the items array, and
  * their key indexes with tw_json_find. */
 static void check_page(tw_jdoc *d, const char *key) {
@@ -102,9 +119,19 @@ static void check_page(tw_jdoc *d, const char *key) {
     if (i != n) abort();
   }
   if (next >= 0 && tw_json_type(d, next) != TW_JSTRING) abort();
+  {
+    /* the next_page_uri the scan recorded is the first one, found the
+     * slow way (a non-empty string, else none) */
+    int nv = tw_json_find(d, tw_jdoc_root(d), "next_page_uri", 13);
+    if (nv >= 0 && (tw_json_type(d, nv) != TW_JSTRING ||
+                    tw_jdoc_text(d, NULL)[nv + 1] == '"'))
+      nv = -1;
+    if (next != nv) abort();
+  }
   for (i = 0; i < n; i++) {
     tw_jobj o = items[i];
     size_t k;
+    check_index(d, &o);
     for (k = 0; k < sizeof keys / sizeof keys[0]; k++) {
       size_t kl = strlen(keys[k]);
       int want = tw_json_find(d, o.start, keys[k], kl);
@@ -172,6 +199,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (root->start != tw_jdoc_root(r) ||
         root->end != tw_json_end(r, tw_jdoc_root(r)))
       abort();
+    check_index(r, root);
     if (tw_json_type(r, root->start) == TW_JOBJECT) {
       tw_jobj o = *root;
       int pos = tw_json_first(r, o.start), key, val;

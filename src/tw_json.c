@@ -1,11 +1,14 @@
 /* tw_json.c -- validated JSON documents for responses (see tw_json.h).
  *
- * One pass validates the body copy (scan_doc: an explicit-stack state
- * machine; strings are skipped 16 bytes at a time with SSE2, or by a table
- * loop elsewhere) and records a page's items and next_page_uri. Nothing
- * else is kept: values are found later by structural skips over text that
- * is known to be valid, and a record's key index (tw_json_index) is built
- * on its first field read.
+ * One pass validates the body (scan_doc: an explicit-stack state machine)
+ * and records a page's items, each item's key index (or a single record's)
+ * and next_page_uri. Where the strings end comes from stop bits ('"', '\\',
+ * NUL), made 4 KiB ahead of the scanner (AVX2 when the CPU has it, SSE2, or
+ * 8 bytes at a time in C); members in Twilio's spacing ("key": "value",
+ * "key": null, ...) go through a chain that reads the stop bits in order
+ * and checks whole byte patterns, and everything else through the general
+ * code. Values are found later by structural skips over text that is known
+ * to be valid.
  *
  * On failure (only then, off the hot path) the error names the first byte
  * that no valid JSON text could have at that place: the scanner stops at
@@ -21,8 +24,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__SSE2__)
+/* SIMD: SSE2 where the compiler targets it (always on x86-64); AVX2 on
+ * top, chosen at run time, where GCC or clang targets x86. Define
+ * TW_JSON_NO_SIMD (or TW_JSON_NO_AVX2) to build the portable paths alone
+ * (tests/c/test_json_scalar.c does). */
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(TW_JSON_NO_SIMD)
+#define TW_JSON_SSE2 1
 #include <emmintrin.h>
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(TW_JSON_NO_AVX2)
+#define TW_JSON_AVX2 1
+#include <immintrin.h>
+#else
+#define TW_JSON_AVX2 0
+#endif
+#else
+#define TW_JSON_SSE2 0
+#define TW_JSON_AVX2 0
 #endif
 
 #include "tw_json.h"
@@ -94,11 +111,26 @@ static const unsigned char cls[256] = {
 #if defined(__GNUC__)
 #define HOT static inline __attribute__((always_inline))
 #define COLD static __attribute__((noinline, cold))
+#define NOINLINE static __attribute__((noinline))
 #define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define CTZ64(x) ((size_t)(unsigned)__builtin_ctzll(x))
 #else
 #define HOT static inline
 #define COLD static
+#define NOINLINE static
 #define LIKELY(x) (x)
+#define UNLIKELY(x) (x)
+#define CTZ64(x) ctz64(x)
+/* The trailing zeros of x, which is not 0. */
+static size_t ctz64(uint64_t x) {
+  size_t c = 0;
+  while (!(x & 1)) {
+    x >>= 1;
+    c++;
+  }
+  return c;
+}
 #endif
 
 /* Index of the first '"', '\\' or NUL at or after i (i <= n). s[n] is the
@@ -108,7 +140,7 @@ static const unsigned char cls[256] = {
  * then the scalar loop finishes (it stops at s[n] at the latest, and reads
  * no byte past the first stop). */
 HOT size_t find_stop(const char *s, size_t i, size_t n) {
-#if defined(__SSE2__) && defined(__GNUC__)
+#if TW_JSON_SSE2
   const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\');
   const __m128i z = _mm_setzero_si128();
   while (i + 16 <= n + 1) {
@@ -257,67 +289,175 @@ COLD size_t scan_string_rest(const char *s, size_t i, size_t n) {
   }
 }
 
-/* Where the stops are, 64 bytes at a time, for the scanner. Finding a
- * string's end from its start with loads at the start makes each string
- * wait for the one before (load, compare, mask, count: ~20 cycles); a
- * block's mask depends only on the block, so with it cached the wait is a
- * shift and a count. bits: bit j set when s[base + j] is a stop. */
+/* The 4 bytes at p, as a number to compare with load32("abcd"), which
+ * compilers fold to a constant (either byte order). */
+HOT uint32_t load32(const char *p) {
+  uint32_t w;
+  memcpy(&w, p, 4);
+  return w;
+}
+
+/* The 8 bytes at p, the same way as load32. */
+HOT uint64_t load64(const char *p) {
+  uint64_t w;
+  memcpy(&w, p, 8);
+  return w;
+}
+
+/* Where the stops are, for the scanner: bit j of a 64-bit word is set when
+ * s[64 w + j] is a stop. Finding a string's end from its start with loads
+ * at the start makes each string wait for the one before (load, compare,
+ * mask, count: ~20 cycles); a block's word depends only on the block, so
+ * the words are made ahead, STOP_WORDS blocks (4 KiB of text) at a time in
+ * a tight loop (stops_fill: AVX2 when the CPU has it, else SSE2), and the
+ * wait is a load, a shift and a count. Nothing past s[n] is read: the
+ * block that holds s[n] is made byte by byte, and it is the last. */
+#define STOP_WORDS 64
 typedef struct {
-  size_t base;               /* a multiple of 64; 1 before the first */
-  uint64_t bits;
+  size_t w0, nw;             /* bits[k] is block w0 + k's, for k < nw */
+  uint64_t bits[STOP_WORDS];
 } stops;
 
-#if defined(__SSE2__) && defined(__GNUC__)
-/* The stop bits of the last block, s[b..n]: byte by byte, nothing past
- * s[n] is read; the later bits stay 0 (and s[n] is a stop). */
-COLD uint64_t tail_stops(const char *s, size_t b, size_t n) {
+/* *out for the last block, s[b..n], byte by byte: nothing past s[n] is
+ * read; the later bits stay 0 (and s[n] is a stop). */
+static void blocks_tail(const char *s, size_t b, size_t n, uint64_t *out) {
   uint64_t bits = 0;
   size_t j;
   for (j = 0; b + j <= n; j++)
     if (IS(s[b + j], C_ST)) bits |= (uint64_t)1 << j;
-  return bits;
+  *out = bits;
 }
 
-/* The stop bits of s[b..b+63]: 16-byte loads while the block ends at or
- * before s[n], else tail_stops. */
-HOT uint64_t block_stops(const char *s, size_t b, size_t n) {
+#if !TW_JSON_SSE2
+/* The stops among the 8 bytes at p, bit j for p[j]: 8 bytes at a time in a
+ * 64-bit word (any C compiler). With t = a byte's low 7 bits, (t ^ c) +
+ * 0x7F sets bit 7 exactly when t != c, and never carries into the next
+ * byte; a byte is '"', '\\' or NUL when its own bit 7 is clear and t is
+ * one of them. */
+HOT unsigned stops8(const char *p) {
+  const uint64_t L = UINT64_C(0x7F7F7F7F7F7F7F7F);
+  const uint64_t ones = UINT64_C(0x0101010101010101);
+  const union { uint32_t u; unsigned char c[4]; } order = { 1 };
+  uint64_t x = load64(p), t, keep;
+  if (order.c[0] != 1) {               /* big-endian: p[0] to the low byte */
+    x = ((x & UINT64_C(0x00000000FFFFFFFF)) << 32) | (x >> 32);
+    x = ((x & UINT64_C(0x0000FFFF0000FFFF)) << 16) |
+        ((x >> 16) & UINT64_C(0x0000FFFF0000FFFF));
+    x = ((x & UINT64_C(0x00FF00FF00FF00FF)) << 8) |
+        ((x >> 8) & UINT64_C(0x00FF00FF00FF00FF));
+  }
+  t = x & L;
+  /* bit 7 of each byte: set when the byte is not a stop */
+  keep = (((t ^ (ones * '"')) + L) & ((t ^ (ones * '\\')) + L) & (t + L)) | x;
+  /* the 8 bit-7s, clear where a stop is, gathered into one byte */
+  return (unsigned)((((~keep >> 7) & ones) * UINT64_C(0x0102040810204080)) >> 56);
+}
+
+/* out[k] for the nb whole blocks at p, 8 bytes at a time (any C compiler). */
+static void blocks_scalar(const char *p, size_t nb, uint64_t *out) {
+  size_t k;
+  for (k = 0; k < nb; k++, p += 64)
+    out[k] = (uint64_t)stops8(p) | (uint64_t)stops8(p + 8) << 8 |
+             (uint64_t)stops8(p + 16) << 16 | (uint64_t)stops8(p + 24) << 24 |
+             (uint64_t)stops8(p + 32) << 32 | (uint64_t)stops8(p + 40) << 40 |
+             (uint64_t)stops8(p + 48) << 48 | (uint64_t)stops8(p + 56) << 56;
+}
+#endif
+
+#if TW_JSON_SSE2
+/* The same with SSE2 (x86-64's baseline). */
+static void blocks_sse2(const char *p, size_t nb, uint64_t *out) {
   const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
   const __m128i z = _mm_setzero_si128();
-  const char *p = s + b;
-  __m128i v0, v1, v2, v3;
-  if (b + 64 > n + 1) return tail_stops(s, b, n);
-  v0 = _mm_loadu_si128((const __m128i *)(const void *)p);
-  v1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
-  v2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 32));
-  v3 = _mm_loadu_si128((const __m128i *)(const void *)(p + 48));
+  size_t k;
+  for (k = 0; k < nb; k++, p += 64) {
+    __m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+    __m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 32));
+    __m128i v3 = _mm_loadu_si128((const __m128i *)(const void *)(p + 48));
 #define STOPS16(v) (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(     \
     _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)),              \
     _mm_cmpeq_epi8(v, z)))
-  return STOPS16(v0) | STOPS16(v1) << 16 | STOPS16(v2) << 32 |
-         STOPS16(v3) << 48;
+    out[k] = STOPS16(v0) | STOPS16(v1) << 16 | STOPS16(v2) << 32 |
+             STOPS16(v3) << 48;
 #undef STOPS16
-}
-
-/* find_stop(s, i, n), through st's cached block. */
-HOT size_t stops_find(stops *st, const char *s, size_t i, size_t n) {
-  for (;;) {
-    size_t b = i & ~(size_t)63;
-    uint64_t r;
-    if (b != st->base) {
-      st->base = b;
-      st->bits = block_stops(s, b, n);
-    }
-    r = st->bits >> (i & 63);
-    if (LIKELY(r != 0)) return i + (size_t)__builtin_ctzll(r);
-    i = b + 64;
   }
 }
-#else
-HOT size_t stops_find(stops *st, const char *s, size_t i, size_t n) {
-  (void)st;
-  return find_stop(s, i, n);
+#endif
+
+#if TW_JSON_AVX2
+/* The same with 32-byte loads, compiled for AVX2 and called only when the
+ * CPU has it (blocks asks). */
+__attribute__((target("avx2")))
+static void blocks_avx2(const char *p, size_t nb, uint64_t *out) {
+  const __m256i q = _mm256_set1_epi8('"'), bs = _mm256_set1_epi8('\\');
+  const __m256i z = _mm256_setzero_si256();
+  size_t k;
+  for (k = 0; k < nb; k++, p += 64) {
+    __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
+    __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+#define STOPS32(v) (uint64_t)(unsigned)_mm256_movemask_epi8(_mm256_or_si256(  \
+    _mm256_or_si256(_mm256_cmpeq_epi8(v, q), _mm256_cmpeq_epi8(v, bs)),       \
+    _mm256_cmpeq_epi8(v, z)))
+    out[k] = STOPS32(v0) | STOPS32(v1) << 32;
+#undef STOPS32
+  }
 }
 #endif
+
+/* The best of the above this build and this CPU have. */
+static void blocks(const char *p, size_t nb, uint64_t *out) {
+#if TW_JSON_AVX2
+  if (__builtin_cpu_supports("avx2")) {
+    blocks_avx2(p, nb, out);
+    return;
+  }
+#endif
+#if TW_JSON_SSE2
+  blocks_sse2(p, nb, out);
+#else
+  blocks_scalar(p, nb, out);
+#endif
+}
+
+/* Makes st's words from block w on (64 w <= n): the whole blocks that end
+ * at or before s[n], at most STOP_WORDS, then the block holding s[n]. That
+ * one is made from the 64 bytes that end at s[n] (shifted down to where
+ * the block starts: no bit past s[n]), or byte by byte in a text shorter
+ * than 64 bytes. */
+NOINLINE void stops_fill(stops *st, const char *s, size_t w, size_t n) {
+  size_t whole = (n + 1) / 64, nb = 0;      /* blocks that end by s[n] */
+  if (w < whole) nb = whole - w < STOP_WORDS ? whole - w : STOP_WORDS;
+  blocks(s + 64 * w, nb, st->bits);
+  if (nb < STOP_WORDS && 64 * (w + nb) <= n) {
+    size_t b = 64 * (w + nb);
+    if (n >= 63) {
+      uint64_t win;
+      blocks(s + n - 63, 1, &win);
+      st->bits[nb] = win >> (b + 63 - n);
+    } else {
+      blocks_tail(s, b, n, &st->bits[nb]);
+    }
+    nb++;
+  }
+  st->w0 = w;
+  st->nw = nb;
+}
+
+/* find_stop(s, i, n), through st's words. */
+HOT size_t stops_find(stops *st, const char *s, size_t i, size_t n) {
+  for (;;) {
+    size_t k = (i >> 6) - st->w0;          /* wraps when i is before */
+    uint64_t r;
+    if (UNLIKELY(k >= st->nw)) {
+      stops_fill(st, s, i >> 6, n);
+      k = 0;
+    }
+    r = st->bits[k] >> (i & 63);
+    if (LIKELY(r != 0)) return i + CTZ64(r);
+    i = (i | 63) + 1;
+  }
+}
 
 /* After the opening quote at s[i-1]: the offset past the closing quote, or
  * 0 when the string is not valid (bad escape, NUL, end of text). *esc is
@@ -350,7 +490,9 @@ static int key_equals(const char *raw, size_t n, const char *key,
 static int push_item(tw_jdoc *d, size_t start) {
   tw_jobj *o;
   if (d->nitems == d->items_cap) {
-    size_t cap = d->items_cap ? d->items_cap * 2 : 64;
+    /* a few for a single record; about one per KiB of a page (Twilio's
+     * numbers take 1.3 KiB): rarely grown */
+    size_t cap = d->items_cap ? d->items_cap * 2 : d->len / 1024 + 4;
     tw_jobj *ni = realloc(d->items, cap * sizeof *ni);
     if (!ni) return -1;
     d->items = ni;                     /* owned by d from here */
@@ -374,13 +516,6 @@ static int grow_members(tw_jdoc *d) {
   return 0;
 }
 
-/* The 4 bytes at p, as a number to compare with load32("abcd"), which
- * compilers fold to a constant (either byte order). */
-HOT uint32_t load32(const char *p) {
-  uint32_t w;
-  memcpy(&w, p, 4);
-  return w;
-}
 
 /* 1 when s starts with the literal w. Byte by byte, stopping at the first
  * difference: memcmp may read all of its bytes, past the text's NUL. */
@@ -398,6 +533,107 @@ HOT int lit_at(const char *s, size_t i, size_t n, const char *w, size_t wl) {
   return lit(s + i, w);
 }
 
+
+static size_t skip_string(const char *s, size_t i, size_t n);
+static size_t skip_value(const char *s, size_t i, size_t n);
+
+/* An item's narrow index packs each member's offsets in 16 bits each. A
+ * member takes 5 bytes at least ("":0,), so member k's value starts at
+ * 4 + 5 k or later: an item with more than ITEM_MEMBERS members has an
+ * offset over 0xFFFF, and so has none of the narrow kind. */
+#define ITEM_MEMBERS 13107u
+
+/* How far an item's members may fill d->members before the scanner must
+ * look (grow the array, or find the item too big to index narrowly). */
+HOT size_t member_limit(const tw_jdoc *d, size_t first) {
+  return first + ITEM_MEMBERS < d->mem_cap ? first + ITEM_MEMBERS
+                                           : d->mem_cap;
+}
+
+/* 1 when a member value of the valid object at s[o] starts more than 0xFFFF
+ * bytes after it (its offsets do not fit the narrow index). */
+COLD int item_over(const char *s, size_t o, size_t n) {
+  size_t p = o + 1, last = o;
+  for (;;) {
+    while (IS(s[p], C_WS)) p++;
+    if (s[p] == ',') {
+      p++;
+      while (IS(s[p], C_WS)) p++;
+    }
+    if (s[p] == '}') break;
+    p = skip_string(s, p + 1, n);            /* the key */
+    while (IS(s[p], C_WS)) p++;
+    p++;                                      /* ':' */
+    while (IS(s[p], C_WS)) p++;
+    last = p;
+    p = skip_value(s, p, n);
+  }
+  return last - o > 0xFFFFu;
+}
+
+/* scan_doc's chain reads the stop words in order: ck indexes st->bits (the
+ * word of the block at blk), and below ck_lim the next word needs no
+ * test but ck < ck_lim. chain_start sets these for the stops at p and
+ * after (in the first block from p's on that has any): it returns 0 (the
+ * chain stops, the general code goes on) when that block is not below
+ * wend (80 bytes or less before s[n]: the chain's loads are unchecked) or
+ * room, the members the chain may still write, is under 16. ck_lim keeps both true for every
+ * word below it: it stops 80 bytes before s[n], and at room / 16 blocks,
+ * as a block holds at most 13 keys' closing quotes (5 bytes a member at
+ * least), and so the chain records at most 13 members per word. */
+typedef struct {
+  uint64_t r;                /* the stops in the block at blk still ahead */
+  size_t blk, ck, ck_lim;
+} chain_pos;
+
+HOT int chain_start(stops *st, const char *s, size_t n, size_t p,
+                    chain_pos *c, size_t room, size_t wend) {
+  if (room < 16) return 0;
+  for (;;) {
+    size_t k = (p >> 6) - st->w0;
+    uint64_t bits;
+    if ((p >> 6) >= wend) return 0;
+    if (UNLIKELY(k >= st->nw)) {
+      stops_fill(st, s, p >> 6, n);
+      k = 0;
+    }
+    bits = st->bits[k] & (~(uint64_t)0 << (p & 63));
+    if (LIKELY(bits != 0)) {
+      size_t lim = wend - st->w0;
+      if (lim > st->nw) lim = st->nw;
+      if (lim > k + (room >> 4)) lim = k + (room >> 4);
+      c->r = bits;
+      c->blk = p & ~(size_t)63;
+      c->ck = k;
+      c->ck_lim = lim;
+      return 1;
+    }
+    p = (p | 63) + 1;
+  }
+}
+
+/* In the chain, at a '}' that closes the object the chain is in (depth)
+ * and is followed by ", " and a key: 1 when the general code would do no
+ * more than close it and go to that key (member:): the object is not an
+ * item (that one ends the general way), its parent is an object, and the
+ * parent is not the root while the root's keys are looked for. */
+#define CHAIN_CLOSE                                                        \
+  (depth >= 2 && stack[depth - 2] && depth - 1 != item_depth &&             \
+   (depth != 2 || !keys))
+
+/* In the chain, when c.r is 0: the stops at p and after, from the next
+ * word on (p is at most 10 bytes into the next block: the chain passes
+ * no more than that in one step); else goes to fail. */
+#define CHAIN_NEXT(p, fail)                                                \
+  do {                                                                     \
+    size_t p_ = (p);                                                       \
+    c.blk += 64;                                                           \
+    if (LIKELY(++c.ck < c.ck_lim))                                         \
+      c.r = st.bits[c.ck] & (~(uint64_t)0 << (p_ > c.blk ? p_ - c.blk : 0)); \
+    if (UNLIKELY(c.r == 0) && !chain_start(&st, s, n, p_, &c, mlim - nmem, wend)) \
+      goto fail;                                                           \
+  } while (0)
+
 /* Validates d->text; records the root span and, with items_key, the page
  * data. Returns 0; or -1 with *at the failure offset and *why: 0 an
  * unexpected byte at *at, 1 the nesting limit, 2 a value (or key) starting
@@ -405,16 +641,25 @@ HOT int lit_at(const char *s, size_t i, size_t n, const char *w, size_t wl) {
  *
  * Object members (but the root's while its keys are looked for) take a
  * fast path, member: below, for the shape of Twilio's bodies ("key":
- * "string", "key": null, ...): it makes the same checks in the same order
- * as the general path (value:, after:, key:), only with the common cases
- * first, records an item's members, and hands anything else to the general
- * path. Every read of s[i + 1] follows a test that s[i] is not the NUL, or
- * one that i + 1 <= n. */
+ * "string", "key": null, ...): first the chain (see chain:), which
+ * matches whole byte patterns against the stop bits while they last, then
+ * key_end:, which makes the same checks in the same order as the general
+ * path (value:, after:, key:), only with the common cases first; both
+ * record an item's members and hand anything else to the general path.
+ * Every read of s[i + 1] follows a test that s[i] is not the NUL, or one
+ * that i + 1 <= n; a load of k bytes at s[i], one that i + k <= n + 1 (in
+ * the chain: that the block is below wend).
+ *
+ * An item's members are written without a test per member of their
+ * offsets, and the chain's without a test of the array's room (chain_start
+ * makes sure of it); elsewhere the one test is nmem == mlim (room, or
+ * ITEM_MEMBERS in this item). Whether the offsets fit 16 bits is decided
+ * when the item ends (the common case: it is 64 KiB or less). */
 static int scan_doc(tw_jdoc *d, const char *items_key, size_t *at,
                     int *why) {
   const char *s = d->text;
   const size_t n = d->len;
-  size_t pos = 0, start, klen = items_key ? strlen(items_key) : 0;
+  size_t pos = 0, start, q, klen = items_key ? strlen(items_key) : 0;
   unsigned char stack[TW_JSON_MAX_DEPTH];     /* 1: object, 0: array */
   int depth = 0;
   /* 2 while inside the items array; 0 for a single record (its root) */
@@ -424,24 +669,55 @@ static int scan_doc(tw_jdoc *d, const char *items_key, size_t *at,
   int esc = 0, over = 0;     /* the current item: escaped keys, > 64 KiB */
   size_t istart = 0;         /* the current item's start */
   unsigned ibase = 0;        /* istart + (istart << 16), modulo 2^32 */
-  stops st = { 1, 0 };
-  /* d->members, d->nmem, d->mem_cap, in registers: d->nmem is stored
-   * back before anything reads it (push_item, grow_members, the end) */
+  stops st;
+  /* d->members and d->nmem in registers: d->nmem is stored back before
+   * anything reads it (push_item, grow_members, the end); mlim: see
+   * member_limit; ifirst: the current item's first member */
   unsigned *mem = d->members;
-  size_t nmem = d->nmem, mcap = d->mem_cap;
+  size_t nmem = d->nmem, mlim = 0, ifirst = 0;
+  uint32_t w;
+  chain_pos c;               /* the chain's place in the stop words */
+  /* in the chain: 1 when its members are an item's (depth ==
+   * item_depth + 1). The chain writes every member's entry, and keeps it
+   * (nmem += rec) only then: there is always room (see chain_start). */
+  size_t rec = 0;
+  /* blocks the chain may use: the ones that start 80 bytes or more before
+   * s[n], [0, wend) */
+  const size_t wend = n >= 80 ? ((n - 80) >> 6) + 1 : 0;
 
+/* The current item ends (pos: just past it) or one starts (pos: at it):
+ * the general code's and the chain's. */
+#define ITEM_END()                                                         \
+  do {                                                                     \
+    tw_jobj *o_ = &d->items[d->nitems - 1];                                \
+    o_->end = (int)pos;                                                    \
+    o_->esc = (unsigned char)esc;                                          \
+    if (!over && UNLIKELY(pos - istart > 0xFFFFu) && s[istart] == '{')     \
+      over = item_over(s, istart, n);                                      \
+    if (over) {                  /* offsets do not fit: index it later */  \
+      nmem = o_->first;                                                    \
+      o_->state = TW_JOBJ_NONE;                                            \
+    }                                                                      \
+    o_->n = (unsigned)(nmem - o_->first);                                  \
+  } while (0)
+#define ITEM_START()                                                       \
+  do {                                                                     \
+    d->nmem = nmem;                                                        \
+    if (push_item(d, pos) != 0) return -2;                                 \
+    istart = pos;                                                          \
+    ibase = (unsigned)istart * 0x10001u;                                   \
+    esc = over = 0;                                                        \
+    ifirst = nmem;                                                         \
+    mlim = member_limit(d, ifirst);                                        \
+  } while (0)
+
+  st.w0 = st.nw = 0;                  /* no words made yet */
   *why = 0;
   while (IS(s[pos], C_WS)) pos++;
   d->root = (int)pos;
 value:
   while (IS(s[pos], C_WS)) pos++;
-  if (depth == item_depth) {
-    d->nmem = nmem;
-    if (push_item(d, pos) != 0) return -2;
-    istart = pos;
-    ibase = (unsigned)istart * 0x10001u;
-    esc = over = 0;
-  }
+  if (depth == item_depth) ITEM_START();
   start = pos;
 dispatch:                    /* start == pos, at a value */
   switch (s[pos]) {
@@ -502,16 +778,7 @@ prim_end:
   /* a primitive ends at a delimiter (at the end of the text too) */
   if (!IS(s[pos], C_DL)) goto bad_start;
 after:
-  if (depth == item_depth) {
-    tw_jobj *o = &d->items[d->nitems - 1];
-    o->end = (int)pos;
-    o->esc = (unsigned char)esc;
-    if (over) {                   /* offsets do not fit: index it later */
-      nmem = o->first;
-      o->state = TW_JOBJ_NONE;
-    }
-    o->n = (unsigned)(nmem - o->first);
-  }
+  if (depth == item_depth) ITEM_END();
   if (depth == 0) {
     d->nmem = nmem;
     d->root_end = (int)pos;
@@ -560,50 +827,55 @@ key:
     goto value;
   }
 member:                      /* start == pos, at a key's '"' */
-  {
-    /* the usual key: its first stop is the closing quote, then ": " */
-    size_t q = stops_find(&st, s, pos + 1, n);
-    if (LIKELY(q + 4 <= n + 1) &&
-        (load32(s + q) & load32("\xff\xff\xff")) == load32("\": ")) {
-      pos = q + 3;
-      if (IS(s[pos], C_WS)) {
-        do pos++; while (IS(s[pos], C_WS));
-      }
-    } else {
-      if (s[q] == '"') {
-        pos = q + 1;
-      } else {
-        if (depth == item_depth + 1) esc = 1;     /* an item's key */
-        if (!(pos = scan_string_rest(s, q, n))) goto bad_start;
-      }
-      if (s[pos] != ':') {
-        while (IS(s[pos], C_WS)) pos++;
-        if (s[pos] != ':') goto bad;
-      }
-      pos++;
-      while (IS(s[pos], C_WS)) pos++;
+  rec = depth == item_depth + 1;      /* for the chain */
+  if (chain_start(&st, s, n, pos + 1, &c, mlim - nmem, wend)) goto chain_key;
+key_slow:                    /* start == pos, at a key's '"' */
+  q = stops_find(&st, s, pos + 1, n);
+key_end:                     /* start == pos, q: the key's first stop */
+  w = LIKELY(q + 4 <= n + 1) ? load32(s + q) : 0;
+  if (LIKELY((w & load32("\xff\xff\xff")) == load32("\": "))) {
+    pos = q + 3;
+    if (IS(s[pos], C_WS)) {
+      do pos++; while (IS(s[pos], C_WS));
     }
+  } else {
+    if (s[q] == '"') {
+      pos = q + 1;
+    } else {
+      if (depth == item_depth + 1) esc = 1;     /* an item's key */
+      if (!(pos = scan_string_rest(s, q, n))) goto bad_start;
+    }
+    if (s[pos] != ':') {
+      while (IS(s[pos], C_WS)) pos++;
+      if (s[pos] != ':') goto bad;
+    }
+    pos++;
+    while (IS(s[pos], C_WS)) pos++;
   }
   if (depth == item_depth + 1) {           /* a member of an item */
-    if (LIKELY(pos - istart <= 0xFFFFu)) {
-      if (nmem == mcap) {
+    if (UNLIKELY(nmem == mlim)) {
+      if (nmem - ifirst >= ITEM_MEMBERS) {
+        over = 1;                 /* dropped at the item's end: reuse */
+        nmem = ifirst;
+      } else {
         d->nmem = nmem;
         if (grow_members(d) != 0) return -2;
         mem = d->members;
-        mcap = d->mem_cap;
+        mlim = member_limit(d, ifirst);
       }
-      /* (start + 1 - istart) | (pos - istart) << 16: both fit 16 bits */
-      mem[nmem++] = (unsigned)(start + 1) + ((unsigned)pos << 16) - ibase;
-    } else {
-      over = 1;
     }
+    /* (start + 1 - istart) | (pos - istart) << 16, when both fit 16 bits
+     * (else the item ends over, and these are dropped) */
+    mem[nmem++] = (unsigned)(start + 1) + ((unsigned)pos << 16) - ibase;
   }
   /* the value; value:'s whitespace skip is done, and a member's value is
    * never at item_depth (items are an array's) */
   start = pos;
   if (s[pos] == '"') {
     /* the usual string: no backslash, then ", " and the next key */
-    size_t q = stops_find(&st, s, pos + 1, n);
+value_slow:                  /* start == pos, at a string value's '"' */
+    q = stops_find(&st, s, pos + 1, n);
+string_end:                  /* start == pos, q: the string's first stop */
     if (LIKELY(q + 4 <= n + 1) && load32(s + q) == load32("\", \"")) {
       pos = q + 3;
       start = pos;
@@ -637,6 +909,139 @@ member:                      /* start == pos, at a key's '"' */
     goto member;
   }
   goto after;
+
+chain:
+  /* The members of Twilio's spacing (and of compact JSON), from the stop
+   * bits alone: start == pos, at a key's '"'; c.r: the stops in the block
+   * at c.blk still ahead (0: none; CHAIN_NEXT looks further). Each step
+   * matches whole byte patterns, which prove which stop comes next: after
+   * a key's closing quote and ": " (or ":"), the value's opening quote;
+   * after a string's closing quote and ", " (or ","), the next key's
+   * opening quote; after "null, \"" (and so on) the same. So a stop is
+   * passed by clearing c.r's lowest bit (when it lies in a later block,
+   * c.r is 0 already). Nested objects open ("key": {"k...) and close
+   * ("v"}, "k...), and one item ends and the next starts ("v"}, {"k...),
+   * here too when the general code would do no more than that (see
+   * CHAIN_CLOSE, chain_after:). Any other text goes back to the general
+   * code above, at the same place. */
+  if (UNLIKELY(c.r == 0)) CHAIN_NEXT(pos + 1, key_slow);
+chain_key:
+  q = c.blk + CTZ64(c.r);
+  c.r &= c.r - 1;                      /* the key's first stop, q */
+  w = load32(s + q);
+  if (w == load32("\": \"")) {         /* a string value at q + 3 */
+    pos = q + 3;
+chain_string:                /* pos: a string value's '"', q + 2 or 3 */
+    mem[nmem] = (unsigned)(start + 1) + ((unsigned)pos << 16) - ibase;
+    nmem += rec;
+    start = pos;
+    c.r &= c.r - 1;                    /* its opening quote */
+    if (UNLIKELY(c.r == 0)) CHAIN_NEXT(pos + 1, value_slow);
+    q = c.blk + CTZ64(c.r);
+    c.r &= c.r - 1;                    /* its first stop, q */
+    if (LIKELY(load32(s + q) == load32("\", \""))) {
+      pos = q + 3;                     /* the next key */
+      start = pos;
+      c.r &= c.r - 1;                  /* its opening quote */
+      goto chain;
+    }
+    if (s[q] != '"') goto string_end;  /* a backslash or a NUL */
+    pos = q + 1;
+    goto chain_after;
+  }
+  if ((w & load32("\xff\xff\xff")) == load32("\": ")) {
+    uint64_t x = load64(s + q + 3);    /* a literal, ", " and a '"' */
+    size_t v = q + 3;
+    if (((x ^ load64("null, \"")) & load64("\xff\xff\xff\xff\xff\xff\xff")) == 0)
+      pos = v + 6;
+    else if (((x ^ load64("true, \"")) & load64("\xff\xff\xff\xff\xff\xff\xff")) == 0)
+      pos = v + 6;
+    else if (x == load64("false, \""))
+      pos = v + 7;
+    else
+      goto chain_other;
+    mem[nmem] = (unsigned)(start + 1) + ((unsigned)v << 16) - ibase;
+    nmem += rec;
+    start = pos;                       /* the next key */
+    c.r &= c.r - 1;                    /* its opening quote */
+    goto chain;
+  }
+chain_other:                 /* q: a key's closing quote, w: 4 bytes at q */
+  if ((w & load32("\xff\xff\0")) != load32("\":\0")) goto key_end;
+  {
+    size_t v = q + 2 + (s[q + 2] == ' ');   /* ":" or ": " then the value */
+    uint64_t x;
+    if (s[v] == '"') {
+      pos = v;
+      goto chain_string;
+    }
+    x = load64(s + v);
+    if (((x ^ load64("null\0\0\0")) & load64("\xff\xff\xff\xff\0\0\0")) == 0 ||
+        ((x ^ load64("true\0\0\0")) & load64("\xff\xff\xff\xff\0\0\0")) == 0)
+      pos = v + 4;
+    else if (((x ^ load64("false\0\0")) & load64("\xff\xff\xff\xff\xff\0\0")) == 0)
+      pos = v + 5;
+    else if (s[v] == '{' && s[v + 1] == '"' && depth < TW_JSON_MAX_DEPTH) {
+      mem[nmem] = (unsigned)(start + 1) + ((unsigned)v << 16) - ibase;
+      nmem += rec;
+      stack[depth++] = 1;              /* an object, its first key */
+      rec = depth == item_depth + 1;
+      pos = v + 1;
+      start = pos;
+      c.r &= c.r - 1;                  /* its opening quote */
+      goto chain;
+    } else {
+      goto key_end;
+    }
+    mem[nmem] = (unsigned)(start + 1) + ((unsigned)v << 16) - ibase;
+    nmem += rec;
+    start = v;
+  }
+chain_after:                 /* a value at start ends before pos: what follows */
+  {
+    const uint64_t x = load64(s + pos);
+    size_t e = pos;
+    if (((x ^ load64(", \"\0\0\0\0")) & load64("\xff\xff\xff\0\0\0\0")) == 0) {
+      pos = e + 2;
+    } else if (((x ^ load64(",\"\0\0\0\0\0")) & load64("\xff\xff\0\0\0\0\0")) == 0) {
+      pos = e + 1;
+    } else if (s[e] != '}') {
+      goto chain_general;
+    } else if ((((x ^ load64("}, \"\0\0\0")) & load64("\xff\xff\xff\xff\0\0\0")) == 0 ||
+                ((x ^ load64("},\"\0\0\0\0")) & load64("\xff\xff\xff\0\0\0\0")) == 0) &&
+               CHAIN_CLOSE) {
+      pos = e + 2 + (s[e + 2] == ' ');      /* the next key, one level up */
+      depth--;
+      rec = depth == item_depth + 1;
+    } else {
+      /* "}, {\"", "},{\"": an item ends, the next starts; "}}, {\"",
+       * "}},{\"": an object, then its item */
+      size_t i = e, sp;
+      if (s[e + 1] == '}') {
+        if (!(depth - 2 == item_depth && stack[depth - 2])) goto chain_general;
+        i = e + 1;
+      } else if (depth - 1 != item_depth) {
+        goto chain_general;
+      }
+      sp = s[i + 2] == ' ';
+      if (!(s[i + 1] == ',' && s[i + 2 + sp] == '{' && s[i + 3 + sp] == '"'))
+        goto chain_general;
+      depth -= (int)(i - e) + 1;
+      pos = i + 1;
+      ITEM_END();
+      pos = i + 2 + sp;
+      ITEM_START();
+      stack[depth++] = 1;
+      rec = 1;
+      pos++;                           /* its first key */
+    }
+    start = pos;
+    c.r &= c.r - 1;                    /* its opening quote */
+    goto chain;
+  }
+chain_general:               /* a value at start ends before pos */
+  if (s[start] == '"') goto after;
+  goto prim_end;
 too_deep:
   *why = 1;
   *at = pos;
@@ -648,6 +1053,8 @@ bad_start:
 bad:
   *at = pos;
   return -1;
+#undef ITEM_END
+#undef ITEM_START
 }
 
 static tw_jdoc *doc_parse(const char *body, size_t len, const char *items_key,

@@ -663,55 +663,354 @@ static char *spaced_page(int seed, size_t *len) {
   return s;
 }
 
+/* 1 when the key index the scan made for object o (a page item, or a
+ * single record's root) is the one the scanner always made: narrow (16-bit
+ * offsets, o.n members) exactly when every member's value starts within
+ * 0xFFFF bytes of the object, else none (indexed on first use); and when
+ * every member is found through it as tw_json_find finds it (the first
+ * occurrence), with every key of keys[0..nkeys). */
+static int obj_agrees(tw_jdoc *d, tw_jobj o, const char *const *keys,
+                      size_t nkeys) {
+  int pos, kk, val, far = 0, count = 0, ok = 1;
+  size_t k;
+  if (tw_json_type(d, o.start) != TW_JOBJECT) return 1;
+  if (o.end != tw_json_end(d, o.start)) return 0;
+  pos = tw_json_first(d, o.start);
+  while (tw_json_next(d, o.start, &pos, &kk, &val)) {
+    if (val - o.start > 0xFFFF) far = 1;
+    count++;
+    pos = tw_json_end(d, val);
+  }
+  if (far ? o.state != TW_JOBJ_NONE
+          : o.state != TW_JOBJ_NARROW || o.n != (unsigned)count)
+    return 0;
+  for (k = 0; k < nkeys && ok; k++) {
+    size_t kl = strlen(keys[k]);
+    if (tw_json_lookup(d, &o, keys[k], kl, NULL) !=
+        tw_json_find(d, o.start, keys[k], kl))
+      ok = 0;
+  }
+  /* every member, by its raw key (the first occurrence wins) */
+  pos = tw_json_first(d, o.start);
+  while (ok && tw_json_next(d, o.start, &pos, &kk, &val)) {
+    size_t kl;
+    const char *kr = tw_json_raw(d, kk, &kl);
+    if (!tw_json_has_escape(kr, kl) &&
+        (tw_json_lookup(d, &o, kr, kl, NULL) != tw_json_find(d, o.start, kr, kl) ||
+         tw_json_lookup(d, &o, kr, kl, kr) != tw_json_find(d, o.start, kr, kl)))
+      ok = 0;
+    pos = tw_json_end(d, val);
+  }
+  return ok;
+}
+
+/* 1 when the page's items (with items_key) or the root (without) are
+ * indexed as obj_agrees wants. */
+static int doc_agrees(tw_jdoc *d, const char *items_key,
+                      const char *const *keys, size_t nkeys) {
+  const tw_jobj *items;
+  int ni, next, i, ok = 1;
+  tw_jerr e;
+  int root, arr, nv, pos, k, v;
+  if (!items_key) return obj_agrees(d, *tw_jdoc_root_obj(d), keys, nkeys);
+  if (tw_json_page(d, items_key, &items, &ni, &next, &e) != 0) return 1;
+  /* the page the scan recorded is the one found the slow way: the first
+   * items array's elements, the first next_page_uri (a non-empty string) */
+  root = tw_jdoc_root(d);
+  arr = tw_json_find(d, root, items_key, strlen(items_key));
+  nv = tw_json_find(d, root, "next_page_uri", 13);
+  if (nv >= 0 && (tw_json_type(d, nv) != TW_JSTRING || tw_jdoc_text(d, NULL)[nv + 1] == '"'))
+    nv = -1;
+  if (next != nv) return 0;
+  pos = tw_json_first(d, arr);
+  i = 0;
+  while (tw_json_next(d, arr, &pos, &k, &v)) {
+    if (i >= ni || items[i].start != v) return 0;
+    pos = tw_json_end(d, v);
+    i++;
+  }
+  if (i != ni) return 0;
+  for (i = 0; i < ni && ok; i++) ok = obj_agrees(d, items[i], keys, nkeys);
+  return ok;
+}
+
 /* 1 when body gets the same verdict (and error) from the scanner, copied
- * and borrowed, as from the oracle; and, when valid, indexes every item's
- * members as tw_json_find finds them. */
+ * and borrowed (from an exact-size buffer), as a page and as a single
+ * record, as from the oracle; and, when valid, every item (and the root of
+ * the single record) is indexed as obj_agrees wants. */
 static int spaced_same(const char *body, size_t n) {
+  static const char *const modes[] = { "incoming_phone_numbers", NULL };
   tw_jerr e1, e2, e3;
   char *b = exact(body, n);
-  const char *key = "incoming_phone_numbers";
-  tw_jdoc *c = tw_jdoc_parse(body, n, key, &e1);
-  tw_jdoc *d = tw_jdoc_borrow(b, n, key, &e2);
-  int ok = oracle_parse(body, n, &e3), same;
-  same = ok == (c != NULL) && ok == (d != NULL);
-  if (same && !ok)
-    same = strcmp(e1.msg, e2.msg) == 0 && e1.offset == e2.offset &&
-           json_offset_ok(body, n, &e1);
-  if (same && ok) {
-    const tw_jobj *items;
-    int ni, next, i;
-    size_t k;
-    if (tw_json_page(d, key, &items, &ni, &next, &e2) == 0) {
-      for (i = 0; i < ni && same; i++) {
-        tw_jobj o = items[i];
-        int pos = tw_json_first(d, o.start), kk, val;
-        if (o.end != tw_json_end(d, o.start)) same = 0;
-        for (k = 0; k < sizeof spaced_keys / sizeof spaced_keys[0]; k++) {
-          size_t kl = strlen(spaced_keys[k]);
-          if (tw_json_lookup(d, &o, spaced_keys[k], kl, NULL) !=
-              tw_json_find(d, o.start, spaced_keys[k], kl))
-            same = 0;
-        }
-        /* every member, by its raw key (the first occurrence wins) */
-        while (same && tw_json_next(d, o.start, &pos, &kk, &val)) {
-          size_t kl;
-          const char *kr = tw_json_raw(d, kk, &kl);
-          if (!tw_json_has_escape(kr, kl) &&
-              tw_json_lookup(d, &o, kr, kl, NULL) !=
-                tw_json_find(d, o.start, kr, kl))
-            same = 0;
-          pos = tw_json_end(d, val);
-        }
-      }
-    }
+  int ok = oracle_parse(body, n, &e3), same = 1;
+  size_t m;
+  for (m = 0; m < 2 && same; m++) {
+    const char *key = modes[m];
+    tw_jdoc *c = tw_jdoc_parse(body, n, key, &e1);
+    tw_jdoc *d = tw_jdoc_borrow(b, n, key, &e2);
+    same = ok == (c != NULL) && ok == (d != NULL);
+    if (same && !ok)
+      same = strcmp(e1.msg, e2.msg) == 0 && e1.offset == e2.offset &&
+             json_offset_ok(body, n, &e1);
+    if (same && ok)
+      same = doc_agrees(d, key, spaced_keys,
+                        sizeof spaced_keys / sizeof spaced_keys[0]) &&
+             doc_agrees(c, key, spaced_keys,
+                        sizeof spaced_keys / sizeof spaced_keys[0]);
+    if (!same)
+      printf("# %s differs (%s / %s / %s): %.*s\n", key ? "page" : "record",
+             c ? "ok" : e1.msg, d ? "ok" : e2.msg, ok ? "ok" : e3.msg,
+             (int)(n > 200 ? 200 : n), body);
+    tw_jdoc_release(c);
+    tw_jdoc_release(d);
   }
-  if (!same)
-    printf("# spaced page differs (%s / %s / %s): %.*s\n", c ? "ok" : e1.msg,
-           d ? "ok" : e2.msg, ok ? "ok" : e3.msg, (int)(n > 200 ? 200 : n), body);
-  tw_jdoc_release(c);
-  tw_jdoc_release(d);
   free(b);
   return same;
+}
+
+/* Larger pages in Twilio's spacing (or compact, as other servers write
+ * JSON: ',' and ':'), made from a seed: items of 1..60
+ * members, keys and strings of 0..90 bytes (so members run across the
+ * scanner's 64-byte blocks and its 4 KiB batches of stop bits at every
+ * offset), literals, numbers, nested objects and arrays, now and then an
+ * escape or other spacing; many short members, so the members array
+ * grows mid-page. A page is 1..400 KiB. */
+static unsigned long rnd_state;
+static unsigned rnd(unsigned k) {
+  rnd_state = rnd_state * 6364136223846793005UL + 1442695040888963407UL;
+  return (unsigned)(rnd_state >> 33) % k;
+}
+
+static size_t put_str(char *s, size_t o, unsigned len) {
+  unsigned j;
+  s[o++] = '"';
+  for (j = 0; j < len; j++) {
+    if (rnd(40) == 0) { s[o++] = '\\'; s[o++] = rnd(2) ? 'n' : '"'; continue; }
+    s[o++] = (char)('a' + rnd(26));
+  }
+  s[o++] = '"';
+  return o;
+}
+
+static char *chain_page(unsigned long seed, size_t items, int compact,
+                        size_t *len) {
+  static const char *const keys[] = { "sid", "a", "", "account_sid", "k",
+                                      "phone_number", "capabilities", "x" };
+  size_t cap = items * 8000 + 256, o = 0, i;
+  char *s = malloc(cap);
+  rnd_state = seed;
+  o += (size_t)sprintf(s + o, "{\"end\": 1, \"incoming_phone_numbers\": [");
+  for (i = 0; i < items; i++) {
+    unsigned m, nm = 1 + rnd(60);
+    if (i) o += (size_t)sprintf(s + o, rnd(8) ? (compact ? "," : ", ") : (compact ? ", " : ","));
+    s[o++] = '{';
+    for (m = 0; m < nm; m++) {
+      unsigned v = rnd(16);
+      if (m) o += (size_t)sprintf(s + o, rnd(30) ? (compact ? "," : ", ") : rnd(2) ? (compact ? ", " : ",") : " ,  ");
+      if (rnd(3)) o += (size_t)sprintf(s + o, "\"%s\"", keys[rnd(8)]);
+      else o = put_str(s, o, rnd(4) ? rnd(12) : rnd(90));
+      o += (size_t)sprintf(s + o, rnd(30) ? (compact ? ":" : ": ") : rnd(2) ? (compact ? ": " : ":") : " :\t");
+      if (v < 6) o = put_str(s, o, rnd(3) ? rnd(40) : rnd(90));
+      else if (v < 9) o += (size_t)sprintf(s + o, "null");
+      else if (v < 11) o += (size_t)sprintf(s + o, "false");
+      else if (v < 13) o += (size_t)sprintf(s + o, "true");
+      else if (v < 14) o += (size_t)sprintf(s + o, "%d", (int)rnd(100000) - 500);
+      else if (v < 15) o += (size_t)sprintf(s + o, compact ? "{\"voice\":true,\"sms\":null,\"u\":\"v\"}"
+                                                          : "{\"voice\": true, \"sms\": null, \"u\": \"v\"}");
+      else o += (size_t)sprintf(s + o, compact ? "[\"a\",null,{\"b\":false}]" : "[\"a\", null, {\"b\": false}]");
+    }
+    s[o++] = '}';
+  }
+  o += (size_t)sprintf(s + o, "], \"next_page_uri\": \"/x\"}");
+  *len = o;
+  return s;
+}
+
+static void test_chain_pages(void) {
+  static const char swaps[] = { '"', '\\', '\0', ' ', ',', ':', '}', 'n', 'e' };
+  static const char *const keys[] = { "sid", "a", "", "account_sid", "k",
+                                      "phone_number", "capabilities", "x", "zz" };
+  static const size_t sizes[] = { 1, 2, 5, 20, 60, 400, 3, 30, 300 };
+  size_t t;
+  int valid = 1, same = 1;
+  for (t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
+    size_t n, i;
+    char *p = chain_page(t + 1, sizes[t], t >= 6, &n);   /* the last: compact */
+    const char *modes[] = { "incoming_phone_numbers", NULL };
+    int mode;
+    for (mode = 0; mode < 2; mode++) {
+      tw_jerr e;
+      char *b = exact(p, n);
+      tw_jdoc *d = tw_jdoc_borrow(b, n, modes[mode], &e);
+      if (!d || !doc_agrees(d, modes[mode], keys, sizeof keys / sizeof keys[0])) {
+        printf("# chain page %zu (%zu bytes, %s) %s\n", t, n,
+               modes[mode] ? "page" : "record", d ? "indexed wrong" : e.msg);
+        valid = 0;
+      }
+      tw_jdoc_release(d);
+      free(b);
+    }
+    /* byte swaps at some hundreds of places, and truncations (small pages:
+     * every one), with the oracle's verdict, message and offset */
+    if (n <= 20000) {
+      char *m = malloc(n + 1);
+      size_t step = n / 300 + 1;
+      for (i = 0; i < n && same; i += (n < 3000 ? 1 : step)) {
+        same &= spaced_same(p, i);
+        memcpy(m, p, n);
+        m[i] = swaps[(i * 7 + t) % sizeof swaps];
+        if (m[i] != p[i]) same &= spaced_same(m, n);
+      }
+      free(m);
+    }
+    free(p);
+  }
+  CHECK(valid, "chain pages (1 KiB to 400 KiB, spaced and compact): every item and record indexed as before");
+  CHECK(same, "chain pages: truncations and byte swaps as the oracle");
+}
+
+/* Texts where the chain's patterns appear where the general code decides
+ * otherwise (an item that is an array, an object in an array, the nesting
+ * limit), between 100-byte members so that the chain runs there (it
+ * stops 80 bytes before the end): each one, and each of its truncations,
+ * as the oracle. */
+static void test_chain_cases(void) {
+  static const char *const cases[] = {
+    "\"incoming_phone_numbers\": [[{\"a\": \"b\"}}, {\"c\": \"d\"}]], \"next_page_uri\": null",
+    "\"incoming_phone_numbers\": [[{\"a\": \"b\"}, {\"c\": \"d\"}]], \"next_page_uri\": null",
+    "\"incoming_phone_numbers\": [{\"a\": \"b\"}, \"c\": \"d\"}], \"next_page_uri\": null",
+    "\"incoming_phone_numbers\": [{\"a\": [{\"b\": \"c\"}, \"d\": null]}, {\"e\": 1}]",
+    "\"incoming_phone_numbers\": [{\"a\": {\"b\": \"c\"}}, {\"d\": {\"e\": null}}, {\"f\": 2}]",
+    "\"incoming_phone_numbers\": [{\"a\": {\"b\": \"c\"}}}, {\"d\": 1}]",
+    "\"incoming_phone_numbers\": [{\"a\": {\"b\": true}, \"c\": \"d\"}, {\"e\": false}]",
+    "\"incoming_phone_numbers\": [{\"a\": \"b\"}], \"x\": {\"y\": \"z\"}, \"w\": null",
+    "\"x\": {\"y\": \"z\"}, \"incoming_phone_numbers\": [{\"a\": \"b\"}], \"next_page_uri\": null",
+    "\"incoming_phone_numbers\": [{\"a\": \"b\"}], \"x\": {\"y\": \"z\"}, \"next_page_uri\": \"/n\"",
+    "\"x\": {\"y\": \"z\"}, \"incoming_phone_numbers\": [], \"next_page_uri\": {\"a\": \"b\"}",
+    "\"a\": {\"b\": {\"c\": \"d\"}, \"e\": \"f\"}, \"g\": {\"h\": null}, \"i\": true",
+  };
+  char buf[8192];
+  size_t i, k, len;
+  int same = 1;
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char tight[512];
+    size_t j, t = 0;
+    len = (size_t)sprintf(buf, "{\"%0100d\": \"pad\", %s, \"%0100d\": \"pad\"}", 0,
+                          cases[i], 1);
+    for (k = 0; k <= len && same; k++) same &= spaced_same(buf, k);
+    /* compact: the same without a space */
+    for (j = 0; cases[i][j]; j++)
+      if (cases[i][j] != ' ') tight[t++] = cases[i][j];
+    tight[t] = '\0';
+    len = (size_t)sprintf(buf, "{\"%0100d\":\"pad\",%s,\"%0100d\":\"pad\"}", 0,
+                          tight, 1);
+    for (k = 0; k <= len && same; k++) same &= spaced_same(buf, k);
+  }
+  /* objects nested around the limit, in Twilio's spacing, with more after */
+  for (i = TW_JSON_MAX_DEPTH - 2; i <= TW_JSON_MAX_DEPTH + 1 && same; i++) {
+    len = (size_t)sprintf(buf, "{\"%0100d\": \"pad\", \"a\": ", 0);
+    for (k = 1; k < i; k++) len += (size_t)sprintf(buf + len, "{\"k\": ");
+    len += (size_t)sprintf(buf + len, "null");
+    for (k = 1; k < i; k++) len += (size_t)sprintf(buf + len, "}");
+    len += (size_t)sprintf(buf + len, ", \"b\": \"%0100d\"}", 2);
+    same &= spaced_same(buf, len);
+    same &= spaced_same(buf, len - 1);
+  }
+  CHECK(same, "the chain's patterns where the general code decides: as the oracle");
+}
+
+/* Items over 64 KiB: whether the narrow index is kept is decided when the
+ * item ends (obj_agrees: by where its values start), and an item of more
+ * members than a 64 KiB item can hold is dropped while it is scanned. */
+static void test_big_items(void) {
+  static const char *const keys[] = { "k", "b", "pad", "last", "k2" };
+  static const struct { int members; size_t pad; int pad_first; } shapes[] = {
+    { 14000, 0, 0 },        /* over ITEM_MEMBERS (13107) members */
+    { 13106, 0, 0 },        /* many members, offsets over 0xFFFF */
+    { 3, 70000, 0 },        /* > 64 KiB, the last value starts early */
+    { 3, 70000, 1 },        /* a value starts after a 70000-byte string */
+    { 5400, 100, 0 },       /* close to 0xFFFF */
+    { 5000, 0, 0 },
+  };
+  size_t t;
+  int ok = 1;
+  for (t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
+    size_t cap = (size_t)shapes[t].members * 16 + shapes[t].pad + 400, o = 0, mode;
+    char *s = malloc(cap);
+    int m;
+    o += (size_t)sprintf(s + o, "{\"incoming_phone_numbers\": [{\"k\": 1}, {");
+    if (shapes[t].pad_first) {
+      o += (size_t)sprintf(s + o, "\"pad\": \"");
+      memset(s + o, 'p', shapes[t].pad);
+      o += shapes[t].pad;
+      o += (size_t)sprintf(s + o, "\", ");
+    }
+    for (m = 0; m < shapes[t].members; m++)
+      o += (size_t)sprintf(s + o, "%s\"%s\": %s", m ? ", " : "", m % 2 ? "k" : "k2",
+                           m % 3 ? "null" : "\"v\"");
+    if (!shapes[t].pad_first && shapes[t].pad) {
+      o += (size_t)sprintf(s + o, ", \"last\": \"");
+      memset(s + o, 'p', shapes[t].pad);
+      o += shapes[t].pad;
+      s[o++] = '"';
+    }
+    o += (size_t)sprintf(s + o, ", \"b\": false}, {\"k\": 2}]}");
+    for (mode = 0; mode < 2; mode++) {
+      const char *key = mode ? NULL : "incoming_phone_numbers";
+      tw_jerr e;
+      tw_jdoc *d = tw_jdoc_parse(s, o, key, &e);
+      if (!d || !doc_agrees(d, key, keys, sizeof keys / sizeof keys[0])) {
+        printf("# big item shape %zu (%s): %s\n", t, key ? "page" : "record",
+               d ? "indexed wrong" : e.msg);
+        ok = 0;
+      }
+      tw_jdoc_release(d);
+    }
+    /* the item alone, as a single record */
+    {
+      const char *it = strstr(s, "}, {") + 3;
+      size_t il = (size_t)(strstr(s, "}, {\"k\": 2}") + 1 - it);
+      tw_jerr e;
+      tw_jdoc *d = tw_jdoc_parse(it, il, NULL, &e);
+      if (!d || !doc_agrees(d, NULL, keys, sizeof keys / sizeof keys[0])) {
+        printf("# big item shape %zu alone: %s\n", t, d ? "indexed wrong" : e.msg);
+        ok = 0;
+      }
+      tw_jdoc_release(d);
+    }
+    free(s);
+  }
+  /* the last value starting at offset 0xFFFF of its item (the last that
+   * fits the narrow index), 0x10000, 0x10001, 0x10002 */
+  for (t = 65518; t <= 65521; t++) {
+    size_t cap = t + 200, o = 0, mode;
+    char *s = malloc(cap);
+    o += (size_t)sprintf(s + o, "{\"incoming_phone_numbers\": [{\"pad\": \"");
+    memset(s + o, 'p', t);
+    o += t;
+    o += (size_t)sprintf(s + o, "\", \"b\": false}, {\"k\": 2}], \"x\": 1}");
+    for (mode = 0; mode < 2; mode++) {
+      const char *key = mode ? NULL : "incoming_phone_numbers";
+      const char *body = mode ? strchr(s, '[') + 1 : s;
+      size_t bl = mode ? (size_t)(strstr(s, "}, {") + 1 - body) : o;
+      tw_jerr e;
+      tw_jdoc *d = tw_jdoc_parse(body, bl, key, &e);
+      const tw_jobj *o1 = d ? tw_jdoc_root_obj(d) : NULL;
+      const tw_jobj *items;
+      int ni, next;
+      if (d && key && tw_json_page(d, key, &items, &ni, &next, &e) == 0)
+        o1 = &items[0];
+      if (!d || !doc_agrees(d, key, keys, sizeof keys / sizeof keys[0]) ||
+          (o1->state == TW_JOBJ_NARROW) != (t + 17 <= 0xFFFF)) {
+        printf("# last value at %zu (%s): %s\n", t + 17, key ? "page" : "record",
+               d ? "indexed wrong" : e.msg);
+        ok = 0;
+      }
+      tw_jdoc_release(d);
+    }
+    free(s);
+  }
+  CHECK(ok, "items over 64 KiB or of many members: index kind and lookups as before");
 }
 
 static void test_spaced_pages(void) {
@@ -740,6 +1039,9 @@ static void test_spaced_pages(void) {
 }
 
 int main(void) {
+#ifdef TEST_JSON_EXTRA
+  TEST_JSON_EXTRA();         /* test_json_scalar.c, test_json_sse2.c */
+#endif
   test_valid_and_invalid();
   test_differential();
   test_lookup();
@@ -752,5 +1054,8 @@ int main(void) {
   test_large_page();
   test_borrow();
   test_spaced_pages();
+  test_chain_pages();
+  test_chain_cases();
+  test_big_items();
   return TAP_DONE();
 }
