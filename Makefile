@@ -58,9 +58,11 @@ build/%/twilio/core.so: $(CORE_SRC) $(BIND_SRC) $(HDRS)
 	$(CC) $(WARN) $(BASEFLAGS) $(MOD_FLAGS_$*) $(CURL_INC) $(CRYPTO_INC) -shared -o $@ $(CORE_SRC) $(BIND_SRC) $(CURL_LIB) $(CRYPTO_LIB)
 
 # C tests of the core: each tests/c/test_X.c links the C core, under ASan+UBSan.
-build/ctest/%: tests/c/%.c $(CORE_SRC) $(HDRS) tests/c/tap.h $(wildcard fuzz/*.h)
+build/ctest/%: tests/c/%.c $(CORE_SRC) $(HDRS) $(wildcard tests/c/*.h) $(wildcard fuzz/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -D_POSIX_C_SOURCE=200809L -O1 -g $(SAN) -Isrc $(CURL_INC) $(CRYPTO_INC) -o $@ $< $(CORE_SRC) $(CURL_LIB) $(CRYPTO_LIB)
+# the JSON tests that include test_json.c (other scanner builds) follow it
+$(filter build/ctest/test_json_%,$(C_TESTS)): tests/c/test_json.c
 
 deps:
 	@tools/deps
