@@ -80,6 +80,9 @@ struct tw_jdoc {
                                 (tw_jdoc_borrow: the caller's, never
                                 written, never read past text[len]) */
   int borrowed;
+  unsigned char inline_members, inline_items;  /* members / items live in
+                                d's own block (a single record's doc_parse):
+                                never realloc'd nor freed on their own */
   char copy[];               /* owned with the struct: body + NUL + PAD,
                                 tw_jdoc_parse only */
 };
@@ -493,8 +496,15 @@ static int push_item(tw_jdoc *d, size_t start) {
     /* a few for a single record; about one per KiB of a page (Twilio's
      * numbers take 1.3 KiB): rarely grown */
     size_t cap = d->items_cap ? d->items_cap * 2 : d->len / 1024 + 4;
-    tw_jobj *ni = realloc(d->items, cap * sizeof *ni);
+    tw_jobj *ni;
+    if (d->inline_items) {             /* out of d's block: a malloc'd copy */
+      ni = malloc(cap * sizeof *ni);
+      if (ni && d->nitems) memcpy(ni, d->items, d->nitems * sizeof *ni);
+    } else {
+      ni = realloc(d->items, cap * sizeof *ni);
+    }
     if (!ni) return -1;
+    d->inline_items = 0;
     d->items = ni;                     /* owned by d from here */
     d->items_cap = cap;
   }
@@ -509,8 +519,15 @@ static int push_item(tw_jdoc *d, size_t start) {
 
 static int grow_members(tw_jdoc *d) {
   size_t cap = d->mem_cap * 2 + 64;
-  unsigned *nm = realloc(d->members, cap * sizeof *nm);
+  unsigned *nm;
+  if (d->inline_members) {             /* out of d's block: a malloc'd copy */
+    nm = malloc(cap * sizeof *nm);
+    if (nm && d->nmem) memcpy(nm, d->members, d->nmem * sizeof *nm);
+  } else {
+    nm = realloc(d->members, cap * sizeof *nm);
+  }
   if (!nm) return -1;
+  d->inline_members = 0;
   d->members = nm;                     /* owned by d from here */
   d->mem_cap = cap;
   return 0;
@@ -1059,9 +1076,11 @@ bad:
 
 static tw_jdoc *doc_parse(const char *body, size_t len, const char *items_key,
                           tw_jerr *err, int borrow) {
+  enum { ALIGN = 16 };                 /* >= the alignment of tw_jobj, unsigned */
   tw_jdoc *d;
-  size_t off = 0, at = 0, i;
-  int why, rc;
+  size_t off = 0, at = 0, i, text_bytes, mem_cap, total;
+  size_t items_at = 0, items_cap = 0, members_at = 0;
+  int why, rc, one;                    /* one: a single record's block */
   if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0) off = 3;
   if (len - off > TW_JSON_MAX_BODY) {
     set_err(err, 0, "response is too large (more than 256 MiB)", 0);
@@ -1073,8 +1092,23 @@ static tw_jdoc *doc_parse(const char *body, size_t len, const char *items_key,
     return NULL;
   }
   /* d owns its body copy (same allocation; none when borrowing) and, once
-   * set, d->members, d->items and d->arena. */
-  d = malloc(sizeof *d + (borrow ? 0 : (len - off) + 1 + PAD));
+   * set, d->members, d->items and d->arena. A single record's doc (no
+   * items_key) also holds its first members and items arrays in the same
+   * block: one malloc and one free per record instead of three (grown, they
+   * move to malloc'd arrays of their own: grow_members, push_item). */
+  text_bytes = borrow ? 0 : (len - off) + 1 + PAD;
+  mem_cap = (len - off) / 28 + 16;   /* ~35 bytes per member in Twilio's
+                                        objects: this rarely grows */
+  one = items_key == NULL;
+  if (one) {
+    items_at = (sizeof *d + text_bytes + ALIGN - 1) / ALIGN * ALIGN;
+    items_cap = (len - off) / 1024 + 4;              /* as push_item's first */
+    members_at = items_at + items_cap * sizeof(tw_jobj);
+    total = members_at + mem_cap * sizeof(unsigned);
+  } else {
+    total = sizeof *d + text_bytes;
+  }
+  d = malloc(total);
   if (!d) {
     set_err(err, 0, "out of memory", 0);
     return NULL;
@@ -1095,9 +1129,16 @@ static tw_jdoc *doc_parse(const char *body, size_t len, const char *items_key,
     memcpy(d->items_key, items_key, strlen(items_key) + 1);
   else
     items_key = NULL;
-  /* ~35 bytes per member in Twilio's objects: this rarely grows */
-  d->mem_cap = d->len / 28 + 16;
-  d->members = malloc(d->mem_cap * sizeof *d->members);
+  d->mem_cap = mem_cap;
+  if (one) {
+    d->items = (tw_jobj *)(void *)((char *)d + items_at);
+    d->items_cap = items_cap;
+    d->inline_items = 1;
+    d->members = (unsigned *)(void *)((char *)d + members_at);
+    d->inline_members = 1;
+  } else {
+    d->members = malloc(d->mem_cap * sizeof *d->members);
+  }
   if (!d->members) {
     tw_jdoc_release(d);
     set_err(err, 0, "out of memory", 0);
@@ -1113,7 +1154,7 @@ static tw_jdoc *doc_parse(const char *body, size_t len, const char *items_key,
       d->root_obj = d->items[0];
     }
     /* give back a large surplus (keep the old array if realloc fails) */
-    if (d->mem_cap > d->nmem + d->nmem / 4 + 64) {
+    if (!d->inline_members && d->mem_cap > d->nmem + d->nmem / 4 + 64) {
       unsigned *nm = realloc(d->members, (d->nmem + 1) * sizeof *nm);
       if (nm) {
         d->members = nm;
@@ -1160,8 +1201,8 @@ void tw_jdoc_release(tw_jdoc *d) {
     free(b);
     b = next;
   }
-  free(d->members);
-  free(d->items);
+  if (!d->inline_members) free(d->members);
+  if (!d->inline_items) free(d->items);
   free(d);
 }
 

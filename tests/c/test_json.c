@@ -1038,6 +1038,59 @@ static void test_spaced_pages(void) {
   CHECK(same, "spaced pages: every truncation and byte swap as the oracle");
 }
 
+/* The integer value v of d, or -1. */
+static long long int_at(tw_jdoc *d, int v) {
+  size_t n;
+  long long i;
+  double x;
+  const char *raw;
+  if (v < 0) return -1;
+  raw = tw_json_raw(d, v, &n);
+  return tw_json_number(raw, n, &i, &x) == 1 ? i : -1;
+}
+
+/* A single record's doc keeps its members and items arrays in its own
+ * block (doc_parse); denser records than the first sizing outgrow them
+ * into malloc'd arrays. Lookups stay right either way (ASan: no bad free). */
+static void test_single_record_growth(void) {
+  size_t cap = 64 * 1024, len, i;
+  char *s = malloc(cap);
+  int ok = 1, borrow;
+  if (!s) { CHECK(0, "test_single_record_growth: out of memory"); return; }
+  for (borrow = 0; borrow < 2; borrow++) {
+    tw_jerr e;
+    tw_jdoc *d;
+    len = 0;
+    s[len++] = '{';
+    for (i = 0; i < 2000; i++)               /* ~8 bytes a member: grows */
+      len += (size_t)snprintf(s + len, cap - len, "%s\"m%zu\":%zu", i ? "," : "", i, i);
+    for (i = 0; i < 300; i++)                /* nested objects */
+      len += (size_t)snprintf(s + len, cap - len, ",\"o%zu\":{\"x\":%zu}", i, i);
+    s[len++] = '}';
+    s[len] = '\0';
+    d = borrow ? tw_jdoc_borrow(s, len, NULL, &e) : tw_jdoc_parse(s, len, NULL, &e);
+    if (!d) { ok = 0; continue; }
+    for (i = 0; i < 2000 && ok; i += 7) {
+      char k[16];
+      int v;
+      snprintf(k, sizeof k, "m%zu", i);
+      v = root_get(d, k);
+      ok = int_at(d, v) == (long long)i;
+    }
+    for (i = 0; i < 300 && ok; i += 3) {
+      char k[16];
+      int v;
+      snprintf(k, sizeof k, "o%zu", i);
+      v = root_get(d, k);
+      ok = v >= 0 && tw_json_type(d, v) == TW_JOBJECT &&
+           int_at(d, tw_json_find(d, v, "x", 1)) == (long long)i;
+    }
+    tw_jdoc_release(d);
+  }
+  free(s);
+  CHECK(ok, "a single record denser than its first arrays: lookups as before");
+}
+
 int main(void) {
 #ifdef TEST_JSON_EXTRA
   TEST_JSON_EXTRA();         /* test_json_scalar.c, test_json_sse2.c */
@@ -1057,5 +1110,6 @@ int main(void) {
   test_chain_pages();
   test_chain_cases();
   test_big_items();
+  test_single_record_growth();
   return TAP_DONE();
 }
