@@ -329,8 +329,11 @@ const tw_op tw_ops[] = {
 
 const size_t tw_nops = N(tw_ops);
 
+/* a (NUL-terminated) equals b[0..n): the first byte first, so most
+ * non-matching names cost a compare, not a strlen */
 static int eq(const char *a, const char *b, size_t n) {
-  return strlen(a) == n && memcmp(a, b, n) == 0;
+  if (n == 0) return a[0] == '\0';
+  return a[0] == b[0] && strlen(a) == n && memcmp(a, b, n) == 0;
 }
 
 const tw_op *tw_op_find(const char *id, size_t n) {
