@@ -363,6 +363,8 @@ int ltw_request_check(lua_State *L, const ltw_config *cfg, int repr_idx, ltw_che
   const char *opid = luaL_checklstring(L, 2, &opn);
   const tw_op *op = tw_op_find(opid, opn);
   unsigned char given[LTW_MAX_PARAMS];  /* given[i]: params has op->params[i] */
+  int at[LTW_MAX_PARAMS];               /* given[i]: its value's stack index */
+  int idx, t;
   int path_idx = 0, params_idx = 0;
   int has_phone = 0, has_area = 0;
   tw_repr repr = TW_REPR_JSON;
@@ -419,7 +421,8 @@ int ltw_request_check(lua_State *L, const ltw_config *cfg, int repr_idx, ltw_che
       p = tw_op_param(op, k, n);
       if (!p) return unknown_param(L, op, k, n);
       given[p - op->params] = 1;
-      lua_pop(L, 1);
+      lua_insert(L, -2);             /* the value stays below the key, */
+      at[p - op->params] = lua_gettop(L) - 1;   /* for step 3 */
     }
   }
 
@@ -439,20 +442,20 @@ int ltw_request_check(lua_State *L, const ltw_config *cfg, int repr_idx, ltw_che
       }
       continue;
     }
-    lua_pushstring(L, p->name);
-    lua_rawget(L, params_idx);       /* not nil: lua_next gave it */
-    if (!check_value(L, op, p, lua_gettop(L), &v->i)) return 2;
+    idx = at[i];                     /* its value, kept on the stack by step 2 */
+    if (!check_value(L, op, p, idx, &v->i)) return 2;
     if (strcmp(p->name, "phone_number") == 0) has_phone = 1;
     if (strcmp(p->name, "area_code") == 0) has_area = 1;
     v->p = p;
-    if (lua_type(L, -1) == LUA_TBOOLEAN) {
+    t = lua_type(L, idx);
+    if (t == LUA_TBOOLEAN) {
       v->kind = TW_V_BOOLEAN;
-      v->i = lua_toboolean(L, -1);
-    } else if (lua_type(L, -1) == LUA_TNUMBER) {
+      v->i = lua_toboolean(L, idx);
+    } else if (t == LUA_TNUMBER) {
       v->kind = TW_V_INTEGER;        /* .i set by check_value */
     } else {
       v->kind = TW_V_STRING;
-      v->s = lua_tolstring(L, -1, &v->n);
+      v->s = lua_tolstring(L, idx, &v->n);
     }
     npresent++;
   }
