@@ -637,7 +637,6 @@ struct tw_curl_multi {
                                   request, shared by every transfer with the
                                   same lines (freed with the multi) */
   tw_buf hdr_key;              /* owned: the packed lines hdrs was built from */
-  int hdrs_post;               /* hdrs was built for a POST (build_multi_list) */
   tw_curl_xfer *spare;         /* owned: dropped transfers kept with their
                                   response buffers for the next adds (at
                                   most IDLE_MAX; linked by next) */
@@ -709,48 +708,9 @@ void tw_curl_multi_free(tw_curl_multi *m) {
   free(m);
 }
 
-/* The form Content-Type libcurl sends by itself with a POST body when the
- * request names none (Curl_http_bodysend: a copy of a constant). Sent as
- * a header line of ours instead, libcurl formats it into the request a
- * byte at a time (Curl_add_custom_headers, its printf): callgrind of
- * bench/ours.lua update-concurrent, 1,200 minus 200 updates: 151.1 k ->
- * 143.4 k instructions per update on 5.4. A POST's header list therefore
- * leaves out exactly this line (same name, any case, same value): the
- * server gets the same header. Any other Content-Type is sent as given. */
-static int is_default_form_type(const char *line) {
-  static const char NAME[] = "content-type:";
-  static const char VALUE[] = "application/x-www-form-urlencoded";
-  size_t i;
-  for (i = 0; i < sizeof NAME - 1; i++)
-    if (lower((unsigned char)line[i]) != NAME[i]) return 0;   /* stops at the NUL */
-  line += i;
-  while (*line == ' ' || *line == '\t') line++;
-  return strcmp(line, VALUE) == 0;
-}
-
-/* build_list_opt for a multi transfer: a POST's list without the default form
- * Content-Type line (is_default_form_type). NULL when out of memory. */
-static struct curl_slist *build_multi_list(const tw_curl_req *rq) {
-  struct curl_slist *list, *tmp;
-  size_t p = 0;
-  list = curl_slist_append(NULL, "Expect:");     /* copied by libcurl */
-  if (!list) return NULL;
-  while (rq->hdr_lines && p < rq->hdr_len) {
-    const char *line = rq->hdr_lines + p;
-    p += strlen(line) + 1;
-    if (rq->method == TW_METHOD_POST && is_default_form_type(line)) continue;
-    tmp = curl_slist_append(list, line);
-    if (!tmp) {
-      curl_slist_free_all(list);
-      return NULL;
-    }
-    list = tmp;
-  }
-  return list;
-}
-
-/* The header list for rq: the multi's shared one when rq's lines (and
- * whether it is a POST: build_multi_list) are the ones it was built from
+/* The header list for rq: the multi's shared one when rq's lines
+ * are the ones it was built from (check_req already left a POST's form
+ * Content-Type to libcurl, for the easy handle and the multi alike)
  * (the usual case: every request of a batch sends the same few headers;
  * callgrind, bench/ours.lua update-concurrent, 1,100 minus 100 updates:
  * 193.3 k -> 188.1 k instructions per update on 5.4), else a new list
@@ -760,15 +720,13 @@ static struct curl_slist *multi_headers(tw_curl_multi *m, tw_curl_xfer *x,
                                         const tw_curl_req *rq) {
   struct curl_slist *list;
   size_t len = rq->hdr_lines ? rq->hdr_len : 0;
-  int post = rq->method == TW_METHOD_POST;
-  if (m->hdrs && len == m->hdr_key.len && post == m->hdrs_post &&
+  if (m->hdrs && len == m->hdr_key.len &&
       (len == 0 || memcmp(m->hdr_key.data, rq->hdr_lines, len) == 0))
     return m->hdrs;
-  list = build_multi_list(rq);
+  list = build_list_opt(rq, 1);
   if (!list) return NULL;
   if (!m->hdrs && tw_buf_add(&m->hdr_key, rq->hdr_lines ? rq->hdr_lines : "", len) == 0) {
     m->hdrs = list;                          /* the multi owns it */
-    m->hdrs_post = post;
     return list;
   }
   x->hdrs = list;                            /* x owns it */
