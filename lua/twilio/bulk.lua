@@ -98,7 +98,7 @@ end
 -- connection (not idempotent, or a DELETE). Per request, the lane applies
 -- only inside a coroutine group's task (libcurl's multi handle) while no
 -- 429 has paused the batch. Then the first attempt is tmpl itself, with
--- the fields client:send adds, handed to the group's multi with the URL
+-- the client's limits (client:set_limits), handed to the group's multi with the URL
 -- beside it (runtime.group_request: the multi checks tmpl once, not per
 -- request, and no request table is made), and a 2xx answer is returned
 -- with 0 retries. Any other answer, or error, is handed to client:send as
@@ -109,11 +109,7 @@ function _M.lane(client, call_opts, tmpl)
   local rt = client.runtime
   if rt.kind ~= "curl" or client.debug then return nil end
   if not tmpl.idempotent or tmpl.method == "DELETE" then return nil end
-  -- what client:send sets on every request (twilio.client)
-  local sent = _M.request_for(tmpl, tmpl.url)
-  sent.timeout_ms = floor(((call_opts and call_opts.timeout) or client.timeout) * 1000)
-  sent.connect_timeout_ms = floor(((call_opts and call_opts.connect_timeout) or client.connect_timeout) * 1000)
-  sent.max_body = client.max_body
+  local sent = client:set_limits(_M.request_for(tmpl, tmpl.url), call_opts)
   return function(url)
     local batch = client.batch
     local g = rt.running_group            -- rt:in_group(), without the call

@@ -256,11 +256,18 @@ end
 -- send(req, opts, res1, terr1): the first attempt was made already (by the
 -- fused call, core.call_record, which is never used with a debug hook or in
 -- a batch) and came back as res1 | nil, terr1; the loop goes on from there.
-function Client:send(req, opts, res1, terr1)
-  local timeout = (opts and opts.timeout) or self.timeout
-  req.timeout_ms = floor(timeout * 1000)
+-- The limits every request of this client is sent with (the call's
+-- options over the client's): send sets them, and so does bulk's lane on
+-- the one request it reuses for a batch.
+function Client:set_limits(req, opts)
+  req.timeout_ms = floor(((opts and opts.timeout) or self.timeout) * 1000)
   req.connect_timeout_ms = floor(((opts and opts.connect_timeout) or self.connect_timeout) * 1000)
   req.max_body = self.max_body
+  return req
+end
+
+function Client:send(req, opts, res1, terr1)
+  self:set_limits(req, opts)
   local policy = (opts and opts.policy) or self.policy
   local hook = (opts and opts.on_retry) or self.on_retry
   local t, terr = self.runtime:transport()
