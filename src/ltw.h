@@ -80,6 +80,8 @@ typedef struct ltw_config {
   char ua[257];
 } ltw_config;
 ltw_config *ltw_check_config(lua_State *L, int idx);
+/* Whether k[0..n) is a key cfg:build accepts in a path table (ltw_request.c). */
+int ltw_is_path_key(const char *k, size_t n);
 
 void ltw_open_error(lua_State *L);    /* ltw_error.c   */
 void ltw_open_body(lua_State *L);     /* ltw_body.c    */

@@ -28,16 +28,6 @@
 #include "tw_ops.h"
 #include "tw_request.h"
 
-/* The keys cfg:build accepts in a path table (ltw_request.c PATH_KEYS). */
-static int known_path_key(const char *k, size_t n) {
-  static const char *const KEYS[] = {
-    "account_sid", "sid", "resource_sid", "assigned_add_on_sid", "country_code", NULL };
-  size_t i;
-  for (i = 0; KEYS[i]; i++)
-    if (strlen(KEYS[i]) == n && memcmp(KEYS[i], k, n) == 0) return 1;
-  return 0;
-}
-
 static int cfg_rebuild_url(lua_State *L) {
   ltw_config *cfg = ltw_check_config(L, 1);
   const tw_op *op;
@@ -63,7 +53,7 @@ static int cfg_rebuild_url(lua_State *L) {
   while (lua_next(L, 3)) {
     if (lua_type(L, -2) != LUA_TSTRING) return 0;
     s = lua_tolstring(L, -2, &n);
-    if (!known_path_key(s, n)) return 0;
+    if (!ltw_is_path_key(s, n)) return 0;
     lua_pop(L, 1);
   }
 

@@ -123,8 +123,9 @@ static const char *const PATH_KEYS[] = {
   "account_sid", "sid", "resource_sid", "assigned_add_on_sid",
   "country_code", NULL };
 
-/* Whether k[0..n) is one of PATH_KEYS (their lengths compared first). */
-static int is_path_key(const char *k, size_t n) {
+/* Whether k[0..n) is one of PATH_KEYS (their lengths compared first);
+ * cfg:rebuild_url (ltw_rebuild.c) asks it too. */
+int ltw_is_path_key(const char *k, size_t n) {
   static const unsigned char LEN[] = { 11, 3, 12, 19, 12 };
   size_t i;
   for (i = 0; i < sizeof LEN; i++)
@@ -167,7 +168,7 @@ static int unknown_param(lua_State *L, const tw_op *op, const char *key,
   size_t i, len;
   int is_path = 0;
   ltw_quote(got, sizeof got, key, n);
-  is_path = is_path_key(key, n);
+  is_path = ltw_is_path_key(key, n);
   if (hint && !is_path) {
     snprintf(msg, sizeof msg, "unknown parameter %s for %s; did you mean '%s'?",
              got, op->id, hint);
@@ -300,7 +301,7 @@ static int build_path(lua_State *L, const ltw_config *cfg, const tw_op *op,
         return ltw_invalid(L, op->id, NULL, msg);
       }
       k = lua_tolstring(L, -2, &n);
-      if (!is_path_key(k, n)) {
+      if (!ltw_is_path_key(k, n)) {
         char got[160];
         ltw_quote(got, sizeof got, k, n);
         snprintf(msg, sizeof msg, "unknown path key %s for %s (path keys: "
