@@ -1035,7 +1035,7 @@ chain_after:                 /* a value at start ends before pos: what follows *
        * "}},{\"": an object, then its item */
       size_t i = e, sp;
       if (s[e + 1] == '}') {
-        if (!(depth - 2 == item_depth && stack[depth - 2])) goto chain_general;
+        if (!(depth >= 2 && depth - 2 == item_depth && stack[depth - 2])) goto chain_general;
         i = e + 1;
       } else if (depth - 1 != item_depth) {
         goto chain_general;
