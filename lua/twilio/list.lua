@@ -222,7 +222,7 @@ function List:each(params, opts)
         return item
       end
       cur.i, cur.last = i, last
-      last = false
+      items, last = NO_ITEMS, false  -- nothing here pins the page while the next one arrives
       local nxt, ierr = advance(cur)
       if ierr then error(ierr, 0) end
       items, i, last = cur.items or NO_ITEMS, cur.i, cur.last
