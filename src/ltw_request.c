@@ -463,8 +463,10 @@ int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, ltw_checked *
     }
     idx = at[i];                     /* its value, kept on the stack by step 2 */
     if (!check_value(L, op, p, idx, &v->i)) return 2;
-    if (strcmp(p->name, "phone_number") == 0) has_phone = 1;
-    if (strcmp(p->name, "area_code") == 0) has_area = 1;
+    if (op->rule == TW_RULE_PHONE_OR_AREA) {   /* step 4's inputs */
+      if (strcmp(p->name, "phone_number") == 0) has_phone = 1;
+      if (strcmp(p->name, "area_code") == 0) has_area = 1;
+    }
     v->p = p;
     t = lua_type(L, idx);
     if (t == LUA_TBOOLEAN) {
