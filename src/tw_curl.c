@@ -385,17 +385,26 @@ static int maybe_sent(CURL *e, CURLcode rc) {
 }
 
 /* Fills the result fields of r after a transfer on e ended with rc. */
-static void finish(CURL *e, CURLcode rc, tw_curl_res *r) {
-  long status = 0, conns = 0;
+/* The counters of a result: what the binding's result table shows. */
+static void finish_counters(CURL *e, tw_curl_res *r) {
+  long conns = 0;
   double total = 0;
   if (e) {
-    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &conns);
     curl_easy_getinfo(e, CURLINFO_TOTAL_TIME, &total);
   }
-  r->status = status;
   r->new_connections = conns;
   r->total_time = total;
+}
+
+/* Fills the result fields of r after a transfer on e ended with rc; the
+ * counters too unless lean (the easy handle's tw_curl_perform_lean: read
+ * with the headers, by tw_curl_fill_headers). */
+static void finish_as(CURL *e, CURLcode rc, tw_curl_res *r, int lean) {
+  long status = 0;
+  if (e) curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+  if (!lean) finish_counters(e, r);
+  r->status = status;
   r->curl_code = (int)rc;
   if (rc == CURLE_OK) {
     r->kind = TW_CURL_OK;
@@ -412,6 +421,8 @@ static void finish(CURL *e, CURLcode rc, tw_curl_res *r) {
   snprintf(r->message, sizeof r->message, "%s",
            r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
 }
+
+static void finish(CURL *e, CURLcode rc, tw_curl_res *r) { finish_as(e, rc, r, 0); }
 
 /* ---- global ------------------------------------------------------------ */
 
@@ -611,7 +622,7 @@ const tw_curl_res *tw_curl_perform_lean(tw_curl *h, const tw_curl_req *rq) {
   rc = use_headers(h, rq);
   if (rc == CURLE_OK) rc = set_request_easy(h, rq);
   if (rc == CURLE_OK) rc = curl_easy_perform(h->easy);
-  finish(h->easy, rc, &h->res);
+  finish_as(h->easy, rc, &h->res, 1);
   return &h->res;
 }
 
@@ -621,8 +632,10 @@ const tw_curl_res *tw_curl_perform_lean(tw_curl *h, const tw_curl_req *rq) {
 void tw_curl_fill_headers(tw_curl *h) {
 #if LIBCURL_VERSION_NUM >= 0x075400
   size_t i;
-  if (!h->after || h->filled) return;
+  if (h->filled) return;
   h->filled = 1;
+  finish_counters(h->easy, &h->res);
+  if (!h->after) return;
   h->res.headers.len = 0;
   if (h->res.kind != TW_CURL_OK) return;
   for (i = 0; i < sizeof KEEP / sizeof KEEP[0]; i++) {
@@ -638,7 +651,9 @@ void tw_curl_fill_headers(tw_curl *h) {
     tw_buf_add(&h->res.headers, hh->value, vn + 1);
   }
 #else
-  (void)h;
+  if (h->filled) return;
+  h->filled = 1;
+  finish_counters(h->easy, &h->res);
 #endif
 }
 
@@ -680,8 +695,8 @@ const tw_curl_res *tw_curl_perform_into(tw_curl *h, const tw_curl_req *rq,
     rc = use_headers(h, rq);
     if (rc == CURLE_OK) rc = set_request_easy(h, rq);
     if (rc == CURLE_OK) rc = curl_easy_perform(h->easy);
-    finish(h->easy, rc, &h->res);
-    tw_curl_fill_headers(h);
+    finish_as(h->easy, rc, &h->res, 1);
+    tw_curl_fill_headers(h);                 /* and the counters */
   }
   r = &h->res;
   /* grown out of dst: the body has its own malloc'd buffer now, so the
