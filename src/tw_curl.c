@@ -29,6 +29,13 @@
  * request's (set_request_easy); the header list is rebuilt only when the
  * lines change. Multi transfers take a pooled handle, curl_easy_reset it
  * and set everything (their buffers differ per transfer).
+ * The easy handle has no header callback (libcurl 7.84+, built with its
+ * header API, and not all_headers): libcurl stores every header anyway,
+ * and the kept ones are read from that store after the transfer, only
+ * when someone wants them (tw_curl_fill_headers: the result table; the
+ * fused call reads only the Content-Type of a 2xx); the body is sized
+ * from Content-Length at its first bytes instead (size_from_length).
+ * Multi transfers keep the callback (on_header).
  * Buffers: a response's body buffer is kept from one request to the next
  * (dropped only when it is over 4 MiB and over 4x the last body), and is
  * sized from Content-Length before the body arrives, so a 1.3 MB page is
