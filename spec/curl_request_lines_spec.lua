@@ -94,4 +94,91 @@ describe("request header lines (libcurl)", function()
     assert.is_nil(got[2].headers["content-type"])
     assert.equal("Basic eDp5", got[2].headers.authorization)
   end)
+
+  -- The easy handle reads the headers it keeps from libcurl's own store
+  -- after the transfer (src/tw_curl.c tw_curl_fill_headers; no header
+  -- callback); a handle keeping every header, and a multi handle, still
+  -- take them through the callback. The kept ones must be the same either
+  -- way: lower-case names, trimmed values, the last of a repeated one.
+  local KEPT = { "content-type", "content-length", "retry-after", "location", "www-authenticate",
+                 "twilio-request-id" }
+  local function kept(headers)
+    local t = {}
+    for _, n in ipairs(KEPT) do t[n] = headers[n] end
+    return t
+  end
+
+  it("keeps the same response headers read after the transfer as through the callback", function()
+    local all = core.curl_new{ all_headers = true }
+    local m = core.curl_multi_new{ max_connections = 1 }
+    for _, code in ipairs{ 200, 429, 503 } do
+      local req = { method = "GET", url = srv.url .. "/kept?code=" .. code, headers = with() }
+      local res = assert(h:perform(req))
+      local ref = assert(all:perform(req))
+      assert.equal(code, res.status)
+      assert.same(kept(ref.headers), res.headers)
+      assert.same({
+        ["content-type"] = "application/json; charset=utf-8", ["content-length"] = "2",
+        ["retry-after"] = "7", location = "/2010-04-01/x", ["www-authenticate"] = 'Basic realm="t"',
+        ["twilio-request-id"] = "RQ0123" }, res.headers)
+      assert(m:add(code, req))
+      local got
+      while m:pending() > 0 do
+        for _, d in ipairs(m:poll(1000)) do got = assert(d.res) end
+      end
+      assert.same(res.headers, got.headers)
+      -- and a POST on the same handle, then a GET without them: nothing stays
+      res = assert(h:perform{ method = "POST", url = srv.url .. "/kept?code=" .. code, headers = with(),
+                              body = "a=1" })
+      assert.equal("7", res.headers["retry-after"])
+      res = assert(h:perform{ method = "GET", url = srv.url .. "/big?n=3", headers = with() })
+      assert.same({ ["content-type"] = res.headers["content-type"] }, kept(res.headers))
+      assert.equal("xxx", res.body)
+    end
+    all:close()
+    m:close()
+  end)
+
+  -- The fused call (core.call_record) sends the header lines its config
+  -- packed once (src/ltw_config.c) and the URL and body from cfg:build's
+  -- checks; the general path (a custom transport) sends cfg:build's
+  -- request through h:perform. The server must see the same request.
+  it("sends the same request from the fused call as from the general path", function()
+    local twilio = require "twilio"
+    local curl = require "twilio.transport.curl"
+    local sid = "PN" .. ("ab"):rep(16)
+    local seen = {}
+    for _, general in ipairs{ false, true } do
+      local c = assert(twilio.new{ base_url = srv.url, account_sid = "AC" .. ("0f"):rep(16),
+                                   auth_token = "lines-token", retries = 0,
+                                   transport = general and curl.new{} or nil })
+      local numbers = c.incoming_phone_numbers
+      local got = {}
+      for i, call in ipairs{
+        function() return numbers:fetch(sid) end,
+        function() return numbers:update(sid, { friendly_name = "a b&c", voice_url = "https://e.x/v?a=1" }) end,
+        function() return numbers:fetch(sid) end } do
+        local rec = assert(call())
+        local hs = rec.headers
+        got[i] = { method = rec.method, uri = rec.uri, body = rec.body, authorization = hs.authorization,
+                   ["user-agent"] = hs["user-agent"], accept = hs.accept, expect = hs.expect,
+                   ["content-type"] = hs["content-type"], ["content-length"] = hs["content-length"] }
+      end
+      local req = assert(c.cfg:build("UpdateIncomingPhoneNumber", { sid = sid },
+                                     { friendly_name = "a b&c", voice_url = "https://e.x/v?a=1" }))
+      assert.equal(req.headers.Authorization, got[2].authorization)
+      for i = 1, 3 do   -- it names the transport: libcurl's, or the custom one
+        assert.equal(c.runtime:user_agent(), got[i]["user-agent"])
+        assert.equal(req.headers["User-Agent"], got[i]["user-agent"])
+        got[i]["user-agent"] = nil
+      end
+      assert.equal("application/json", got[1].accept)
+      assert.equal(req.body, got[2].body)
+      assert.equal(FORM, got[2]["content-type"])
+      assert.is_nil(got[1]["content-type"])
+      seen[general] = got
+      c:close()
+    end
+    assert.same(seen[true], seen[false])
+  end)
 end)

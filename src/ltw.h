@@ -72,12 +72,24 @@ void ltw_describe(lua_State *L, int idx, char *out, size_t cap);
 #define LTW_UV_UA 2
 #define LTW_UV_HDR_GET 3
 #define LTW_UV_HDR_FORM 4
+#define LTW_OPS_CAP 64     /* operations whose placeholders a config keeps */
+#define LTW_PH_CAP 4       /* = TW_PATH_MAX (tw_request.h; checked there) */
 typedef struct ltw_config {
   char account_sid[35];
   tw_base base;
   char base_url[300];     /* scheme://host[:port], no trailing slash */
   char auth[400];         /* "Basic " base64(user:secret); wiped by __gc */
   char ua[257];
+  /* The fused call's header lines, packed NUL-separated as tw_curl_req
+   * wants them ("Authorization: …", "User-Agent: …", "Accept: …"), made
+   * once from auth and ua (ltw_config.c); wiped by __gc with auth. */
+  char lines[15 + 400 + 12 + 257 + 25];
+  size_t lines_len;
+  /* Per operation (tw_ops index < LTW_OPS_CAP), its path template's
+   * placeholders, parsed on first use (ltw_request.c): nph[i] is their
+   * count + 1 (0: not parsed yet), ph[i] their indexes in params. */
+  signed char nph[LTW_OPS_CAP];
+  unsigned char ph[LTW_OPS_CAP][LTW_PH_CAP];
 } ltw_config;
 ltw_config *ltw_check_config(lua_State *L, int idx);
 /* Whether k[0..n) is a key cfg:build accepts in a path table (ltw_request.c). */

@@ -30,9 +30,12 @@
  * libcurl's default for it); fresh_connect as client:send sets it (a
  * non-idempotent request or a DELETE).
  *
- * Memory: the URL, form body and header lines go into buffers the
- * twilio.Curl owns (freed by its __gc), so an error raised anywhere leaks
- * nothing; no Lua runs while libcurl does (tw_curl_perform). */
+ * Memory: the URL and form body go into buffers the twilio.Curl owns
+ * (freed by its __gc), so an error raised anywhere leaks nothing; the
+ * header lines are the config's, packed once when it was made; no Lua
+ * runs while libcurl does (tw_curl_perform_lean). The answer's headers
+ * are read from libcurl only when the general path takes the answer
+ * (tw_curl_fill_headers); a 2xx needs only its Content-Type. */
 #include <math.h>
 #include <string.h>
 #include "ltw_call.h"
@@ -63,12 +66,10 @@ static void encode(lua_State *L, tw_buf *b, const ltw_checked *c) {
 
 /* Whether a 2xx answer's Content-Type makes it JSON for twilio.record's
  * body(): absent, or naming json in any case (the last one wins, as in
- * res.headers). */
-static int json_type(const tw_curl_res *r) {
-  size_t pos = 0, i, n;
-  const char *name, *value, *ct = NULL;
-  while (tw_curl_header_next(r, &pos, &name, &value))
-    if (strcmp(name, "content-type") == 0) ct = value;
+ * res.headers: libcurl's CURLINFO_CONTENT_TYPE is the last one too). */
+static int json_type(ltw_curl *u) {
+  size_t i, n;
+  const char *ct = ltw_curl_content_type(u);
   if (!ct) return 1;
   n = strlen(ct);
   for (i = 0; i + 4 <= n; i++)
@@ -106,7 +107,7 @@ static int l_call_record(lua_State *L) {
   tw_curl_req rq;
   const tw_curl_res *r;
   const char *kind, *method;
-  tw_buf *url, *form, *lines;
+  tw_buf *url, *form;
   int post, n;
   long timeout_ms, connect_timeout_ms, max_body;
 
@@ -125,7 +126,6 @@ static int l_call_record(lua_State *L) {
   post = strcmp(method, "POST") == 0;
   url = ltw_curl_url(u);
   form = ltw_curl_form(u);
-  lines = ltw_curl_lines(u);
   url->len = 0;
   add(L, url, c.url, strlen(c.url));
   if (post) {
@@ -136,18 +136,12 @@ static int l_call_record(lua_State *L) {
     add(L, url, "?", 1);
     encode(L, url, &c);
   }
-  /* the headers of cfg:build's shared table; the config checked them */
-  lines->len = 0;
-  add(L, lines, "Authorization: ", 15);
-  add(L, lines, cfg->auth, strlen(cfg->auth) + 1);
-  add(L, lines, "User-Agent: ", 12);
-  add(L, lines, cfg->ua, strlen(cfg->ua) + 1);
-  add(L, lines, "Accept: application/json", 25);
-  /* A form body's Content-Type is libcurl's own default for
+  /* the headers of cfg:build's shared table, packed once by the config
+   * (which checked them): read in place, the config is at stack index 1.
+   * A form body's Content-Type is libcurl's own default for
    * CURLOPT_POSTFIELDS, the same header and value on the wire: given as a
    * line of ours it costs ~5 k instructions more inside libcurl (every
    * custom line is compared with each header libcurl may add). */
-
   memset(&rq, 0, sizeof rq);
   rq.method = post ? TW_METHOD_POST : strcmp(method, "DELETE") == 0 ? TW_METHOD_DELETE
                                                                   : TW_METHOD_GET;
@@ -156,15 +150,15 @@ static int l_call_record(lua_State *L) {
     rq.body = form->data;
     rq.body_len = form->len;
   }
-  rq.hdr_lines = lines->data;
-  rq.hdr_len = lines->len;
+  rq.hdr_lines = cfg->lines;
+  rq.hdr_len = cfg->lines_len;
   rq.timeout_ms = timeout_ms;
   rq.connect_timeout_ms = connect_timeout_ms;
   rq.max_body = (size_t)max_body;
   rq.fresh_connect = !c.op->idempotent || rq.method == TW_METHOD_DELETE;
   r = ltw_curl_perform(u, &rq);                        /* no Lua inside */
 
-  if (r->kind == TW_CURL_OK && r->status >= 200 && r->status < 300 && json_type(r)) {
+  if (r->kind == TW_CURL_OK && r->status >= 200 && r->status < 300 && json_type(u)) {
     if (r->body.len) lua_pushlstring(L, r->body.data, r->body.len);
     else lua_pushliteral(L, "");
     return ltw_record_from_string(L, kind, -1, 7, r->status);
@@ -175,6 +169,7 @@ static int l_call_record(lua_State *L) {
   if (post) lua_pushlstring(L, form->data, form->len);
   else lua_pushnil(L);
   ltw_push_request(L, method, c.op->id, c.op->idempotent, post, c.repr);
+  ltw_curl_fill_headers(u);                            /* res.headers */
   n = ltw_curl_push_result(L, r, method, url->data);
   return 2 + n;
 }

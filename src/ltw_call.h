@@ -32,7 +32,7 @@ typedef struct ltw_checked {
  * fills c, or 2 with nil, err pushed (an expected failure: the error
  * cfg:build returns); misuse raises as cfg:build does. Pushes values above
  * the top it was given. */
-int ltw_request_check(lua_State *L, const ltw_config *cfg, int repr_idx,
+int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx,
                       ltw_checked *c);
 /* Replaces url and body (or nil) on the top of the stack with the request
  * table cfg:build returns ({ method, url, body, headers, op, idempotent });
@@ -56,8 +56,12 @@ int ltw_curl_is_open(const ltw_curl *u);
 tw_buf *ltw_curl_lines(ltw_curl *u);
 tw_buf *ltw_curl_url(ltw_curl *u);
 tw_buf *ltw_curl_form(ltw_curl *u);
-/* tw_curl_perform on the handle's easy handle (no Lua inside). */
+/* tw_curl_perform_lean on the handle's easy handle (no Lua inside): the
+ * response headers wait for ltw_curl_fill_headers (tw_curl.h); the
+ * Content-Type is ltw_curl_content_type's. */
 const tw_curl_res *ltw_curl_perform(ltw_curl *u, const tw_curl_req *rq);
+void ltw_curl_fill_headers(ltw_curl *u);
+const char *ltw_curl_content_type(ltw_curl *u);
 /* Pushes what h:perform returns for r: res (returns 1) or nil, terr (2). */
 int ltw_curl_push_result(lua_State *L, const tw_curl_res *r, const char *method,
                          const char *url);

@@ -186,6 +186,15 @@ static int l_config(lua_State *L) {
   memcpy(cfg->auth, "Basic ", 6);
   b64 = tw_base64(cfg->auth + 6, plain, plainn);
   cfg->auth[6 + b64] = '\0';
+  {                                       /* the fused call's header lines */
+    size_t an = strlen(cfg->auth), un = strlen(cfg->ua), o = 0;
+    memcpy(cfg->lines + o, "Authorization: ", 15); o += 15;
+    memcpy(cfg->lines + o, cfg->auth, an + 1); o += an + 1;
+    memcpy(cfg->lines + o, "User-Agent: ", 12); o += 12;
+    memcpy(cfg->lines + o, cfg->ua, un + 1); o += un + 1;
+    memcpy(cfg->lines + o, "Accept: application/json", 25); o += 25;
+    cfg->lines_len = o;
+  }
   {
     volatile char *v = plain;
     size_t i;
@@ -211,6 +220,8 @@ static int cfg_gc(lua_State *L) {
   volatile char *v = cfg->auth;
   size_t i;
   for (i = 0; i < sizeof cfg->auth; i++) v[i] = 0;
+  v = cfg->lines;
+  for (i = 0; i < sizeof cfg->lines; i++) v[i] = 0;
   return 0;
 }
 

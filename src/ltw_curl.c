@@ -343,8 +343,10 @@ tw_buf *ltw_curl_url(ltw_curl *u) { return &u->url; }
 tw_buf *ltw_curl_form(ltw_curl *u) { return &u->form; }
 
 const tw_curl_res *ltw_curl_perform(ltw_curl *u, const tw_curl_req *rq) {
-  return tw_curl_perform(u->h, rq);
+  return tw_curl_perform_lean(u->h, rq);
 }
+void ltw_curl_fill_headers(ltw_curl *u) { tw_curl_fill_headers(u->h); }
+const char *ltw_curl_content_type(ltw_curl *u) { return tw_curl_content_type(u->h); }
 
 int ltw_curl_push_result(lua_State *L, const tw_curl_res *r, const char *method,
                          const char *url) {

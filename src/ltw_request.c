@@ -282,7 +282,25 @@ static int check_value(lua_State *L, const tw_op *op, const tw_param *p,
 }
 
 /* Checks the path table and writes the URL (base + path) into url. */
-static int build_path(lua_State *L, const ltw_config *cfg, const tw_op *op,
+/* The path parameters of op in template order (tw_request_placeholders),
+ * parsed once per config and operation; (size_t)-1 for a bad template. */
+typedef char ltw_ph_cap_check[(LTW_PH_CAP == TW_PATH_MAX) ? 1 : -1];
+static size_t placeholders(ltw_config *cfg, const tw_op *op, const tw_param **ph) {
+  size_t i = (size_t)(op - tw_ops), n, j;
+  if (i >= LTW_OPS_CAP) return tw_request_placeholders(op, ph, TW_PATH_MAX);
+  if (cfg->nph[i] == 0) {
+    n = tw_request_placeholders(op, ph, TW_PATH_MAX);
+    if (n == (size_t)-1) return n;           /* not kept: said each time */
+    for (j = 0; j < n; j++) cfg->ph[i][j] = (unsigned char)(ph[j] - op->params);
+    cfg->nph[i] = (signed char)(n + 1);
+    return n;
+  }
+  n = (size_t)cfg->nph[i] - 1;
+  for (j = 0; j < n; j++) ph[j] = &op->params[cfg->ph[i][j]];
+  return n;
+}
+
+static int build_path(lua_State *L, ltw_config *cfg, const tw_op *op,
                       int path_idx, tw_repr repr, char *url, size_t cap) {
   char msg[400];
   const tw_param *ph[TW_PATH_MAX], *bad;
@@ -313,7 +331,7 @@ static int build_path(lua_State *L, const ltw_config *cfg, const tw_op *op,
       lua_pop(L, 1);
     }
   }
-  nseg = tw_request_placeholders(op, ph, TW_PATH_MAX);
+  nseg = placeholders(cfg, op, ph);
   if (nseg == (size_t)-1)
     return luaL_error(L, "twilio: %s: bad path template", op->id);
   for (j = 0; j < nseg; j++) {
@@ -359,7 +377,7 @@ static void emit_buffer(void *ud, const char *s, size_t n) {
  * JSON. Returns 0, or 2 with nil, err pushed (an expected failure); misuse
  * raises. Leaves values on the stack above the arguments: call it with the
  * arguments at 1..4 and whatever the caller keeps above them. */
-int ltw_request_check(lua_State *L, const ltw_config *cfg, int repr_idx, ltw_checked *c) {
+int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, ltw_checked *c) {
   size_t opn, i, npresent = 0;
   const char *opid = luaL_checklstring(L, 2, &opn);
   const tw_op *op = tw_op_find(opid, opn);
@@ -445,8 +463,10 @@ int ltw_request_check(lua_State *L, const ltw_config *cfg, int repr_idx, ltw_che
     }
     idx = at[i];                     /* its value, kept on the stack by step 2 */
     if (!check_value(L, op, p, idx, &v->i)) return 2;
-    if (strcmp(p->name, "phone_number") == 0) has_phone = 1;
-    if (strcmp(p->name, "area_code") == 0) has_area = 1;
+    if (op->rule == TW_RULE_PHONE_OR_AREA) {   /* step 4's inputs */
+      if (strcmp(p->name, "phone_number") == 0) has_phone = 1;
+      if (strcmp(p->name, "area_code") == 0) has_area = 1;
+    }
     v->p = p;
     t = lua_type(L, idx);
     if (t == LUA_TBOOLEAN) {
@@ -482,7 +502,7 @@ int ltw_request_check(lua_State *L, const ltw_config *cfg, int repr_idx, ltw_che
 static int cfg_build(lua_State *L) {
   ltw_checked c;
   int form;
-  const ltw_config *cfg = ltw_check_config(L, 1);
+  ltw_config *cfg = ltw_check_config(L, 1);
   lua_settop(L, 5);
   if (ltw_request_check(L, cfg, 5, &c)) return 2;
 

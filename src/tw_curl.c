@@ -29,6 +29,13 @@
  * request's (set_request_easy); the header list is rebuilt only when the
  * lines change. Multi transfers take a pooled handle, curl_easy_reset it
  * and set everything (their buffers differ per transfer).
+ * The easy handle has no header callback (libcurl 7.84+, built with its
+ * header API, and not all_headers): libcurl stores every header anyway,
+ * and the kept ones are read from that store after the transfer, only
+ * when someone wants them (tw_curl_fill_headers: the result table; the
+ * fused call reads only the Content-Type of a 2xx); the body is sized
+ * from Content-Length at its first bytes instead (size_from_length).
+ * Multi transfers keep the callback (on_header).
  * Buffers: a response's body buffer is kept from one request to the next
  * (dropped only when it is over 4 MiB and over 4x the last body), and is
  * sized from Content-Length before the body arrives, so a 1.3 MB page is
@@ -130,6 +137,16 @@ static void res_free(tw_curl_res *r) {
 
 /* ---- callbacks: C buffers only ---------------------------------------- */
 
+/* Before the first bytes of a body, when no header callback saw its
+ * Content-Length (the easy handle reading headers after the transfer):
+ * one allocation of its size, as on_header makes it (a hint only). */
+static void size_from_length(tw_curl_res *r) {
+  curl_off_t cl = -1;
+  if (curl_easy_getinfo((CURL *)r->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK &&
+      cl > 0 && (curl_off_t)r->max_body >= cl)
+    (void)buf_reserve_exact(&r->body, (size_t)cl);
+}
+
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud) {
   tw_curl_res *r = ud;
   size_t n = size * nmemb;
@@ -137,11 +154,13 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud) {
     r->too_big = 1;
     return 0;                             /* abort: CURLE_WRITE_ERROR */
   }
+  if (r->body.len == 0 && r->easy) size_from_length(r);
   if (tw_buf_add(&r->body, ptr, n) < 0) return 0;
   return n;
 }
 
 static int is_ows(char c) { return c == ' ' || c == '\t'; }
+
 
 /* The names kept by default (TW_CURL_HEADERS), lower-case. */
 static const struct { const char *name; size_t len; } KEEP[] = {
@@ -373,17 +392,26 @@ static int maybe_sent(CURL *e, CURLcode rc) {
 }
 
 /* Fills the result fields of r after a transfer on e ended with rc. */
-static void finish(CURL *e, CURLcode rc, tw_curl_res *r) {
-  long status = 0, conns = 0;
+/* The counters of a result: what the binding's result table shows. */
+static void finish_counters(CURL *e, tw_curl_res *r) {
+  long conns = 0;
   double total = 0;
   if (e) {
-    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &conns);
     curl_easy_getinfo(e, CURLINFO_TOTAL_TIME, &total);
   }
-  r->status = status;
   r->new_connections = conns;
   r->total_time = total;
+}
+
+/* Fills the result fields of r after a transfer on e ended with rc; the
+ * counters too unless lean (the easy handle's tw_curl_perform_lean: read
+ * with the headers, by tw_curl_fill_headers). */
+static void finish_as(CURL *e, CURLcode rc, tw_curl_res *r, int lean) {
+  long status = 0;
+  if (e) curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+  if (!lean) finish_counters(e, r);
+  r->status = status;
   r->curl_code = (int)rc;
   if (rc == CURLE_OK) {
     r->kind = TW_CURL_OK;
@@ -400,6 +428,8 @@ static void finish(CURL *e, CURLcode rc, tw_curl_res *r) {
   snprintf(r->message, sizeof r->message, "%s",
            r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
 }
+
+static void finish(CURL *e, CURLcode rc, tw_curl_res *r) { finish_as(e, rc, r, 0); }
 
 /* ---- global ------------------------------------------------------------ */
 
@@ -444,6 +474,12 @@ struct tw_curl {
   /* the per-request options as last set on easy (-1: unknown, set them) */
   long cur_timeout, cur_connect_timeout;
   int cur_fresh, cur_method;
+  /* 1: no header callback; the kept headers are read from libcurl's
+   * header store after the transfer (tw_curl_fill_headers), and only when
+   * someone reads them (a callback costs ~1.3 k instructions per request
+   * in libcurl and on_header: callgrind, bench/ours.lua fetch) */
+  int after;
+  int filled;              /* after: res.headers holds the last answer's */
 };
 
 /* Gives the response its own body buffer back after a borrowed one. */
@@ -470,6 +506,20 @@ tw_curl *tw_curl_new(const char *ca_file, int verbose, int all_headers) {
     tw_curl_free(h);
     return NULL;
   }
+#if LIBCURL_VERSION_NUM >= 0x075400
+  /* libcurl keeps every header of the answer anyway (curl_easy_header,
+   * 7.84): read the kept ones from there, unless it was built without
+   * that API, or every header is wanted (on_header keeps them all) */
+  if (!all_headers) {
+    struct curl_header *hh;
+    if (curl_easy_header(h->easy, "content-type", 0, CURLH_HEADER, -1, &hh) != CURLHE_NOT_BUILT_IN &&
+        curl_easy_setopt(h->easy, CURLOPT_HEADERFUNCTION, (curl_write_callback)NULL) == CURLE_OK &&
+        curl_easy_setopt(h->easy, CURLOPT_HEADERDATA, (void *)NULL) == CURLE_OK) {
+      h->after = 1;
+      h->res.easy = h->easy;
+    }
+  }
+#endif
   return h;
 }
 
@@ -571,14 +621,66 @@ static CURLcode set_request_easy(tw_curl *h, const tw_curl_req *rq) {
   return rc;
 }
 
-const tw_curl_res *tw_curl_perform(tw_curl *h, const tw_curl_req *rq) {
+const tw_curl_res *tw_curl_perform_lean(tw_curl *h, const tw_curl_req *rq) {
   CURLcode rc;
   body_restore(h);
   res_reset(&h->res, rq->max_body);
+  h->filled = 0;
   rc = use_headers(h, rq);
   if (rc == CURLE_OK) rc = set_request_easy(h, rq);
   if (rc == CURLE_OK) rc = curl_easy_perform(h->easy);
-  finish(h->easy, rc, &h->res);
+  finish_as(h->easy, rc, &h->res, 1);
+  return &h->res;
+}
+
+/* The TW_CURL_HEADERS of the final answer from libcurl's store, as
+ * on_header would have kept them: lower-case name, trimmed value, the last
+ * one of a repeated name (what res.headers shows: last one wins). */
+void tw_curl_fill_headers(tw_curl *h) {
+#if LIBCURL_VERSION_NUM >= 0x075400
+  size_t i;
+  if (h->filled) return;
+  h->filled = 1;
+  finish_counters(h->easy, &h->res);
+  if (!h->after) return;
+  h->res.headers.len = 0;
+  if (h->res.kind != TW_CURL_OK) return;
+  for (i = 0; i < sizeof KEEP / sizeof KEEP[0]; i++) {
+    struct curl_header *hh;
+    size_t vn;
+    if (curl_easy_header(h->easy, KEEP[i].name, 0, CURLH_HEADER, -1, &hh) != CURLHE_OK) continue;
+    if (hh->amount > 1 &&
+        curl_easy_header(h->easy, KEEP[i].name, hh->amount - 1, CURLH_HEADER, -1, &hh) != CURLHE_OK)
+      continue;
+    vn = strlen(hh->value);
+    if (buf_reserve(&h->res.headers, KEEP[i].len + vn + 2) < 0) return;
+    tw_buf_add(&h->res.headers, KEEP[i].name, KEEP[i].len + 1);   /* room reserved */
+    tw_buf_add(&h->res.headers, hh->value, vn + 1);
+  }
+#else
+  if (h->filled) return;
+  h->filled = 1;
+  finish_counters(h->easy, &h->res);
+#endif
+}
+
+const char *tw_curl_content_type(tw_curl *h) {
+  const char *ct = NULL;
+  if (h->after) {
+    if (curl_easy_getinfo(h->easy, CURLINFO_CONTENT_TYPE, &ct) != CURLE_OK) return NULL;
+    return ct;
+  } else {
+    size_t pos = 0;
+    const char *name, *value;
+    while (tw_curl_header_next(&h->res, &pos, &name, &value))
+      if (strcmp(name, "content-type") == 0) ct = value;
+    return ct;
+  }
+}
+
+const tw_curl_res *tw_curl_perform(tw_curl *h, const tw_curl_req *rq) {
+  tw_curl_perform_lean(h, rq);
+  tw_curl_fill_headers(h);
   return &h->res;
 }
 
@@ -596,10 +698,12 @@ const tw_curl_res *tw_curl_perform_into(tw_curl *h, const tw_curl_req *rq,
   {
     CURLcode rc;
     res_reset(&h->res, rq->max_body);
+    h->filled = 0;
     rc = use_headers(h, rq);
     if (rc == CURLE_OK) rc = set_request_easy(h, rq);
     if (rc == CURLE_OK) rc = curl_easy_perform(h->easy);
-    finish(h->easy, rc, &h->res);
+    finish_as(h->easy, rc, &h->res, 1);
+    tw_curl_fill_headers(h);                 /* and the counters */
   }
   r = &h->res;
   /* grown out of dst: the body has its own malloc'd buffer now, so the

@@ -72,6 +72,9 @@ typedef struct tw_curl_res {
   size_t max_body;               /* cap for this transfer */
   int too_big;                   /* the body went over max_body */
   int all_headers;               /* set by the handle: keep every header */
+  void *easy;                    /* the CURL * when headers are read after the
+                                    transfer (tw_curl_new): on_body sizes the
+                                    body from Content-Length through it */
   char message[TW_CURL_MSG_SIZE]; /* error message */
   char errbuf[TW_CURL_MSG_SIZE];  /* libcurl's CURLOPT_ERRORBUFFER */
 } tw_curl_res;
@@ -121,6 +124,14 @@ const tw_curl_res *tw_curl_perform(tw_curl *h, const tw_curl_req *rq);
 void tw_curl_drop_body(tw_curl *h);
 const tw_curl_res *tw_curl_perform_into(tw_curl *h, const tw_curl_req *rq,
                                         char *dst, size_t cap);
+/* tw_curl_perform without the response headers (res->headers empty until
+ * tw_curl_fill_headers) when the handle reads them after the transfer;
+ * tw_curl_content_type gives the final response's Content-Type (the last
+ * one, trimmed; NULL when none) either way. For the fused call, which
+ * needs only that for a 2xx answer. */
+const tw_curl_res *tw_curl_perform_lean(tw_curl *h, const tw_curl_req *rq);
+void tw_curl_fill_headers(tw_curl *h);
+const char *tw_curl_content_type(tw_curl *h);
 
 /* ---- multi: many transfers in flight ---------------------------------- */
 typedef struct tw_curl_multi tw_curl_multi;

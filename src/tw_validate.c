@@ -271,11 +271,16 @@ long tw_utf8_count(const char *str, size_t n) {
   return count;
 }
 
-int tw_scan_text(const char *s, size_t n, int free_text) {
+/* tw_scan_text, and the code points in *count when it is TW_TEXT_OK: an
+ * ASCII-only text (the usual one) is counted by its length, without the
+ * UTF-8 walk; tw_check_string needs both, and walked the text twice. */
+static int scan_text_count(const char *s, size_t n, int free_text, long *count) {
   size_t i;
   int crlf = 0, ctl = 0;
+  unsigned char hi = 0;
   for (i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
+    hi |= c;
     if (c == 0) return TW_TEXT_NUL;
     if (c == '\r' || c == '\n') { if (!free_text) crlf = 1; }
     else if (c == '\t') { if (!free_text) ctl = 1; }
@@ -283,8 +288,17 @@ int tw_scan_text(const char *s, size_t n, int free_text) {
   }
   if (crlf) return TW_TEXT_CRLF;
   if (ctl) return TW_TEXT_CTL;
-  if (tw_utf8_count(s, n) < 0) return TW_TEXT_UTF8;
+  if (!(hi & 0x80)) {
+    *count = (long)n;
+    return TW_TEXT_OK;
+  }
+  if ((*count = tw_utf8_count(s, n)) < 0) return TW_TEXT_UTF8;
   return TW_TEXT_OK;
+}
+
+int tw_scan_text(const char *s, size_t n, int free_text) {
+  long count;
+  return scan_text_count(s, n, free_text, &count);
 }
 
 static const char *format_phrase(const tw_param *p) {
@@ -337,12 +351,11 @@ const char *tw_check_string(const tw_param *p, const char *s, size_t n) {
     /* Text: say what is wrong with it. Formatted values below need no scan:
      * every format admits printable ASCII only, so the format phrase (what
      * is expected) is the more useful message. */
-    scan = tw_scan_text(s, n, p->fmt == TW_F_TEXT);
+    scan = scan_text_count(s, n, p->fmt == TW_F_TEXT, &count);
     if (scan == TW_TEXT_NUL) return "free of NUL bytes";
     if (scan == TW_TEXT_CRLF) return "a single line (no CR or LF)";
     if (scan == TW_TEXT_CTL) return "free of control characters";
     if (scan == TW_TEXT_UTF8) return "valid UTF-8";
-    count = tw_utf8_count(s, n);
     if (p->maxlen && count > (long)p->maxlen)
       return p->maxlen == 64 ? "at most 64 characters"
                              : "at most 255 characters";

@@ -158,6 +158,22 @@ insulate("the fused single call", function()
     assert.equals(1, o.retries)
   end)
 
+  -- the fused call does not read the answer's headers for a 2xx (only its
+  -- Content-Type, from libcurl); any other answer goes on with them
+  it("a 429 with Retry-After and an HTML 503: the general path gets the answer's headers", function()
+    local o = same_both_ways("fallback", nil,
+                             { fault(FETCH, { fault = "status", status = 429, retry_after = "7" }) }, fetch)
+    assert.equals(429, o.status)
+    assert.equals(7, o.retry_after)
+    o = same_both_ways("fallback", nil,
+                       { fault(UPDATE, { fault = "respond", status = 503, body = "<html>busy</html>",
+                                         headers = { ["Content-Type"] = "text/html", ["Retry-After"] = "3" } }) },
+                       update)
+    assert.equals(503, o.status)
+    assert.equals(3, o.retry_after)
+    assert.matches("text/html", o.message)
+  end)
+
   it("a 500 and a 404: the API error, its wording and status", function()
     local o = same_both_ways("fallback", nil, { fault(FETCH, { fault = "status", status = 500 }) }, fetch)
     assert.equals("api", o.kind)

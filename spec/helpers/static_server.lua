@@ -8,12 +8,16 @@
 --
 -- Endpoints:
 --   /echo          JSON { method, uri, headers (lower-case names), body }
+--                  (and any path under /2010-04-01/, so a client's calls echo)
 --   /status?code=N  empty body with that status
 --   /redirect      302 to /echo
 --   /slow?ms=N     sleeps N ms, then "slow"
 --   /drop          reads the request, then closes the connection without a reply
 --   /big?n=N       N bytes of "x"
 --   /dup           two X-Dup headers ("one", then "two")
+--   /kept?code=N   status N (200), every header the handles keep by default,
+--                  Retry-After twice ("1", then "7"), names in odd cases,
+--                  a value with spaces around it, and others; body "{}"
 -- Own prefix, pid file and error log; LD_PRELOAD is removed for nginx (the
 -- ASan run preloads it into lua5.4 only).
 local socket = require "socket"
@@ -56,7 +60,7 @@ http {
   client_body_buffer_size 1m;
   server {
     listen 127.0.0.1:@PORT@ backlog=512;
-    location = /echo {
+    location ~ ^(/echo|/2010-04-01/.*)$ {
       content_by_lua_block {
         local cjson = require "cjson"
         ngx.req.read_body()
@@ -81,6 +85,19 @@ http {
     }
     location = /big {
       content_by_lua_block { ngx.print(string.rep("x", tonumber(ngx.var.arg_n) or 0)) }
+    }
+    location = /kept {
+      content_by_lua_block {
+        ngx.status = tonumber(ngx.var.arg_code) or 200
+        ngx.header["Content-Type"] = "application/json; charset=utf-8"
+        ngx.header["retry-after"] = { "1", "7" }
+        ngx.header["LOCATION"] = "/2010-04-01/x"
+        ngx.header["WWW-Authenticate"] = 'Basic realm="t"'
+        ngx.header["Twilio-Request-Id"] = "  RQ0123  "
+        ngx.header["X-Other"] = "o"
+        ngx.header["Content-Length"] = 2
+        ngx.print("{}")
+      }
     }
     location = /dup {
       content_by_lua_block { ngx.header["X-Dup"] = { "one", "two" } ngx.print("dup") }
