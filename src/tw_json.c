@@ -25,9 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 /* SIMD: SSE2 where the compiler targets it (always on x86-64); AVX2 on
- * top, chosen at run time, where GCC or clang targets x86. Define
- * TW_JSON_NO_SIMD (or TW_JSON_NO_AVX2) to build the portable paths alone
- * (tests/c/test_json_scalar.c does). */
+ * top (the stop bits) and a BMI1/BMI2 build of the scanner, each chosen
+ * at run time, where GCC or clang targets x86. Define TW_JSON_NO_SIMD (or
+ * TW_JSON_NO_AVX2) to build the portable paths alone
+ * (tests/c/test_json_scalar.c, tests/c/test_json_sse2.c do). */
 #if defined(__SSE2__) && defined(__GNUC__) && !defined(TW_JSON_NO_SIMD)
 #define TW_JSON_SSE2 1
 #include <emmintrin.h>
