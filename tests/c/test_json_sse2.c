@@ -1,6 +1,7 @@
 /* test_json_sse2.c -- tests/c/test_json.c again, against tw_json.c built
- * with SSE2 but without the AVX2 path (TW_JSON_NO_AVX2), which x86-64 CPUs
- * without AVX2 take (test_json.c runs the AVX2 path where the CPU has it).
+ * with SSE2 but without the AVX2 stop bits and the BMI1/BMI2 build of the
+ * scanner (TW_JSON_NO_AVX2), which x86-64 CPUs without them take
+ * (test_json.c runs both where the CPU has them).
  * That copy of tw_json.c is compiled into this file with its public names
  * renamed, so it does not clash with the one the test links. */
 #define TW_JSON_NO_AVX2 1
