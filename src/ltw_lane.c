@@ -45,6 +45,7 @@
 #include "ltw_lane.h"
 #include "ltw_call.h"
 #include "tw_request.h"
+#include "tw_validate.h"
 
 #define LANE_TOKEN ((uint64_t)1 << 62)
 #define POLL_MS 1000         /* one wait's bound; it returns on any finish */
@@ -58,17 +59,87 @@ static void to_rest(lua_State *L, lua_Integer *nrest, lua_Integer i) {
   lua_rawseti(L, A_REST, (int)++*nrest);
 }
 
+/* The batch's URL around its SID: every target's URL is the template's
+ * with another SID in the sid placeholder, and ltw_rebuild_url only checks
+ * that SID (tw_check_string, then alnum in tw_request_url: copied as it
+ * is), the rest of the path being the same table. Found once, from the
+ * URLs of two SIDs that differ in their 32 digits: ok when they differ
+ * there only. A target whose SID passes those checks and fits is then
+ * prefix + SID + suffix (what ltw_rebuild_url writes for it); any other
+ * goes through ltw_rebuild_url. */
+typedef struct around {
+  int ok;
+  const tw_param *p;               /* the sid placeholder */
+  size_t pre, suf;                 /* bytes of url0 before / after the SID */
+  char url0[TW_URL_MAX];
+} around;
+
+static const char SID0[] = "PN00000000000000000000000000000000";
+static const char SID1[] = "PN11111111111111111111111111111111";
+
+static size_t url_for(lua_State *L, const ltw_config *cfg, const tw_op *op, const char *tu,
+                      size_t tl, const char *sid, char *url) {
+  lua_pushstring(L, sid);
+  lua_setfield(L, A_PATH, "sid");
+  return ltw_rebuild_url(L, cfg, op, tu, tl, A_PATH, url);
+}
+
+static void around_init(lua_State *L, const ltw_config *cfg, const tw_op *op, const char *tu,
+                        size_t tl, around *a) {
+  const tw_param *ph[TW_PATH_MAX];
+  char url1[TW_URL_MAX];
+  size_t nseg, j, n0, n1, lo, hi;
+  a->ok = 0;
+  a->p = NULL;
+  nseg = tw_request_placeholders(op, ph, TW_PATH_MAX);
+  if (nseg == (size_t)-1) return;
+  for (j = 0; j < nseg; j++)
+    if (strcmp(ph[j]->name, "sid") == 0) a->p = ph[j];
+  if (!a->p) return;
+  n0 = url_for(L, cfg, op, tu, tl, SID0, a->url0);
+  n1 = url_for(L, cfg, op, tu, tl, SID1, url1);
+  if (n0 == 0 || n0 != n1) return;
+  for (lo = 0; lo < n0 && a->url0[lo] == url1[lo]; lo++) {}
+  for (hi = n0; hi > lo && a->url0[hi - 1] == url1[hi - 1]; hi--) {}
+  if (lo < 2 || hi - lo != 32 || memcmp(a->url0 + lo - 2, SID0, 34) != 0 ||
+      memcmp(url1 + lo - 2, SID1, 34) != 0)
+    return;
+  a->pre = lo - 2;
+  a->suf = n0 - a->pre - 34;
+  a->ok = 1;
+}
+
+static int alnum(const char *s, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (!((c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z'))) return 0;
+  }
+  return 1;
+}
+
 /* Whether targets[i] is a SID this phase sends: a string not starting
  * with '+', whose URL rebuilds into url. */
 static int target_url(lua_State *L, const ltw_config *cfg, const tw_op *op, const char *tu,
-                      size_t tl, lua_Integer i, char *url) {
+                      size_t tl, const around *a, lua_Integer i, char *url) {
+  const char *s;
+  size_t n;
   lua_rawgeti(L, A_TARGETS, (int)i);
-  if (lua_type(L, -1) == LUA_TSTRING && *lua_tostring(L, -1) != '+') {
-    lua_setfield(L, A_PATH, "sid");                  /* path.sid = target: anchored */
-    return ltw_rebuild_url(L, cfg, op, tu, tl, A_PATH, url) > 0;
+  if (lua_type(L, -1) != LUA_TSTRING || *(s = lua_tolstring(L, -1, &n)) == '+') {
+    lua_pop(L, 1);
+    return 0;
   }
-  lua_pop(L, 1);
-  return 0;
+  if (a->ok && n > 0 && a->pre + n + a->suf < TW_URL_MAX && alnum(s, n) &&
+      tw_check_string(a->p, s, n) == NULL) {
+    memcpy(url, a->url0, a->pre);
+    memcpy(url + a->pre, s, n);
+    memcpy(url + a->pre + n, a->url0 + a->pre + 34, a->suf);
+    url[a->pre + n + a->suf] = '\0';
+    lua_pop(L, 1);
+    return 1;
+  }
+  lua_setfield(L, A_PATH, "sid");                    /* path.sid = target: anchored */
+  return ltw_rebuild_url(L, cfg, op, tu, tl, A_PATH, url) > 0;
 }
 
 static int l_lane_run(lua_State *L) {
@@ -80,6 +151,7 @@ static int l_lane_run(lua_State *L) {
   size_t tl, n_op;
   tw_curl_req tmpl, rq;
   char url[TW_URL_MAX];
+  around a;
   lua_Integer n, next = 1, nrest, done = 0, conc, inflight = 0;
   int stop = 0, progress, base;
 
@@ -110,6 +182,7 @@ static int l_lane_run(lua_State *L) {
   tu = lua_tolstring(L, -1, &tl);
   if (!tu) return luaL_argerror(L, A_TMPL, "a request built by cfg:build expected (req.url)");
   ltw_multi_template(L, u, A_TMPL, &tmpl);           /* checked once, kept by the multi */
+  around_init(L, cfg, op, tu, tl, &a);
   nrest = (lua_Integer)lua_rawlen(L, A_REST);
   base = lua_gettop(L);
 
@@ -119,7 +192,7 @@ static int l_lane_run(lua_State *L) {
     while (!stop && inflight < conc && next <= n) {
       lua_Integer i = next++;
       const char *err = NULL;
-      if (!target_url(L, cfg, op, tu, tl, i, url)) {
+      if (!target_url(L, cfg, op, tu, tl, &a, i, url)) {
         to_rest(L, &nrest, i);
         continue;
       }

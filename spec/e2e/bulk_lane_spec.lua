@@ -252,6 +252,34 @@ describe("the bulk lane's fast phase", function()
     assert.equals("sid", fast[4].error.field)
   end)
 
+  it("odd SIDs among SIDs end as update ends them; each SID sent goes to its own URL", function()
+    local odd = { "pn" .. sids[3]:sub(3), "PN" .. sids[3]:sub(3):upper(), sids[3] .. "0", sids[3]:sub(1, 33),
+                  "PN" .. ("f"):rep(32), "PN" .. ("F"):rep(32), "PN" .. ("g"):rep(32),
+                  sids[3]:sub(1, 20) .. "%2F" .. sids[3]:sub(24), sids[3]:sub(1, 20) .. "/" .. sids[3]:sub(22), "" }
+    local targets = { sids[1] }
+    for _, t in ipairs(odd) do targets[#targets + 1] = t end
+    targets[#targets + 1] = sids[2]
+    emu.clear_log()
+    local fast = numbers:update_many(targets, PARAMS, { concurrency = 3 })
+    local sent = {}
+    for _, e in ipairs(emu.requests("IncomingPhoneNumbers/")) do
+      if e.method == "POST" then sent[#sent + 1] = e.path:match("IncomingPhoneNumbers/(.*)%.json$") end
+    end
+    local general = numbers:update_many(targets, function() return PARAMS end, { concurrency = 3 })
+    for i = 1, #targets do
+      assert.same(summary(general[i]), summary(fast[i]), "target " .. i .. " " .. targets[i])
+      local n, err = numbers:update(targets[i], PARAMS)
+      assert.same(summary{ ok = n ~= nil, value = n, error = err }, summary(fast[i]), "target " .. i)
+    end
+    table.sort(sent)
+    local want = {}
+    for _, t in ipairs(targets) do
+      if t:match("^PN%x+$") and #t == 34 then want[#want + 1] = t end
+    end
+    table.sort(want)
+    assert.same(want, sent)
+  end)
+
   it("a debug hook keeps the batch off the fast phase: a line per attempt", function()
     local lines = {}
     local c = emu.client{ retries = 2, debug = function(l) lines[#lines + 1] = l end }
