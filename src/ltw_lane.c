@@ -153,7 +153,7 @@ static int l_lane_run(lua_State *L) {
   char url[TW_URL_MAX];
   around a;
   lua_Integer n, next = 1, nrest, done = 0, conc, inflight = 0;
-  int stop = 0, progress, base;
+  int stop = 0, progress, base, keys;
 
   lua_settop(L, A_CONC);
   u = ltw_check_multi(L, A_M);
@@ -184,6 +184,10 @@ static int l_lane_run(lua_State *L) {
   ltw_multi_template(L, u, A_TMPL, &tmpl);           /* checked once, kept by the multi */
   around_init(L, cfg, op, tu, tl, &a);
   nrest = (lua_Integer)lua_rawlen(L, A_REST);
+  lua_pushliteral(L, "ok");                          /* the result entries' keys */
+  lua_pushliteral(L, "value");
+  lua_pushliteral(L, "error");
+  keys = lua_gettop(L) - 2;
   base = lua_gettop(L);
 
   for (;;) {
@@ -223,18 +227,13 @@ static int l_lane_run(lua_State *L) {
         else lua_pushliteral(L, "");
         nv = ltw_record_from_string(L, kind, -1, A_CTX, r->status);
         tw_curl_multi_drop_done(mh);                 /* read: the body is a Lua string */
-        lua_createtable(L, 0, 2);
-        if (nv == 1) {
-          lua_pushboolean(L, 1);
-          lua_setfield(L, -2, "ok");
-          lua_pushvalue(L, -2);
-          lua_setfield(L, -2, "value");
-        } else {
-          lua_pushboolean(L, 0);
-          lua_setfield(L, -2, "ok");
-          lua_pushvalue(L, -2);
-          lua_setfield(L, -2, "error");
-        }
+        lua_createtable(L, 0, 2);                    /* the result entry */
+        lua_pushvalue(L, keys);                      /* "ok" */
+        lua_pushboolean(L, nv == 1);
+        lua_rawset(L, -3);
+        lua_pushvalue(L, nv == 1 ? keys + 1 : keys + 2);   /* "value" | "error" */
+        lua_pushvalue(L, -3);                        /* rec | err */
+        lua_rawset(L, -3);
         lua_pushvalue(L, -1);
         lua_rawseti(L, A_RESULTS, (int)i);
         done++;

@@ -18,8 +18,14 @@
 -- and sleeps. A 429 pauses new requests of the whole batch until its
 -- Retry-After (or 1 s) has passed: the client asks the batch before each
 -- request (client.batch:wait_turn) and tells it about a 429 (saw_429).
--- update_many with one params table sends its plain requests through the
--- batch's lane instead (_M.lane below): same answers, fewer steps.
+-- update_many with one params table, and fetch_many, send their plain
+-- requests through the batch's lane instead (_M.lane below): same answers,
+-- fewer steps. On libcurl the lane starts with a fast phase (run_each's
+-- `fast`, core.lane_run in src/ltw_lane.c): one C call drives the group's
+-- multi handle over the SID targets, up to `concurrency` in flight, and
+-- makes each 2xx JSON answer its record; the first other answer ends it,
+-- and the workers take that answer (as a first attempt) and every target
+-- not done, as described above.
 local core = require "twilio.core"
 local errors = require "twilio.errors"
 local defaults = require "twilio.defaults"
