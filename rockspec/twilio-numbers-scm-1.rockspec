@@ -34,7 +34,7 @@ build = {
     ["twilio.core"] = {
       sources = {
         "src/ltw_body.c", "src/ltw_call.c", "src/ltw_clock.c", "src/ltw_config.c", "src/ltw_core.c", "src/ltw_csv.c",
-        "src/ltw_curl.c", "src/ltw_encode.c", "src/ltw_error.c", "src/ltw_invalid.c",
+        "src/ltw_curl.c", "src/ltw_encode.c", "src/ltw_error.c", "src/ltw_invalid.c", "src/ltw_lane.c",
         "src/ltw_operations.c", "src/ltw_rebuild.c", "src/ltw_record.c", "src/ltw_request.c",
         "src/ltw_time.c", "src/ltw_webhook.c",
         "src/tw_csv.c", "src/tw_curl.c", "src/tw_encode.c", "src/tw_json.c", "src/tw_ops.c",

@@ -102,6 +102,47 @@ describe("twilio.CurlMulti m:add(id, tmpl, url)", function()
     m:close()
   end)
 
+  it("a reused transfer (its easy handle kept warm) sends each request as given, in any order", function()
+    -- one connection, one request at a time: every add after the first
+    -- takes the same finished transfer, which sets only what changed
+    local m = core.curl_multi_new{ max_connections = 1 }
+    local H = { Authorization = "Basic eDp5", Accept = "application/json" }
+    local H2 = { Authorization = "Basic eDp5", ["X-Other"] = "2" }
+    local steps = {
+      { method = "POST", body = "a=1", headers = H },
+      { method = "POST", body = "a=1", headers = H },
+      { method = "POST", body = "b=22", headers = H },
+      { method = "GET", headers = H },
+      { method = "DELETE", headers = H },
+      { method = "POST", body = "b=22", headers = H },
+      { method = "GET", headers = H2 },
+      { method = "POST", headers = H2 },
+      { method = "POST", body = "a=1", headers = H, fresh_connect = true },
+      { method = "DELETE", headers = H2 },
+      { method = "GET", headers = H },
+    }
+    for i, st in ipairs(steps) do
+      local req = { method = st.method, url = srv.url .. "/echo?s=" .. i, body = st.body,
+                    headers = st.headers, fresh_connect = st.fresh_connect }
+      assert.is_true(m:add(i, req))
+      local e = cjson.decode(assert(run(m, 1)[i]).body)
+      assert.equals(st.method, e.method, "step " .. i)
+      assert.equals("/echo?s=" .. i, e.uri)
+      if st.method == "POST" then assert.equals(st.body or "", e.body, "step " .. i)
+      else assert.is_true(e.body == nil or e.body == "" or e.body == cjson.null, "step " .. i) end
+      assert.equals("Basic eDp5", e.headers.authorization)
+      assert.equals(st.headers.Accept or "*/*", e.headers.accept, "step " .. i)   -- libcurl's own
+      assert.equals(st.headers["X-Other"], e.headers["x-other"], "step " .. i)
+    end
+    -- the timeout follows each request too
+    assert.is_true(m:add("short", { method = "GET", url = srv.url .. "/slow?ms=600", timeout_ms = 150 }))
+    local err = run(m, 1).short
+    assert.equals("timeout", err.kind)
+    assert.is_true(m:add("long", { method = "GET", url = srv.url .. "/slow?ms=300&i=1", timeout_ms = 5000 }))
+    assert.equals("slow 1", run(m, 1).long.body)
+    m:close()
+  end)
+
   it("reads a template once: later changes to it are not sent, a new table is read #leaks", function()
     local m = core.curl_multi_new{ max_connections = 2 }
     local tmpl = { method = "POST", url = srv.url .. "/echo", body = string.rep("b", 40) .. "1" }

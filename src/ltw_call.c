@@ -174,6 +174,9 @@ static int l_call_record(lua_State *L) {
   return 2 + n;
 }
 
+/* json_type for the bulk lane (ltw_lane.c): the same test of an answer. */
+int ltw_call_json_type(const tw_curl_res *r) { return json_type(r); }
+
 /* After ltw_open_config and the registration of twilio.Curl. */
 void ltw_open_call(lua_State *L) {
   luaL_getmetatable(L, LTW_CONFIG_MT);

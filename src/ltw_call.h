@@ -80,6 +80,9 @@ int ltw_record_from_string(lua_State *L, const char *kind, int body_idx,
 
 /* ---- ltw_call.c ----------------------------------------------------------- */
 
+/* Whether a 2xx answer is JSON for twilio.record's body() (core.call_record's
+ * test: no Content-Type, or one naming json in any case). */
+int ltw_call_json_type(const tw_curl_res *r);
 void ltw_open_call(lua_State *L);     /* adds core.call_record; from ltw_open_curl */
 
 #endif

@@ -33,6 +33,7 @@
 #include <string.h>
 #include "ltw.h"
 #include "ltw_call.h"
+#include "ltw_lane.h"
 #include "tw_curl.h"
 
 #define LTW_MULTI_MT "twilio.CurlMulti"
@@ -60,7 +61,7 @@ struct ltw_curl {
                                   answer is written into (0: none yet) */
 };
 
-typedef struct ltw_multi {
+struct ltw_multi {
   tw_curl_multi *m;            /* owned; NULL once closed */
   uint64_t next_token;         /* keys of the ids in the uservalue table */
   tw_buf lines;                /* owned, as in ltw_curl */
@@ -73,7 +74,7 @@ typedef struct ltw_multi {
   const void *tmpl;
   tw_curl_req tmpl_rq;         /* url unused; body, hdr_lines into the bufs */
   tw_buf tmpl_lines, tmpl_body;  /* owned; freed by close/__gc */
-} ltw_multi;
+};
 
 /* ---- request table ------------------------------------------------------ */
 
@@ -442,11 +443,17 @@ static int curl_tostring(lua_State *L) {
 
 /* ---- twilio.CurlMulti --------------------------------------------------- */
 
-static ltw_multi *check_multi(lua_State *L) {
-  ltw_multi *u = luaL_checkudata(L, 1, LTW_MULTI_MT);
+ltw_multi *ltw_check_multi(lua_State *L, int idx) {
+  ltw_multi *u = luaL_checkudata(L, idx, LTW_MULTI_MT);
   if (!u->m) luaL_error(L, "twilio: attempt to use a closed twilio.CurlMulti");
   return u;
 }
+
+static ltw_multi *check_multi(lua_State *L) {
+  return ltw_check_multi(L, 1);
+}
+
+tw_curl_multi *ltw_multi_handle(ltw_multi *u) { return u->m; }
 
 static int multi_new(lua_State *L) {
   const char *ca_file = NULL;
@@ -501,6 +508,10 @@ static void template_req(lua_State *L, ltw_multi *u, int idx, tw_curl_req *rq) {
     lua_settop(L, top);
   }
   *rq = u->tmpl_rq;
+}
+
+void ltw_multi_template(lua_State *L, ltw_multi *u, int idx, tw_curl_req *rq) {
+  template_req(L, u, lua_absindex(L, idx), rq);
 }
 
 /* m:add(id, req) or m:add(id, tmpl, url): the second form sends tmpl with
@@ -682,4 +693,5 @@ void ltw_open_curl(lua_State *L) {
   register_class(L, LTW_MULTI_MT, multi_meta, multi_methods);
   luaL_setfuncs(L, funcs, 0);
   ltw_open_call(L);
+  ltw_open_lane(L);
 }

@@ -27,15 +27,80 @@
 #include "ltw.h"
 #include "tw_ops.h"
 #include "tw_request.h"
+#include "ltw_lane.h"
+
+/* tmpl_url (op's request, as cfg:build made it) for the path table at
+ * path_idx, written into url (TW_URL_MAX bytes): its length, or 0 where
+ * cfg:build would refuse the path (nothing is worded). The stack is left
+ * as it was. cfg:rebuild_url and the bulk lane (ltw_lane.c) share it. */
+size_t ltw_rebuild_url(lua_State *L, const ltw_config *cfg, const tw_op *op,
+                       const char *tmpl_url, size_t tmpl_len, int path_idx, char *url) {
+  const tw_param *ph[TW_PATH_MAX], *bad;
+  tw_value seg[TW_PATH_MAX];
+  const char *s, *query;
+  size_t n, nseg, j, len, qlen;
+  int top = lua_gettop(L);
+
+  path_idx = lua_absindex(L, path_idx);
+  /* the path table: the keys cfg:build accepts, nothing else */
+  lua_pushnil(L);
+  while (lua_next(L, path_idx)) {
+    if (lua_type(L, -2) != LUA_TSTRING) goto refuse;
+    s = lua_tolstring(L, -2, &n);
+    if (!ltw_is_path_key(s, n)) goto refuse;
+    lua_pop(L, 1);
+  }
+
+  nseg = tw_request_placeholders(op, ph, TW_PATH_MAX);
+  if (nseg == (size_t)-1) goto refuse;
+  for (j = 0; j < nseg; j++) {
+    const tw_param *p = ph[j];
+    seg[j].p = p;
+    seg[j].kind = TW_V_STRING;
+    lua_getfield(L, path_idx, p->name);                      /* anchored in path */
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      if (strcmp(p->wire, "AccountSid") != 0) goto refuse;
+      seg[j].s = cfg->account_sid;
+      seg[j].n = 34;
+      continue;
+    }
+    if (lua_type(L, -1) != LUA_TSTRING) goto refuse;
+    s = lua_tolstring(L, -1, &n);
+    if (n == 0 || tw_check_string(p, s, n) != NULL) goto refuse;
+    seg[j].s = s;
+    seg[j].n = n;
+    lua_pop(L, 1);
+  }
+  len = tw_request_url(url, TW_URL_MAX, cfg->base_url, op, seg, TW_REPR_JSON, &bad);
+  if (len == 0) goto refuse;
+
+  /* the template's query (GET, DELETE), after its ".json" */
+  query = memchr(tmpl_url, '?', tmpl_len);
+  qlen = query ? tmpl_len - (size_t)(query - tmpl_url) : 0;
+  {
+    size_t plen = tmpl_len - qlen;
+    if (plen < 5 || memcmp(tmpl_url + plen - 5, ".json", 5) != 0) goto refuse;
+  }
+  if (qlen) {
+    if (qlen >= TW_URL_MAX - len) goto refuse;
+    memcpy(url + len, query, qlen);
+    len += qlen;
+    url[len] = '\0';
+  }
+  lua_settop(L, top);
+  return len;
+refuse:
+  lua_settop(L, top);
+  return 0;
+}
 
 static int cfg_rebuild_url(lua_State *L) {
   ltw_config *cfg = ltw_check_config(L, 1);
   const tw_op *op;
-  const tw_param *ph[TW_PATH_MAX], *bad;
-  tw_value seg[TW_PATH_MAX];
   char url[TW_URL_MAX];
-  const char *s, *tmpl_url, *query;
-  size_t n, nseg, j, len, tmpl_len, qlen;
+  const char *s, *tmpl_url;
+  size_t n, len, tmpl_len;
 
   luaL_checktype(L, 2, LUA_TTABLE);
   luaL_checktype(L, 3, LUA_TTABLE);
@@ -47,54 +112,8 @@ static int cfg_rebuild_url(lua_State *L) {
   lua_getfield(L, 2, "url");                                 /* 5 */
   tmpl_url = lua_tolstring(L, 5, &tmpl_len);
   if (!tmpl_url) return luaL_argerror(L, 2, "a request built by cfg:build expected (req.url)");
-
-  /* the path table: the keys cfg:build accepts, nothing else */
-  lua_pushnil(L);
-  while (lua_next(L, 3)) {
-    if (lua_type(L, -2) != LUA_TSTRING) return 0;
-    s = lua_tolstring(L, -2, &n);
-    if (!ltw_is_path_key(s, n)) return 0;
-    lua_pop(L, 1);
-  }
-
-  nseg = tw_request_placeholders(op, ph, TW_PATH_MAX);
-  if (nseg == (size_t)-1) return 0;
-  for (j = 0; j < nseg; j++) {
-    const tw_param *p = ph[j];
-    seg[j].p = p;
-    seg[j].kind = TW_V_STRING;
-    lua_getfield(L, 3, p->name);                             /* anchored in path */
-    if (lua_isnil(L, -1)) {
-      lua_pop(L, 1);
-      if (strcmp(p->wire, "AccountSid") != 0) return 0;
-      seg[j].s = cfg->account_sid;
-      seg[j].n = 34;
-      continue;
-    }
-    if (lua_type(L, -1) != LUA_TSTRING) return 0;
-    s = lua_tolstring(L, -1, &n);
-    if (n == 0 || tw_check_string(p, s, n) != NULL) return 0;
-    seg[j].s = s;
-    seg[j].n = n;
-    lua_pop(L, 1);
-  }
-  len = tw_request_url(url, sizeof url, cfg->base_url, op, seg, TW_REPR_JSON, &bad);
+  len = ltw_rebuild_url(L, cfg, op, tmpl_url, tmpl_len, 3, url);
   if (len == 0) return 0;
-
-  /* the template's query (GET, DELETE), after its ".json" */
-  query = memchr(tmpl_url, '?', tmpl_len);
-  qlen = query ? tmpl_len - (size_t)(query - tmpl_url) : 0;
-  {
-    size_t plen = tmpl_len - qlen;
-    if (plen < 5 || memcmp(tmpl_url + plen - 5, ".json", 5) != 0) return 0;
-  }
-  if (qlen) {
-    if (qlen >= sizeof url - len) return 0;
-    memcpy(url + len, query, qlen);
-    len += qlen;
-    url[len] = '\0';
-  }
-
   lua_pushlstring(L, url, len);
   return 1;
 }

@@ -720,12 +720,22 @@ void tw_curl_drop_body(tw_curl *h) {
 /* ---- multi ------------------------------------------------------------- */
 
 struct tw_curl_xfer {
-  CURL *easy;                  /* owned while in flight; back to the pool after */
+  CURL *easy;                  /* owned, or NULL; kept with the transfer
+                                  once it is done and while it is spare
+                                  (its options then still point at res),
+                                  back to the idle pool when x is freed */
   struct curl_slist *hdrs;     /* owned (freed when the transfer ends), or
                                   NULL: the transfer uses the multi's */
   tw_curl_res res;             /* buffers owned */
   uint64_t token;
   tw_curl_xfer *prev, *next;   /* active list, or done queue (next only) */
+  /* the per-request options as last set on easy (warm: easy went through
+   * setup for this x; 0: set everything next time), as tw_curl keeps them */
+  int warm, cur_fresh, cur_method;
+  long cur_timeout, cur_connect_timeout;
+  struct curl_slist *cur_list; /* the header list set on easy */
+  tw_buf cur_body;             /* owned: the POST body last copied into easy */
+  int cur_body_ok;
 };
 
 struct tw_curl_multi {
@@ -780,10 +790,28 @@ static void release_easy(tw_curl_multi *m, CURL *e) {
   else curl_easy_cleanup(e);
 }
 
+/* Frees x and what it owns (its easy handle, if any, first: it may point
+ * at x's list and buffers). */
 static void xfer_free(tw_curl_xfer *x) {
+  if (x->easy) curl_easy_cleanup(x->easy);
   curl_slist_free_all(x->hdrs);
   res_free(&x->res);
+  tw_buf_free(&x->cur_body);
   free(x);
+}
+
+/* x's easy handle back to the idle pool, its pointers into x cleared
+ * (setup_pooled sets them again); x forgets it. */
+static void xfer_release_easy(tw_curl_multi *m, tw_curl_xfer *x) {
+  CURL *e = x->easy;
+  if (!e) return;
+  x->easy = NULL;
+  x->warm = 0;
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, (char *)NULL);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)NULL);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, (void *)NULL);
+  release_easy(m, e);
 }
 
 void tw_curl_multi_free(tw_curl_multi *m) {
@@ -793,8 +821,7 @@ void tw_curl_multi_free(tw_curl_multi *m) {
   for (x = m->active; x; x = next) {
     next = x->next;
     curl_multi_remove_handle(m->multi, x->easy);
-    curl_easy_cleanup(x->easy);
-    xfer_free(x);
+    xfer_free(x);                           /* its easy handle too */
   }
   for (x = m->done_head; x; x = next) {
     next = x->next;
@@ -837,41 +864,129 @@ static struct curl_slist *multi_headers(tw_curl_multi *m, tw_curl_xfer *x,
   return list;
 }
 
+/* set_request for a warm transfer (x's easy handle went through setup
+ * for x, so its callbacks, error buffer and private pointer are x's):
+ * only what differs from the last request on it is set, as
+ * set_request_easy does; the URL always. A POST's body is copied by
+ * libcurl (CURLOPT_COPYPOSTFIELDS: rq->body is only borrowed during the
+ * add) when it differs from the one copied last. Every request of a
+ * batch differs by its URL only: one curl_easy_setopt instead of twelve,
+ * and no copy of the body. */
+static CURLcode set_request_warm(tw_curl_xfer *x, const tw_curl_req *rq,
+                                 struct curl_slist *hdrs) {
+  CURL *e = x->easy;
+  CURLcode rc = CURLE_OK;
+  long fresh = rq->fresh_connect ? 1L : 0L;
+  int same_method = rq->method == x->cur_method;
+  SET(e, CURLOPT_URL, rq->url);
+  if (rq->timeout_ms != x->cur_timeout) SET(e, CURLOPT_TIMEOUT_MS, rq->timeout_ms);
+  if (rq->connect_timeout_ms != x->cur_connect_timeout)
+    SET(e, CURLOPT_CONNECTTIMEOUT_MS, rq->connect_timeout_ms);
+  if (hdrs != x->cur_list) SET(e, CURLOPT_HTTPHEADER, hdrs);
+  if (fresh != x->cur_fresh) SET(e, CURLOPT_FRESH_CONNECT, fresh);
+  switch (rq->method) {
+  case TW_METHOD_POST: {
+    size_t n = rq->body ? rq->body_len : 0;
+    if (!same_method) {
+      SET(e, CURLOPT_CUSTOMREQUEST, (char *)NULL);
+      SET(e, CURLOPT_POST, 1L);
+    }
+    if (!same_method || !x->cur_body_ok || n != x->cur_body.len ||
+        (n && memcmp(x->cur_body.data, rq->body, n) != 0)) {
+      x->cur_body_ok = 0;
+      SET(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+      SET(e, CURLOPT_COPYPOSTFIELDS, rq->body ? rq->body : "");
+      x->cur_body.len = 0;
+      if (rc == CURLE_OK && tw_buf_add(&x->cur_body, rq->body ? rq->body : "", n) == 0)
+        x->cur_body_ok = 1;
+    }
+    break;
+  }
+  case TW_METHOD_DELETE:
+    if (!same_method) {
+      SET(e, CURLOPT_HTTPGET, 1L);
+      SET(e, CURLOPT_CUSTOMREQUEST, "DELETE");
+    }
+    break;
+  default:
+    if (!same_method) {
+      SET(e, CURLOPT_HTTPGET, 1L);
+      SET(e, CURLOPT_CUSTOMREQUEST, (char *)NULL);
+    }
+    break;
+  }
+  return rc;
+}
+
+/* What set_request (or set_request_warm) has just set on x's easy handle
+ * for rq, for the next warm request; rc != CURLE_OK: unknown, so the next
+ * request of x goes through setup_pooled. */
+static void note_request(tw_curl_xfer *x, const tw_curl_req *rq, struct curl_slist *hdrs,
+                         CURLcode rc, int body_noted) {
+  if (rc != CURLE_OK) {
+    x->warm = 0;
+    return;
+  }
+  x->warm = 1;
+  x->cur_timeout = rq->timeout_ms;
+  x->cur_connect_timeout = rq->connect_timeout_ms;
+  x->cur_fresh = rq->fresh_connect ? 1 : 0;
+  x->cur_method = rq->method;
+  x->cur_list = hdrs;
+  if (!body_noted) {
+    x->cur_body.len = 0;
+    x->cur_body_ok = rq->method == TW_METHOD_POST &&
+                     tw_buf_add(&x->cur_body, rq->body ? rq->body : "",
+                                rq->body ? rq->body_len : 0) == 0;
+  }
+}
+
 int tw_curl_multi_add(tw_curl_multi *m, const tw_curl_req *rq, uint64_t token,
                       const char **err) {
   tw_curl_xfer *x;
   CURLcode rc;
   struct curl_slist *hdrs;
-  int pooled = m->nidle > 0;
+  int pooled = 0, warm = 0;
   if (m->spare) {                            /* its buffers are kept (res_reset) */
     x = m->spare;
     m->spare = x->next;
     m->nspare--;
     x->next = x->prev = NULL;
     x->hdrs = NULL;
-    x->easy = NULL;
+    warm = x->easy != NULL && x->warm;
+    if (x->easy && !warm) xfer_release_easy(m, x);
   } else {
     x = calloc(1, sizeof *x);                /* owned by m until dropped */
     if (!x) { *err = "out of memory"; return -1; }
   }
   x->token = token;
-  x->easy = pooled ? m->idle[--m->nidle] : curl_easy_init();
-  if (!x->easy) { xfer_free(x); *err = "curl_easy_init failed"; return -1; }
+  if (!warm) {
+    pooled = m->nidle > 0;
+    x->easy = pooled ? m->idle[--m->nidle] : curl_easy_init();
+    if (!x->easy) { xfer_free(x); *err = "curl_easy_init failed"; return -1; }
+  }
   res_reset(&x->res, rq->max_body);
   x->res.all_headers = m->all_headers;
   hdrs = multi_headers(m, x, rq);
-  if (!hdrs) rc = CURLE_OUT_OF_MEMORY;
-  else rc = pooled ? setup_pooled(x->easy, rq, &x->res, hdrs)
-                   : setup(x->easy, rq, &x->res, m->ca_file, 0, hdrs);
+  if (!hdrs) {
+    rc = CURLE_OUT_OF_MEMORY;
+  } else if (warm) {
+    rc = set_request_warm(x, rq, hdrs);
+    note_request(x, rq, hdrs, rc, 1);
+  } else {
+    rc = pooled ? setup_pooled(x->easy, rq, &x->res, hdrs)
+                : setup(x->easy, rq, &x->res, m->ca_file, 0, hdrs);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(x->easy, CURLOPT_PRIVATE, (void *)x);
+    note_request(x, rq, hdrs, rc, 0);
+  }
   if (rc != CURLE_OK) {
-    release_easy(m, x->easy);
+    xfer_release_easy(m, x);
     xfer_free(x);
     *err = curl_easy_strerror(rc);
     return -1;
   }
-  curl_easy_setopt(x->easy, CURLOPT_PRIVATE, (void *)x);
   if (curl_multi_add_handle(m->multi, x->easy) != CURLM_OK) {
-    release_easy(m, x->easy);
+    xfer_release_easy(m, x);
     xfer_free(x);
     *err = "curl_multi_add_handle failed";
     return -1;
@@ -894,12 +1009,14 @@ static void collect(tw_curl_multi *m) {
     if (!x) continue;
     finish(x->easy, msg->data.result, &x->res);
     curl_multi_remove_handle(m->multi, x->easy);
-    curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
-    curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, (char *)NULL);
-    release_easy(m, x->easy);
-    x->easy = NULL;
-    curl_slist_free_all(x->hdrs);
-    x->hdrs = NULL;
+    /* the easy handle stays with x (warm: the next add on x sets only
+     * what changed); a list x owns goes, so the handle forgets it */
+    if (x->hdrs) {
+      curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+      x->cur_list = NULL;
+      curl_slist_free_all(x->hdrs);
+      x->hdrs = NULL;
+    }
     if (x->prev) x->prev->next = x->next;
     else m->active = x->next;
     if (x->next) x->next->prev = x->prev;
@@ -941,10 +1058,11 @@ void tw_curl_multi_drop_done(tw_curl_multi *m) {
   m->ndone--;
   m->count--;
   if (m->nspare < IDLE_MAX) {                /* kept for the next add: no calloc, */
-    x->next = m->spare;                      /* and its body buffer is reused */
-    m->spare = x;
+    x->next = m->spare;                      /* its body buffer and easy handle */
+    m->spare = x;                            /* reused */
     m->nspare++;
   } else {
+    xfer_release_easy(m, x);
     xfer_free(x);
   }
 }

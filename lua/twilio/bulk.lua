@@ -18,8 +18,14 @@
 -- and sleeps. A 429 pauses new requests of the whole batch until its
 -- Retry-After (or 1 s) has passed: the client asks the batch before each
 -- request (client.batch:wait_turn) and tells it about a 429 (saw_429).
--- update_many with one params table sends its plain requests through the
--- batch's lane instead (_M.lane below): same answers, fewer steps.
+-- update_many with one params table, and fetch_many, send their plain
+-- requests through the batch's lane instead (_M.lane below): same answers,
+-- fewer steps. On libcurl the lane starts with a fast phase (run_each's
+-- `fast`, core.lane_run in src/ltw_lane.c): one C call drives the group's
+-- multi handle over the SID targets, up to `concurrency` in flight, and
+-- makes each 2xx JSON answer its record; the first other answer ends it,
+-- and the workers take that answer (as a first attempt) and every target
+-- not done, as described above.
 local core = require "twilio.core"
 local errors = require "twilio.errors"
 local defaults = require "twilio.defaults"
@@ -89,58 +95,75 @@ function _M.request_for(tmpl, url)
 end
 
 -- The batch's lane for requests built alike (twilio.list's update_many with
--- one params table): lane(client, call_opts, tmpl) -> send | nil, where
--- send(url) -> res, nil, retries | nil, err, as client:send(request_for(
--- tmpl, url), call_opts) gives.
+-- one params table, fetch_many): lane(client, call_opts, tmpl) -> send,
+-- sent | nil, where send(url[, primed]) -> res, nil, retries | nil, err, as
+-- client:send(request_for(tmpl, url), call_opts) gives, and sent is tmpl
+-- with the client's limits (client:set_limits), the table the multi reads.
 -- nil when the lane cannot apply to this batch at all: a transport other
 -- than libcurl (custom, nginx cosockets), a debug hook (it wants a line
 -- per attempt, with its time), or a request client:send sends on a fresh
 -- connection (not idempotent, or a DELETE). Per request, the lane applies
 -- only inside a coroutine group's task (libcurl's multi handle) while no
--- 429 has paused the batch. Then the first attempt is tmpl itself, with
--- the client's limits (client:set_limits), handed to the group's multi with the URL
--- beside it (runtime.group_request: the multi checks tmpl once, not per
--- request, and no request table is made), and a 2xx answer is returned
--- with 0 retries. Any other answer, or error, is handed to client:send as
--- its first attempt's (req.primed, runtime.lua), so the retries, the 429
--- pause, on_retry and the errors' wording are client:send's own.
--- Otherwise client:send does it all.
+-- 429 has paused the batch. Then the first attempt is `sent` itself,
+-- handed to the group's multi with the URL beside it (runtime.group_request:
+-- the multi checks it once, not per request, and no request table is
+-- made), and a 2xx answer is returned with 0 retries. Any other answer,
+-- or error, is handed to client:send as its first attempt's (req.primed,
+-- runtime.lua), so the retries, the 429 pause, on_retry and the errors'
+-- wording are client:send's own. primed = { res, terr }: that first
+-- attempt was made already (by the fast phase, core.lane_run) and is
+-- taken as above. Otherwise client:send does it all.
 function _M.lane(client, call_opts, tmpl)
   local rt = client.runtime
   if rt.kind ~= "curl" or client.debug then return nil end
   if not tmpl.idempotent or tmpl.method == "DELETE" then return nil end
   local sent = client:set_limits(_M.request_for(tmpl, tmpl.url), call_opts)
-  return function(url)
-    local batch = client.batch
-    local g = rt.running_group            -- rt:in_group(), without the call
-    if batch and batch.paused_until == 0 and g and g.tasks[co_running()] then
-      local res, terr = group_request(sent, url)
-      if res then
-        local status = res.status
-        if status >= 200 and status < 300 then return res, nil, 0 end
+  return function(url, primed)
+    local res, terr
+    if primed then
+      res, terr = primed[1], primed[2]
+    else
+      local batch = client.batch
+      local g = rt.running_group            -- rt:in_group(), without the call
+      if not (batch and batch.paused_until == 0 and g and g.tasks[co_running()]) then
+        return client:send(_M.request_for(tmpl, url), call_opts)
       end
-      local req = _M.request_for(tmpl, url)
-      req.primed = { res, terr }
-      return client:send(req, call_opts)
+      res, terr = group_request(sent, url)
     end
-    return client:send(_M.request_for(tmpl, url), call_opts)
-  end
+    if res then
+      local status = res.status
+      if status >= 200 and status < 300 then return res, nil, 0 end
+    end
+    local req = _M.request_for(tmpl, url)
+    req.primed = { res, terr }
+    return client:send(req, call_opts)
+  end, sent
 end
 
--- run_each(client, total, task, opts) -> results: task(i) for i = 1..total
--- (each returns value, err, or raises), as run does with tasks[i]; no
--- function per item (twilio.list's *_many).
-function _M.run_each(client, total, task, opts)
+-- run_each(client, total, task, opts[, fast]) -> results: task(i) for
+-- i = 1..total (each returns value, err, or raises), as run does with
+-- tasks[i]; no function per item (twilio.list's *_many).
+-- fast(group, results, rest, on_progress, concurrency) -> done | nil: a
+-- first phase run before the workers start, with the batch set (no 429
+-- yet): it stores results[i] for the targets it finishes, calling
+-- on_progress(done, total, i, result) for each, appends to rest every
+-- index it leaves to the workers and returns how many it did (twilio.list:
+-- core.lane_run on the group's multi handle); nil when it does not apply
+-- (the workers take 1..total). A raise from it (on_progress's) is raised
+-- again, after the group is closed.
+function _M.run_each(client, total, task, opts, fast)
   local conc, on_progress = _M.check_options(opts, "bulk")
   if client.batch then error("twilio: bulk calls do not nest", 3) end
-  local next_task, done = 1, 0
+  local done, rest, nrest = 0, nil, total
+  local k = 1                             -- the next of rest (or of 1..total)
   local results = {}
   local batch = setmetatable({ paused_until = 0, members = {}, runtime = client.runtime }, Batch)
   local function worker()
     batch.members[co_running()] = true
-    while next_task <= total do
-      local i = next_task
-      next_task = i + 1
+    while k <= nrest do
+      local i = k
+      if rest then i = rest[k] end
+      k = k + 1
       local ok, v, e = pcall(task, i)
       local r
       if ok and (v ~= nil or e == nil) then r = { ok = true, value = v } else r = result_of(ok, v, e) end
@@ -152,11 +175,19 @@ function _M.run_each(client, total, task, opts)
   local group = client.runtime:group(conc)
   client.batch = batch
   local ok, err = pcall(function()
-    for _ = 1, min(conc, total) do group:spawn(worker) end
+    if fast and total > 0 then
+      local list = {}
+      local d = fast(group, results, list, on_progress, conc)
+      if d then done, rest, nrest = d, list, #list end
+    end
+    for _ = 1, min(conc, nrest) do group:spawn(worker) end
     group:wait()
   end)
   client.batch = nil
-  if not ok then error(err, 0) end
+  if not ok then
+    group:close()
+    error(err, 0)
+  end
   return results
 end
 

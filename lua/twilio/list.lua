@@ -425,7 +425,7 @@ end
 -- One bulk task per target (bulk.run_each: no function per target): the
 -- target resolved (an E.164 number looked up exactly with find), then
 -- act(t, target, i) with t a record or a SID.
-local function run_many(self, targets, n, bulk_opts, call_opts, act)
+local function run_many(self, targets, n, bulk_opts, call_opts, act, fast)
   return bulk.run_each(self.client, n, function(i)
     local target = targets[i]
     local t = target
@@ -435,15 +435,15 @@ local function run_many(self, targets, n, bulk_opts, call_opts, act)
       if not t then return nil, err end
     end
     return act(t, target, i)
-  end, bulk_opts)
+  end, bulk_opts, fast)
 end
 
 -- The same request for many SIDs (update_many with one params table,
 -- fetch_many): op's request checked and encoded once, up front (a PN SID
 -- in its path), then, per SID, this request to that SID's URL
 -- (cfg:rebuild_url: the path checked as cfg:build checks it; the body
--- shared). -> send | nil, err (the template does not build), where
--- send(sid) -> res, nil, retries | nil, err, as client:send gives, or
+-- shared). -> send, fast | nil, err (the template does not build), where
+-- send(sid, i) -> res, nil, retries | nil, err, as client:send gives, or
 -- false when rebuild_url refuses the SID: the caller then goes through
 -- update or fetch, which word the error.
 -- The batch's lane (twilio.bulk): while no 429 has paused the batch, no
@@ -452,21 +452,41 @@ end
 -- a 2xx answer returned; any other answer goes to client:send as its
 -- first attempt's, which retries, words and pauses exactly as for a
 -- request it sent itself.
-local function sid_sender(self, op, params, call_opts)
+-- fast (when the lane applies; nil otherwise): bulk.run_each's first
+-- phase, core.lane_run on the group's multi handle: the SID targets sent
+-- from one C call, each 2xx JSON answer made its record there (as the
+-- task below would: from_response with 0 retries); the first other answer
+-- ends it, and that target's answer, kept in primed[i], is send(sid, i)'s
+-- first attempt when a worker takes it.
+local function sid_sender(self, op, params, call_opts, targets, n)
   local client = self.client
   local cfg = client.cfg
   local path = copy(self.path)
   path.sid = "PN" .. ("0"):rep(32)
   local tmpl, err = cfg:build(op, path, params)
   if not tmpl then return nil, err end
-  local lane = bulk.lane(client, call_opts, tmpl)
-  return function(sid)
+  local lane, sent = bulk.lane(client, call_opts, tmpl)
+  local primed = {}
+  local fast
+  if lane then
+    local kind, ctx, lane_run = self.kind, self.ctx, core.lane_run
+    fast = function(group, results, rest, on_progress, conc)
+      if not group.multi_handle then return nil end       -- ngx.thread group
+      return lane_run(group:multi_handle(), cfg, sent, path, targets, n, kind, ctx,
+                      results, rest, primed, on_progress, conc)
+    end
+  end
+  return function(sid, i)
     path.sid = sid
     local url = cfg:rebuild_url(tmpl, path)
     if not url then return false end
-    if lane then return lane(url) end
+    if lane then
+      local p = primed[i]
+      if p then primed[i] = nil end
+      return lane(url, p)
+    end
     return client:send(bulk.request_for(tmpl, url), call_opts)
-  end
+  end, fast
 end
 
 function List:update_many(targets, params, opts)
@@ -482,8 +502,8 @@ function List:update_many(targets, params, opts)
       return t:update(p, call_opts)
     end)
   end
-  local send, err = sid_sender(self, self.update_op, params, call_opts)
-  if not send then return nil, err end
+  local send, fast = sid_sender(self, self.update_op, params, call_opts, targets, n)
+  if not send then return nil, fast end
   local kind, ctx, from_response = self.kind, self.ctx, record.from_response
   -- run_many's task, with the update in it (one call less per target)
   return bulk.run_each(self.client, n, function(i)
@@ -495,13 +515,13 @@ function List:update_many(targets, params, opts)
         if not t then return nil, ferr end
         return t:update(params, call_opts)
       end
-      local res, rerr, retries = send(t)
+      local res, rerr, retries = send(t, i)
       if res == false then return self:update(t, params, call_opts) end
       if not res then return nil, rerr end
       return from_response(kind, res, ctx, retries)      -- self:record(res, retries)
     end
     return t:update(params, call_opts)
-  end, bulk_opts)
+  end, bulk_opts, fast)
 end
 
 function List:release_many(targets, opts)
@@ -518,12 +538,13 @@ function List:fetch_many(targets, opts)
   local bulk_opts, call_opts, n = many_setup(self, "fetch_many", targets, opts)
   -- SIDs as update_many's (sid_sender); a list whose SIDs are not PN ones
   -- (the template does not build) fetches each through fetch
-  local send = sid_sender(self, self.fetch_op, nil, call_opts)
+  local send, fast = sid_sender(self, self.fetch_op, nil, call_opts, targets, n)
+  if not send then fast = nil end
   local kind, ctx, from_response = self.kind, self.ctx, record.from_response
-  return run_many(self, targets, n, bulk_opts, call_opts, function(t, target)
+  return run_many(self, targets, n, bulk_opts, call_opts, function(t, target, i)
     if type(t) == "string" then
       if send then
-        local res, rerr, retries = send(t)
+        local res, rerr, retries = send(t, i)
         if res ~= false then
           if not res then return nil, rerr end
           return from_response(kind, res, ctx, retries)  -- self:fetch's record
@@ -533,7 +554,7 @@ function List:fetch_many(targets, opts)
     end
     if t == target then return t:fetch(call_opts) end   -- reloaded in place
     return t                                            -- just found: fresh
-  end)
+  end, fast)
 end
 
 -- csv{ filters } -> rows from the API's .csv representation, by header name

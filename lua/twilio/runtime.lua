@@ -13,6 +13,9 @@
 --   g:spawn(fn) ... g:wait()   (it caps libcurl's connections). wait runs every
 --                              spawned fn to its end; an error raised by one is
 --                              raised again by wait, after cleanup
+--   g:multi_handle()           a coroutine group's libcurl multi handle (made on
+--                              first use; nil for ngx.thread groups: no method)
+--   g:close()                  frees what the group holds (idempotent)
 -- Defaults (timeouts, max_body, pool sizes, concurrency) are in twilio.defaults.
 --   rt:user_agent(extra)       the User-Agent, naming the transport really used
 --   rt:close()                 closes the kept connections (idempotent)
@@ -242,6 +245,8 @@ function Threads:spawn(fn)
   self.threads[#self.threads + 1] = th
 end
 
+function Threads.close() end
+
 function Threads:wait()
   local failed
   for k = 1, #self.threads do
@@ -263,13 +268,32 @@ function Coroutines:spawn(fn)
   self.start[#self.start + 1] = co
 end
 
+-- The group's libcurl multi handle (made on first use): its requests go
+-- there; twilio.bulk's fast phase (core.lane_run) drives it before wait,
+-- so its connections serve the tasks after. g:close() frees it
+-- (idempotent; wait does it too).
+function Coroutines:multi_handle()
+  local m = self.multi
+  if not m then
+    m = core.curl_multi_new{ max_connections = self.n, ca_file = self.rt.ca_file }
+    self.multi = m
+  end
+  return m
+end
+
+function Coroutines:close()
+  local m = self.multi
+  self.multi = nil
+  if m then m:close() end
+end
+
 function Coroutines:wait()
   local rt = self.rt
   if rt.running_group then error("twilio: a runtime group is already running", 2) end
   rt.running_group = self
   local ok, err = pcall(self.loop, self)
   rt.running_group = nil
-  if self.multi then self.multi:close(); self.multi = nil end
+  self:close()
   self.tasks, self.start, self.sleepers = {}, {}, {}
   if not ok then error(err, 0) end
 end
@@ -279,11 +303,7 @@ end
 function Coroutines:resume(co, ...)
   local ok, what, a, url = co_resume(co, ...)
   if what == REQUEST then
-    local m = self.multi
-    if not m then
-      m = core.curl_multi_new{ max_connections = self.n, ca_file = self.rt.ca_file }
-      self.multi = m
-    end
+    local m = self.multi or self:multi_handle()
     local added, aerr = m:add(co, a, url)
     if not added then
       self.ready[#self.ready + 1] = { co, nil, aerr }   -- resumed with the error next turn
