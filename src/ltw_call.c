@@ -64,12 +64,11 @@ static void encode(lua_State *L, tw_buf *b, const ltw_checked *c) {
   if (k.failed) luaL_error(L, "twilio: not enough memory");
 }
 
-/* Whether a 2xx answer's Content-Type makes it JSON for twilio.record's
+/* Whether a 2xx answer's Content-Type ct makes it JSON for twilio.record's
  * body(): absent, or naming json in any case (the last one wins, as in
  * res.headers: libcurl's CURLINFO_CONTENT_TYPE is the last one too). */
-static int json_type(ltw_curl *u) {
+static int json_ct(const char *ct) {
   size_t i, n;
-  const char *ct = ltw_curl_content_type(u);
   if (!ct) return 1;
   n = strlen(ct);
   for (i = 0; i + 4 <= n; i++)
@@ -78,6 +77,9 @@ static int json_type(ltw_curl *u) {
       return 1;
   return 0;
 }
+
+/* The easy handle's answer: its Content-Type read from libcurl's store. */
+static int json_type(ltw_curl *u) { return json_ct(ltw_curl_content_type(u)); }
 
 /* The userdata at idx whose metatable is upvalue up (the Config's, the
  * Curl's: a compare, not luaL_checkudata's registry lookup), or raises. */
@@ -175,7 +177,14 @@ static int l_call_record(lua_State *L) {
 }
 
 /* json_type for the bulk lane (ltw_lane.c): the same test of an answer. */
-int ltw_call_json_type(const tw_curl_res *r) { return json_type(r); }
+int ltw_call_json_type(const tw_curl_res *r) {
+  /* a multi transfer's headers, kept by its header callback */
+  size_t pos = 0;
+  const char *name, *value, *ct = NULL;
+  while (tw_curl_header_next(r, &pos, &name, &value))
+    if (strcmp(name, "content-type") == 0) ct = value;
+  return json_ct(ct);
+}
 
 /* After ltw_open_config and the registration of twilio.Curl. */
 void ltw_open_call(lua_State *L) {
