@@ -210,6 +210,23 @@ describe("cfg:build", function()
     assert.matches("/Accounts/" .. other .. "/IncomingPhoneNumbers/" .. PN .. ".json$", req.url)
   end)
 
+  it("a path account_sid equal to the config's is taken; one differing in any byte is checked", function()
+    local req = assert(cfg:build("FetchIncomingPhoneNumber", { account_sid = AC, sid = PN }))
+    assert.matches("/Accounts/" .. AC .. "/IncomingPhoneNumbers/" .. PN .. ".json$", req.url)
+    for i = 1, #AC do
+      local bad = AC:sub(1, i - 1) .. "g" .. AC:sub(i + 1)
+      local err = invalid("account_sid", nil, cfg:build("FetchIncomingPhoneNumber", { account_sid = bad, sid = PN }))
+      assert.equal("account_sid must be an Account SID: AC followed by 32 hex digits "
+                   .. "(got '" .. bad .. "')", err.message)
+    end
+    invalid("account_sid", nil, cfg:build("FetchIncomingPhoneNumber", { account_sid = AC .. "0", sid = PN }))
+    invalid("account_sid", nil, cfg:build("FetchIncomingPhoneNumber", { account_sid = AC:sub(1, 33), sid = PN }))
+    invalid("account_sid", "must be a string", cfg:build("FetchIncomingPhoneNumber", { account_sid = 5, sid = PN }))
+    local upper = "AC" .. AC:sub(3):upper()      -- the same hex digits in upper case: another SID
+    req = assert(cfg:build("FetchIncomingPhoneNumber", { account_sid = upper, sid = PN }))
+    assert.matches("/Accounts/" .. upper .. "/", req.url)
+  end)
+
   it("integral floats are sent as integers", function()
     local req = assert(cfg:build("ListIncomingPhoneNumber", nil, { page_size = 50.0 }))
     assert.matches("PageSize=50$", req.url)

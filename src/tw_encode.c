@@ -52,8 +52,7 @@ size_t tw_urlencode_some(char *out, size_t cap, const char *in, size_t n,
     memcpy(out + o, s + i, run);
     o += run;
     i += run;
-    if (i == n || i < j) break;            /* the end, or out is full */
-    if (cap - o < 3) break;
+    if (i == n || cap - o < 3) break;      /* the end, or no room for %XX */
     out[o] = '%';
     out[o + 1] = HEX[s[i] >> 4];
     out[o + 2] = HEX[s[i] & 15];

@@ -141,13 +141,13 @@ static int sid_bytes(void) {
   return 1;
 }
 
-/* Each byte value in the scheme, the host and the path of an http(s) URL:
+/* Each byte value in the scheme, the userinfo, the host, the path and the
+ * query of an http(s) URL:
  * every position refuses a byte outside K_URL (control bytes, non-ASCII,
  * "<>\\^`{|} and the double quote), and the scheme takes its letters in any
  * case and its ':' and '/' exactly. */
-static int url_bytes(void) {
+static int url_bytes_of(const char *base) {
   char u[40];
-  const char *base = "https://example.com/a";
   size_t n = strlen(base), i;
   int c;
   for (i = 0; i < n; i++) {
@@ -164,6 +164,10 @@ static int url_bytes(void) {
     }
   }
   return 1;
+}
+
+static int url_bytes(void) {     /* with and without userinfo */
+  return url_bytes_of("https://example.com/a") && url_bytes_of("http://us:pw@example.com/a?b");
 }
 
 int main(void) {
