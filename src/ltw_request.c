@@ -12,6 +12,7 @@
  * Memory: no heap allocation at all. URLs and messages are built in bounded
  * arrays on the C stack or in luaL_Buffers, so a Lua error (OOM) at any
  * point leaks nothing. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include "ltw.h"
@@ -138,6 +139,28 @@ static int path_key(const char *k, size_t n) {
  * asks it too. */
 int ltw_is_path_key(const char *k, size_t n) {
   return path_key(k, n) >= 0;
+}
+
+/* op's parameter named k[0..n) (tw_op_param), through the config's hints:
+ * the key's string (a Lua string: the same address while it lives, and a
+ * params table usually gives the same few keys call after call) picks a
+ * slot, whose parameter is taken when its name is k (tw_op_param_at); otherwise the
+ * operation's list is searched and the slot remembers the answer. */
+static const tw_param *find_param(ltw_config *cfg, const tw_op *op, const char *k,
+                                  size_t n) {
+  uintptr_t a = (uintptr_t)k;
+  size_t slot = (size_t)((a >> 4) ^ (a >> 10)) % LTW_HINTS;
+  const tw_param *p;
+  if (cfg->hint[slot].key == k && cfg->hint[slot].op == (const void *)op &&
+      (p = tw_op_param_at(op, cfg->hint[slot].param, k, n)) != NULL)
+    return p;
+  p = tw_op_param(op, k, n);
+  if (p) {
+    cfg->hint[slot].key = k;
+    cfg->hint[slot].op = op;
+    cfg->hint[slot].param = (unsigned)(p - op->params);
+  }
+  return p;
 }
 
 /* Best suggestion for an unknown key, or NULL. */
@@ -476,7 +499,7 @@ int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, ltw_checked *
         return ltw_invalid(L, op->id, NULL, msg);
       }
       k = lua_tolstring(L, -2, &n);
-      p = tw_op_param(op, k, n);
+      p = find_param(cfg, op, k, n);
       if (!p) return unknown_param(L, op, k, n);
       given[p - op->params] = 1;
       lua_insert(L, -2);             /* the value stays below the key, */

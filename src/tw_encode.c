@@ -1,5 +1,4 @@
 /* tw_encode.c -- percent-encoding and base64 (see tw_encode.h). */
-#include <string.h>
 #include "tw_encode.h"
 
 static const char HEX[] = "0123456789ABCDEF";
@@ -38,26 +37,23 @@ size_t tw_urlencode_len(const char *in, size_t n) {
   return len;
 }
 
-/* A run of unreserved bytes (most of a URL, a name, a word) is found by
- * the table and copied as one piece; each other byte becomes %XX. */
+/* One table load per byte: an unreserved byte is copied, any other becomes
+ * %XX (not started when fewer than 3 bytes are left in out). */
 size_t tw_urlencode_some(char *out, size_t cap, const char *in, size_t n,
                          size_t *used) {
   const unsigned char *s = (const unsigned char *)in;
   size_t i = 0, o = 0;
-  while (i < n) {
-    size_t j = i, room = cap - o, run;
-    while (j < n && UNRESERVED[s[j]]) j++;
-    run = j - i;
-    if (run > room) run = room;
-    memcpy(out + o, s + i, run);
-    o += run;
-    i += run;
-    if (i == n || cap - o < 3) break;      /* the end, or no room for %XX */
-    out[o] = '%';
-    out[o + 1] = HEX[s[i] >> 4];
-    out[o + 2] = HEX[s[i] & 15];
-    o += 3;
-    i++;
+  for (; i < n && o < cap; i++) {
+    unsigned char c = s[i];
+    if (UNRESERVED[c]) {
+      out[o++] = (char)c;
+    } else {
+      if (cap - o < 3) break;
+      out[o] = '%';
+      out[o + 1] = HEX[c >> 4];
+      out[o + 2] = HEX[c & 15];
+      o += 3;
+    }
   }
   if (used) *used = i;
   return o;
