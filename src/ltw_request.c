@@ -382,8 +382,8 @@ static int build_path(lua_State *L, ltw_config *cfg, const tw_op *op,
         lua_pushvalue(L, -2);
         return ltw_invalid(L, op->id, lua_tostring(L, -1), msg);
       }
-      lua_insert(L, -2);             /* the value stays below the key */
-      at[key] = lua_gettop(L) - 1;
+      at[key] = lua_gettop(L);       /* the value stays, a copy of its */
+      lua_pushvalue(L, -2);          /* key goes on (cheaper than lua_insert) */
     }
   }
   nseg = placeholders(cfg, op, ph);
@@ -479,7 +479,7 @@ int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, ltw_checked *
   c->op = op;
   c->repr = repr;
   c->nvals = 0;
-  luaL_checkstack(L, LTW_MAX_PARAMS + NPATH_KEYS + 10, "twilio: request too large");
+  luaL_checkstack(L, 2 * (LTW_MAX_PARAMS + NPATH_KEYS) + 10, "twilio: request too large");
 
   /* 1. path */
   if (build_path(L, cfg, op, path_idx, repr, c->url, sizeof c->url)) return 2;
@@ -502,8 +502,8 @@ int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, ltw_checked *
       p = find_param(cfg, op, k, n);
       if (!p) return unknown_param(L, op, k, n);
       given[p - op->params] = 1;
-      lua_insert(L, -2);             /* the value stays below the key, */
-      at[p - op->params] = lua_gettop(L) - 1;   /* for step 3 */
+      at[p - op->params] = lua_gettop(L);   /* the value stays for step 3, */
+      lua_pushvalue(L, -2);                 /* a copy of its key goes on */
     }
   }
 
