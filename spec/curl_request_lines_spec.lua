@@ -181,4 +181,28 @@ describe("request header lines (libcurl)", function()
     end
     assert.same(seen[true], seen[false])
   end)
+
+  -- The fused call takes its timeouts in seconds and checks floor(s * 1000)
+  -- ms itself when it is in range; anything else goes to h:perform's check,
+  -- which raises with its own words.
+  it("the fused call refuses the timeouts h:perform refuses, in the same words", function()
+    local cfg = assert(core.config{ account_sid = "AC" .. ("0f"):rep(16), auth_token = "t", base_url = srv.url })
+    local PN = "PN" .. ("ab"):rep(16)
+    local function words(ok, err)
+      assert.is_false(ok)
+      return (tostring(err):gsub("^.-twilio: ", "twilio: "))
+    end
+    for _, s in ipairs{ 0, 0.0004, 0.0009, -1, -0.5, 86400.001, 1e12, math.huge, -math.huge, 0 / 0 } do
+      for _, which in ipairs{ "timeout_ms", "connect_timeout_ms" } do
+        local t, ct = 10, 10
+        if which == "timeout_ms" then t = s else ct = s end
+        local fused = words(pcall(core.call_record, cfg, "FetchIncomingPhoneNumber", { sid = PN }, nil, h,
+                                  "PhoneNumber", {}, t, ct, 1000))
+        local general = words(pcall(h.perform, h, { method = "GET", url = srv.url .. "/echo",
+                                                     [which] = math.floor(s * 1000) }))
+        assert.equal(general, fused, which .. " " .. tostring(s))
+        assert.matches("request field '" .. which .. "' must be an integer in 1..86400000", fused, 1, true)
+      end
+    end
+  end)
 end)

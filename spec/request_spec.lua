@@ -210,6 +210,50 @@ describe("cfg:build", function()
     assert.matches("/Accounts/" .. other .. "/IncomingPhoneNumbers/" .. PN .. ".json$", req.url)
   end)
 
+  it("a path account_sid equal to the config's is taken; one differing in any byte is checked", function()
+    local req = assert(cfg:build("FetchIncomingPhoneNumber", { account_sid = AC, sid = PN }))
+    assert.matches("/Accounts/" .. AC .. "/IncomingPhoneNumbers/" .. PN .. ".json$", req.url)
+    for i = 1, #AC do
+      local bad = AC:sub(1, i - 1) .. "g" .. AC:sub(i + 1)
+      local err = invalid("account_sid", nil, cfg:build("FetchIncomingPhoneNumber", { account_sid = bad, sid = PN }))
+      assert.equal("account_sid must be an Account SID: AC followed by 32 hex digits "
+                   .. "(got '" .. bad .. "')", err.message)
+    end
+    invalid("account_sid", nil, cfg:build("FetchIncomingPhoneNumber", { account_sid = AC .. "0", sid = PN }))
+    invalid("account_sid", nil, cfg:build("FetchIncomingPhoneNumber", { account_sid = AC:sub(1, 33), sid = PN }))
+    invalid("account_sid", "must be a string", cfg:build("FetchIncomingPhoneNumber", { account_sid = 5, sid = PN }))
+    local upper = "AC" .. AC:sub(3):upper()      -- the same hex digits in upper case: another SID
+    req = assert(cfg:build("FetchIncomingPhoneNumber", { account_sid = upper, sid = PN }))
+    assert.matches("/Accounts/" .. upper .. "/", req.url)
+  end)
+
+  it("a params key names the same parameter whatever keys and operations came before it", function()
+    -- the config keeps a lookup hint per key string address (always checked
+    -- against the name, tests/c/test_request.c): a hint left by another
+    -- operation, or by a collected string whose address a new key of the
+    -- same length may have, must not decide (the key is made here: no
+    -- constant keeps it alive)
+    local c = assert(config())
+    local char = string.char
+    for _ = 1, 20 do
+      do
+        local key = ("status_callback_" .. "method"):sub(1)
+        local req = assert(c:build("UpdateIncomingPhoneNumber", { sid = PN }, { [key] = "GET" }))
+        assert.equal("StatusCallbackMethod=GET", req.body)
+        req = assert(c:build("CreateIncomingPhoneNumber", nil, { area_code = 415, [key] = "POST" }))
+        assert.equal("StatusCallbackMethod=POST&AreaCode=415", req.body)
+        invalid(key, nil, c:build("ListIncomingPhoneNumber", nil, { [key] = "GET" }))
+      end
+      collectgarbage()
+      collectgarbage()
+      for j = 1, 40 do                    -- same length as the collected key
+        local other = "status_callback_meth" .. char(96 + j % 26, 65 + math.floor(j / 26) % 26)
+        local err = invalid(other, nil, c:build("UpdateIncomingPhoneNumber", { sid = PN }, { [other] = "GET" }))
+        assert.matches("unknown parameter '" .. other .. "'", err.message, 1, true)
+      end
+    end
+  end)
+
   it("integral floats are sent as integers", function()
     local req = assert(cfg:build("ListIncomingPhoneNumber", nil, { page_size = 50.0 }))
     assert.matches("PageSize=50$", req.url)

@@ -73,6 +73,7 @@ void ltw_describe(lua_State *L, int idx, char *out, size_t cap);
 #define LTW_UV_HDR_GET 3
 #define LTW_UV_HDR_FORM 4
 #define LTW_OPS_CAP 64     /* operations whose placeholders a config keeps */
+#define LTW_HINTS 32      /* params key lookup hints a config keeps */
 #define LTW_PH_CAP 4       /* = TW_PATH_MAX (tw_request.h; checked there) */
 typedef struct ltw_config {
   char account_sid[35];
@@ -90,6 +91,10 @@ typedef struct ltw_config {
    * count + 1 (0: not parsed yet), ph[i] their indexes in params. */
   signed char nph[LTW_OPS_CAP];
   unsigned char ph[LTW_OPS_CAP][LTW_PH_CAP];
+  /* The params keys' lookup hints (ltw_request.c): a slot chosen by a key
+   * string's address remembers the operation and parameter that key named
+   * last; a hint is always checked against the name (tw_op_param_at). */
+  struct { const char *key; const void *op; unsigned param; } hint[LTW_HINTS];
 } ltw_config;
 ltw_config *ltw_check_config(lua_State *L, int idx);
 /* Whether k[0..n) is a key cfg:build accepts in a path table (ltw_request.c). */

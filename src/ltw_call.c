@@ -97,8 +97,10 @@ static void *check_ud(lua_State *L, int idx, int up, const char *name) {
 /* Seconds at idx as the request field key: floor(s * 1000) ms, checked as
  * h:perform checks req[key]. */
 static long seconds_ms(lua_State *L, int idx, const char *key) {
-  lua_Number s = luaL_checknumber(L, idx);
-  lua_pushnumber(L, floor(s * 1000));
+  lua_Number s = luaL_checknumber(L, idx), ms = floor(s * 1000);
+  if (ms >= 1 && ms <= (lua_Number)LTW_CURL_MAX_TIMEOUT_MS && (lua_Number)(long)ms == ms)
+    return (long)ms;                   /* what ltw_curl_number accepts */
+  lua_pushnumber(L, ms);               /* it raises, with its wording */
   return ltw_curl_number(L, -1, key, LTW_CURL_MAX_TIMEOUT_MS);
 }
 

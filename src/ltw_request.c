@@ -12,6 +12,7 @@
  * Memory: no heap allocation at all. URLs and messages are built in bounded
  * arrays on the C stack or in luaL_Buffers, so a Lua error (OOM) at any
  * point leaks nothing. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include "ltw.h"
@@ -123,14 +124,43 @@ static const char *const PATH_KEYS[] = {
   "account_sid", "sid", "resource_sid", "assigned_add_on_sid",
   "country_code", NULL };
 
-/* Whether k[0..n) is one of PATH_KEYS (their lengths compared first);
- * cfg:rebuild_url (ltw_rebuild.c) asks it too. */
+#define NPATH_KEYS 5
+
+/* The index of k[0..n) in PATH_KEYS (their lengths compared first), or -1. */
+static int path_key(const char *k, size_t n) {
+  static const unsigned char LEN[NPATH_KEYS] = { 11, 3, 12, 19, 12 };
+  int i;
+  for (i = 0; i < NPATH_KEYS; i++)
+    if (LEN[i] == n && memcmp(PATH_KEYS[i], k, n) == 0) return i;
+  return -1;
+}
+
+/* Whether k[0..n) is one of PATH_KEYS; cfg:rebuild_url (ltw_rebuild.c)
+ * asks it too. */
 int ltw_is_path_key(const char *k, size_t n) {
-  static const unsigned char LEN[] = { 11, 3, 12, 19, 12 };
-  size_t i;
-  for (i = 0; i < sizeof LEN; i++)
-    if (LEN[i] == n && memcmp(PATH_KEYS[i], k, n) == 0) return 1;
-  return 0;
+  return path_key(k, n) >= 0;
+}
+
+/* op's parameter named k[0..n) (tw_op_param), through the config's hints:
+ * the key's string (a Lua string: the same address while it lives, and a
+ * params table usually gives the same few keys call after call) picks a
+ * slot, whose parameter is taken when its name is k (tw_op_param_at); otherwise the
+ * operation's list is searched and the slot remembers the answer. */
+static const tw_param *find_param(ltw_config *cfg, const tw_op *op, const char *k,
+                                  size_t n) {
+  uintptr_t a = (uintptr_t)k;
+  size_t slot = (size_t)((a >> 4) ^ (a >> 10)) % LTW_HINTS;
+  const tw_param *p;
+  if (cfg->hint[slot].key == k && cfg->hint[slot].op == (const void *)op &&
+      (p = tw_op_param_at(op, cfg->hint[slot].param, k, n)) != NULL)
+    return p;
+  p = tw_op_param(op, k, n);
+  if (p) {
+    cfg->hint[slot].key = k;
+    cfg->hint[slot].op = op;
+    cfg->hint[slot].param = (unsigned)(p - op->params);
+  }
+  return p;
 }
 
 /* Best suggestion for an unknown key, or NULL. */
@@ -195,19 +225,30 @@ static int unknown_param(lua_State *L, const tw_op *op, const char *key,
   return ltw_invalid(L, op->id, lua_tostring(L, -1), msg);
 }
 
-/* Validates the Lua value at idx for p. Returns 1, or pushes nil, err. */
+/* Validates the Lua value at idx for p and describes it in *v (p, kind,
+ * and s, n or i: a string stays anchored at idx). Returns 1, or pushes
+ * nil, err. */
 static int check_value(lua_State *L, const tw_op *op, const tw_param *p,
-                       int idx, long long *ival) {
+                       int idx, tw_value *v) {
   char msg[600], got[200];
   const char *why;
+  long long *ival = &v->i;
   int t = lua_type(L, idx);
+  size_t n = 0;
+  const char *s = t == LUA_TSTRING ? lua_tolstring(L, idx, &n) : NULL;
+  v->p = p;
   /* Clearing (tw_param_clearable): "" or twilio.null (core.null, the NULL
    * light userdata, which is also cjson.null and ngx.null) sends it empty. */
-  if ((t == LUA_TSTRING && lua_rawlen(L, idx) == 0) ||
+  if ((t == LUA_TSTRING && n == 0) ||
       (t == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == NULL)) {
     if (tw_param_clearable(p) || (t == LUA_TSTRING && (p->flags & TW_P_EMPTY_OK))) {
-      lua_pushliteral(L, "");
-      lua_replace(L, idx);
+      if (t != LUA_TSTRING) {
+        lua_pushliteral(L, "");
+        lua_replace(L, idx);
+      }
+      v->kind = TW_V_STRING;
+      v->s = "";
+      v->n = 0;
       return 1;
     }
     if (t == LUA_TLIGHTUSERDATA) {
@@ -218,7 +259,11 @@ static int check_value(lua_State *L, const tw_op *op, const tw_param *p,
     }
   }
   if (p->type == TW_T_BOOLEAN) {
-    if (t == LUA_TBOOLEAN) return 1;
+    if (t == LUA_TBOOLEAN) {
+      v->kind = TW_V_BOOLEAN;
+      v->i = lua_toboolean(L, idx);
+      return 1;
+    }
     ltw_describe(L, idx, got, sizeof got);
     snprintf(msg, sizeof msg, "%s must be a boolean (true or false) (got %s)",
              p->name, got);
@@ -235,6 +280,7 @@ static int check_value(lua_State *L, const tw_op *op, const tw_param *p,
       ltw_invalid(L, op->id, p->name, msg);
       return 0;
     }
+    v->kind = TW_V_INTEGER;
     if (p->fmt == TW_F_AREA_CODE) {
       if (tw_valid_area_code_int(*ival)) return 1;
       snprintf(msg, sizeof msg, "%s must be a 3-digit area code like 415 "
@@ -256,10 +302,13 @@ static int check_value(lua_State *L, const tw_op *op, const tw_param *p,
     return 0;
   }
   if (t == LUA_TSTRING && p->fmt != TW_F_INT) {
-    size_t n;
-    const char *s = lua_tolstring(L, idx, &n);
     why = tw_check_string(p, s, n);
-    if (!why) return 1;
+    if (!why) {
+      v->kind = TW_V_STRING;
+      v->s = s;
+      v->n = n;
+      return 1;
+    }
     ltw_quote(got, sizeof got, s, n);
     if (p->fmt == TW_F_ENUM && n > 0) {
       size_t i, len = (size_t)snprintf(msg, sizeof msg, "%s must be one of ",
@@ -300,16 +349,20 @@ static size_t placeholders(ltw_config *cfg, const tw_op *op, const tw_param **ph
   return n;
 }
 
+/* The path table's values are kept on the stack as its keys are checked
+ * (at[key's index in PATH_KEYS]), so the placeholders read them there. */
 static int build_path(lua_State *L, ltw_config *cfg, const tw_op *op,
                       int path_idx, tw_repr repr, char *url, size_t cap) {
   char msg[400];
   const tw_param *ph[TW_PATH_MAX], *bad;
   tw_value seg[TW_PATH_MAX];
+  int at[NPATH_KEYS] = { 0, 0, 0, 0, 0 };
   size_t nseg, j;
   if (path_idx) {
     lua_pushnil(L);
     while (lua_next(L, path_idx)) {
       size_t n;
+      int key;
       const char *k;
       if (lua_type(L, -2) != LUA_TSTRING) {
         char got[160];
@@ -319,7 +372,8 @@ static int build_path(lua_State *L, ltw_config *cfg, const tw_op *op,
         return ltw_invalid(L, op->id, NULL, msg);
       }
       k = lua_tolstring(L, -2, &n);
-      if (!ltw_is_path_key(k, n)) {
+      key = path_key(k, n);
+      if (key < 0) {
         char got[160];
         ltw_quote(got, sizeof got, k, n);
         snprintf(msg, sizeof msg, "unknown path key %s for %s (path keys: "
@@ -328,7 +382,8 @@ static int build_path(lua_State *L, ltw_config *cfg, const tw_op *op,
         lua_pushvalue(L, -2);
         return ltw_invalid(L, op->id, lua_tostring(L, -1), msg);
       }
-      lua_pop(L, 1);
+      at[key] = lua_gettop(L);       /* the value stays, a copy of its */
+      lua_pushvalue(L, -2);          /* key goes on (cheaper than lua_insert) */
     }
   }
   nseg = placeholders(cfg, op, ph);
@@ -336,13 +391,11 @@ static int build_path(lua_State *L, ltw_config *cfg, const tw_op *op,
     return luaL_error(L, "twilio: %s: bad path template", op->id);
   for (j = 0; j < nseg; j++) {
     const tw_param *p = ph[j];
-    long long unused;
+    int key = path_key(p->name, strlen(p->name));
+    int idx = key >= 0 ? at[key] : 0;  /* 0: not in the path table */
     seg[j].p = p;
     seg[j].kind = TW_V_STRING;
-    if (path_idx) lua_getfield(L, path_idx, p->name);
-    else lua_pushnil(L);
-    if (lua_isnil(L, -1)) {
-      lua_pop(L, 1);
+    if (idx == 0) {
       if (strcmp(p->wire, "AccountSid") == 0) {
         seg[j].s = cfg->account_sid;
         seg[j].n = 34;
@@ -352,10 +405,19 @@ static int build_path(lua_State *L, ltw_config *cfg, const tw_op *op,
                  : "a SID in the path table");
         return ltw_invalid(L, op->id, p->name, msg);
       }
+    } else if (p->fmt == TW_F_SID && p->sid_prefix[0] == 'A' && p->sid_prefix[1] == 'C' &&
+               lua_type(L, idx) == LUA_TSTRING && lua_rawlen(L, idx) == 34 &&
+               memcmp(lua_tostring(L, idx), cfg->account_sid, 34) == 0) {
+      /* the client's own account SID, checked as an Account SID when the
+       * config was made (ltw_config.c): the check would pass again */
+      seg[j].s = cfg->account_sid;
+      seg[j].n = 34;
     } else {
-      if (!check_value(L, op, p, lua_gettop(L), &unused)) return 2;
-      seg[j].s = lua_tolstring(L, -1, &seg[j].n);
-      lua_pop(L, 1);           /* anchored in the path table */
+      if (!check_value(L, op, p, idx, &seg[j])) return 2;
+      if (seg[j].kind != TW_V_STRING) {  /* an integer or boolean: its text */
+        seg[j].kind = TW_V_STRING;
+        seg[j].s = lua_tolstring(L, idx, &seg[j].n);
+      }
     }
   }
   if (tw_request_url(url, cap, cfg->base_url, op, seg, repr, &bad) == 0)
@@ -383,7 +445,7 @@ int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, ltw_checked *
   const tw_op *op = tw_op_find(opid, opn);
   unsigned char given[LTW_MAX_PARAMS];  /* given[i]: params has op->params[i] */
   int at[LTW_MAX_PARAMS];               /* given[i]: its value's stack index */
-  int idx, t;
+  int idx;
   int path_idx = 0, params_idx = 0;
   int has_phone = 0, has_area = 0;
   tw_repr repr = TW_REPR_JSON;
@@ -417,7 +479,7 @@ int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, ltw_checked *
   c->op = op;
   c->repr = repr;
   c->nvals = 0;
-  luaL_checkstack(L, LTW_MAX_PARAMS + 10, "twilio: request too large");
+  luaL_checkstack(L, 2 * (LTW_MAX_PARAMS + NPATH_KEYS) + 10, "twilio: request too large");
 
   /* 1. path */
   if (build_path(L, cfg, op, path_idx, repr, c->url, sizeof c->url)) return 2;
@@ -437,11 +499,11 @@ int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, ltw_checked *
         return ltw_invalid(L, op->id, NULL, msg);
       }
       k = lua_tolstring(L, -2, &n);
-      p = tw_op_param(op, k, n);
+      p = find_param(cfg, op, k, n);
       if (!p) return unknown_param(L, op, k, n);
       given[p - op->params] = 1;
-      lua_insert(L, -2);             /* the value stays below the key, */
-      at[p - op->params] = lua_gettop(L) - 1;   /* for step 3 */
+      at[p - op->params] = lua_gettop(L);   /* the value stays for step 3, */
+      lua_pushvalue(L, -2);                 /* a copy of its key goes on */
     }
   }
 
@@ -462,21 +524,10 @@ int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, ltw_checked *
       continue;
     }
     idx = at[i];                     /* its value, kept on the stack by step 2 */
-    if (!check_value(L, op, p, idx, &v->i)) return 2;
+    if (!check_value(L, op, p, idx, v)) return 2;
     if (op->rule == TW_RULE_PHONE_OR_AREA) {   /* step 4's inputs */
       if (strcmp(p->name, "phone_number") == 0) has_phone = 1;
       if (strcmp(p->name, "area_code") == 0) has_area = 1;
-    }
-    v->p = p;
-    t = lua_type(L, idx);
-    if (t == LUA_TBOOLEAN) {
-      v->kind = TW_V_BOOLEAN;
-      v->i = lua_toboolean(L, idx);
-    } else if (t == LUA_TNUMBER) {
-      v->kind = TW_V_INTEGER;        /* .i set by check_value */
-    } else {
-      v->kind = TW_V_STRING;
-      v->s = lua_tolstring(L, idx, &v->n);
     }
     npresent++;
   }

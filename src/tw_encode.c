@@ -5,32 +5,54 @@ static const char HEX[] = "0123456789ABCDEF";
 static const char B64[] =
   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/* 1 for the RFC 3986 unreserved bytes (A-Z a-z 0-9 - . _ ~), by byte: one
+ * load per input byte where the encoder scans. */
+static const unsigned char UNRESERVED[256] = {
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+  0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+  0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 int tw_url_unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-         (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-         c == '~';
+  return UNRESERVED[c];
 }
 
 size_t tw_urlencode_len(const char *in, size_t n) {
-  size_t i, len = 0;
-  for (i = 0; i < n; i++)
-    len += tw_url_unreserved((unsigned char)in[i]) ? 1 : 3;
+  const unsigned char *s = (const unsigned char *)in;
+  size_t i, len = n;
+  for (i = 0; i < n; i++) len += (size_t)(!UNRESERVED[s[i]]) << 1;
   return len;
 }
 
+/* One table load per byte: an unreserved byte is copied, any other becomes
+ * %XX (not started when fewer than 3 bytes are left in out). */
 size_t tw_urlencode_some(char *out, size_t cap, const char *in, size_t n,
                          size_t *used) {
-  size_t i, o = 0;
-  for (i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)in[i];
-    if (tw_url_unreserved(c)) {
-      if (o + 1 > cap) break;
+  const unsigned char *s = (const unsigned char *)in;
+  size_t i = 0, o = 0;
+  for (; i < n && o < cap; i++) {
+    unsigned char c = s[i];
+    if (UNRESERVED[c]) {
       out[o++] = (char)c;
     } else {
-      if (o + 3 > cap) break;
-      out[o++] = '%';
-      out[o++] = HEX[c >> 4];
-      out[o++] = HEX[c & 15];
+      if (cap - o < 3) break;
+      out[o] = '%';
+      out[o + 1] = HEX[c >> 4];
+      out[o + 2] = HEX[c & 15];
+      o += 3;
     }
   }
   if (used) *used = i;

@@ -351,6 +351,16 @@ const tw_param *tw_op_param(const tw_op *op, const char *name, size_t n) {
   return NULL;
 }
 
+const tw_param *tw_op_param_at(const tw_op *op, size_t i, const char *name, size_t n) {
+  const char *a;
+  size_t k;
+  if (i >= op->nparams || op->params[i].in == TW_IN_PATH) return NULL;
+  a = op->params[i].name;
+  for (k = 0; k < n; k++)              /* a's NUL ends it: never read past */
+    if (a[k] != name[k] || a[k] == '\0') return NULL;
+  return a[n] == '\0' ? &op->params[i] : NULL;
+}
+
 const tw_param *tw_op_path_param(const tw_op *op, const char *wire, size_t n) {
   size_t i;
   for (i = 0; i < op->nparams; i++)

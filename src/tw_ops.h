@@ -84,6 +84,9 @@ const tw_op *tw_op_find(const char *id, size_t n);
 /* The parameter named `name` (snake_case) that is not a path parameter,
  * or NULL. */
 const tw_param *tw_op_param(const tw_op *op, const char *name, size_t n);
+/* op->params[i] when it is a parameter (not a path one) named exactly
+ * name[0..n), else NULL: a remembered index checked (ltw_request.c). */
+const tw_param *tw_op_param_at(const tw_op *op, size_t i, const char *name, size_t n);
 
 /* The path parameter whose wire name is `wire` ("Sid", ...), or NULL. */
 const tw_param *tw_op_path_param(const tw_op *op, const char *wire, size_t n);

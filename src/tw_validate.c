@@ -41,10 +41,10 @@ static int ieq(const char *a, size_t an, const char *b) {
 
 int tw_valid_sid(const char *s, size_t n, const char *prefix) {
   size_t i;
+  unsigned all = K_HEX;
   if (n != 34 || s[0] != prefix[0] || s[1] != prefix[1]) return 0;
-  for (i = 2; i < 34; i++)
-    if (!is_hex((unsigned char)s[i])) return 0;
-  return 1;
+  for (i = 2; i < 34; i++) all &= KIND[(unsigned char)s[i]];   /* no branch per byte */
+  return (all & K_HEX) != 0;
 }
 
 int tw_valid_any_sid(const char *s, size_t n) {
@@ -217,8 +217,13 @@ static int authority(const char *s, size_t n, size_t *hlen, unsigned *port,
 
 /* Length of the scheme prefix "http://" (7) or "https://" (8), else 0. */
 static size_t scheme_len(const char *s, size_t n) {
-  if (n >= 7 && ieq(s, 7, "http://")) return 7;
-  if (n >= 8 && ieq(s, 8, "https://")) return 8;
+  /* the letters in any case (c | 32 folds exactly A-Z onto a-z), ':' and
+   * '/' as they are: what ieq(s, 7, "http://") and the https one say */
+  if (n < 7 || (s[0] | 32) != 'h' || (s[1] | 32) != 't' || (s[2] | 32) != 't' ||
+      (s[3] | 32) != 'p')
+    return 0;
+  if (s[4] == ':' && s[5] == '/' && s[6] == '/') return 7;
+  if (n >= 8 && (s[4] | 32) == 's' && s[5] == ':' && s[6] == '/' && s[7] == '/') return 8;
   return 0;
 }
 
@@ -227,16 +232,17 @@ int tw_valid_http_url(const char *s, size_t n) {
   unsigned port;
   int given;
   a = scheme_len(s, n);
-  if (a == 0) return 0;
-  for (i = 0; i < n; i++) {
-    /* printable ASCII minus the characters RFC 3986 never allows */
-    if (!(KIND[(unsigned char)s[i]] & K_URL)) return 0;
-  }
+  if (a == 0) return 0;                       /* s[0..a): letters, ':', '/' */
+  /* every byte printable ASCII minus the characters RFC 3986 never allows
+   * (K_URL), checked in the same pass that finds the authority's end */
   for (auth_end = a; auth_end < n; auth_end++) {
     char c = s[auth_end];
+    if (!(KIND[(unsigned char)c] & K_URL)) return 0;
     if (c == '/' || c == '?' || c == '#') break;
     if (c == '@') at = auth_end + 1;          /* userinfo: keep the last @ */
   }
+  for (i = auth_end; i < n; i++)
+    if (!(KIND[(unsigned char)s[i]] & K_URL)) return 0;
   if (at) {
     if (at - 1 == a) return 0;                /* "@host": empty userinfo */
     a = at;
@@ -274,25 +280,42 @@ long tw_utf8_count(const char *str, size_t n) {
 /* tw_scan_text, and the code points in *count when it is TW_TEXT_OK: an
  * ASCII-only text (the usual one) is counted by its length, without the
  * UTF-8 walk; tw_check_string needs both, and walked the text twice. */
-static int scan_text_count(const char *s, size_t n, int free_text, long *count) {
+/* The byte classes scan_text_count gathers: one OR per byte, the verdict
+ * taken once at the end (a NUL anywhere first, then CR/LF, then the other
+ * control bytes: the order the byte-by-byte walk gave). */
+enum { T_NUL = 1, T_CRLF = 2, T_TAB = 4, T_CTL = 8, T_HI = 16 };
+static const unsigned char TEXT[256] = {
+   1,  8,  8,  8,  8,  8,  8,  8,  8,  4,  2,  8,  8,  2,  8,  8,
+   8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,
+   0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+   0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+   0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+   0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+   0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+   0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  8,
+  16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+  16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+  16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+  16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+  16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+  16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+  16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+  16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+};
+
+static int scan_text_count(const char *str, size_t n, int free_text, long *count) {
+  const unsigned char *s = (const unsigned char *)str;
   size_t i;
-  int crlf = 0, ctl = 0;
-  unsigned char hi = 0;
-  for (i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    hi |= c;
-    if (c == 0) return TW_TEXT_NUL;
-    if (c == '\r' || c == '\n') { if (!free_text) crlf = 1; }
-    else if (c == '\t') { if (!free_text) ctl = 1; }
-    else if (c < 0x20 || c == 0x7F) ctl = 1;
-  }
-  if (crlf) return TW_TEXT_CRLF;
-  if (ctl) return TW_TEXT_CTL;
-  if (!(hi & 0x80)) {
+  unsigned acc = 0;
+  for (i = 0; i < n; i++) acc |= TEXT[s[i]];
+  if (acc & T_NUL) return TW_TEXT_NUL;
+  if ((acc & T_CRLF) && !free_text) return TW_TEXT_CRLF;
+  if ((acc & T_CTL) || ((acc & T_TAB) && !free_text)) return TW_TEXT_CTL;
+  if (!(acc & T_HI)) {
     *count = (long)n;
     return TW_TEXT_OK;
   }
-  if ((*count = tw_utf8_count(s, n)) < 0) return TW_TEXT_UTF8;
+  if ((*count = tw_utf8_count(str, n)) < 0) return TW_TEXT_UTF8;
   return TW_TEXT_OK;
 }
 

@@ -1,5 +1,6 @@
 /* test_encode.c -- percent-encoding and base64 (src/tw_encode.c). */
 #include <stdlib.h>
+#include <string.h>
 #include "tap.h"
 #include "tw_encode.h"
 
@@ -10,6 +11,60 @@ static const char *enc(const char *s, size_t n) {
   out[w] = '\0';
   return out;
 }
+/* The byte-by-byte encoder the table-driven one replaced: the oracle. */
+static size_t ref_encode(char *o, const unsigned char *s, size_t n) {
+  static const char hex[] = "0123456789ABCDEF";
+  size_t i, w = 0;
+  for (i = 0; i < n; i++) {
+    unsigned char c = s[i];
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+        c == '-' || c == '.' || c == '_' || c == '~') {
+      o[w++] = (char)c;
+    } else {
+      o[w++] = '%';
+      o[w++] = hex[c >> 4];
+      o[w++] = hex[c & 15];
+    }
+  }
+  return w;
+}
+
+/* Mixed runs of kept and escaped bytes (every byte value among them),
+ * encoded one-shot and in chunks of every capacity from 1 to 40: the same
+ * bytes as the oracle, and no chunk written past its capacity. */
+static int runs_match(void) {
+  unsigned char in[256 * 17];
+  char want[3 * 256 * 17], got[3 * 256 * 17], chunk[48];
+  size_t i, n = 0, wn, cap;
+  unsigned seed = 12345;
+  for (i = 0; i < 256; i++) {
+    size_t run = (seed = seed * 1103515245u + 12345u) >> 28, k;
+    for (k = 0; k < run && n < sizeof in - 1; k++) in[n++] = (unsigned char)('a' + k);
+    in[n++] = (unsigned char)i;
+  }
+  wn = ref_encode(want, in, n);
+  if (tw_urlencode_len((const char *)in, n) != wn) return 0;
+  if (tw_urlencode(got, (const char *)in, n) != wn || memcmp(got, want, wn) != 0) return 0;
+  for (cap = 1; cap <= 40; cap++) {
+    size_t off = 0, o = 0;
+    while (off < n) {
+      size_t used, w;
+      memset(chunk, '#', sizeof chunk);
+      w = tw_urlencode_some(chunk, cap, (const char *)in + off, n - off, &used);
+      if (w > cap || chunk[cap] != '#') return 0;       /* wrote past cap */
+      if (used == 0) {
+        if (cap >= 3) return 0;                         /* must progress */
+        break;                                          /* an escape never fits */
+      }
+      memcpy(got + o, chunk, w);
+      o += w;
+      off += used;
+    }
+    if (cap >= 3 && (o != wn || memcmp(got, want, wn) != 0)) return 0;
+  }
+  return 1;
+}
+
 static const char *b64(const char *s, size_t n) {
   size_t w = tw_base64(out, s, n);
   out[w] = '\0';
@@ -55,6 +110,9 @@ int main(void) {
   }
   w = tw_urlencode_some(chunk, 2, "+", 1, &used);
   CHECK(w == 0 && used == 0, "escape that does not fit is not started");
+
+  CHECK(runs_match(), "runs of kept bytes and escapes, one-shot and chunked at every "
+        "capacity 1..40, equal the byte-by-byte oracle");
 
   CHECK_STR(b64("", 0), "", "base64 empty");
   CHECK_STR(b64("f", 1), "Zg==", "base64 f");

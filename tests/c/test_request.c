@@ -150,5 +150,24 @@ int main(void) {
   CHECK(follows("", NULL), "empty: refused");
   CHECK(follows("javascript:alert(1)", NULL), "no ://: refused");
   CHECK(follows("aaaaaaaaaa://api.twilio.com/2010-04-01/a.json", NULL), "scheme too long: refused");
+  {
+    /* tw_op_param_at: a remembered index is taken only for the exact name */
+    const tw_op *up = tw_op_find("UpdateIncomingPhoneNumber", 25);
+    const tw_param *vu = tw_op_param(up, "voice_url", 9);
+    size_t i = (size_t)(vu - up->params), j, nbad = 0;
+    CHECK(tw_op_param_at(up, i, "voice_url", 9) == vu, "param_at: the index of the name");
+    CHECK(tw_op_param_at(up, i, "voice_urx", 9) == NULL && tw_op_param_at(up, i, "voice_ur", 8) == NULL &&
+          tw_op_param_at(up, i, "voice_url2", 10) == NULL && tw_op_param_at(up, i, "voice_url\0x", 11) == NULL &&
+          tw_op_param_at(up, i, "", 0) == NULL, "param_at: another name at that index is refused");
+    CHECK(tw_op_param_at(up, up->nparams, "voice_url", 9) == NULL &&
+          tw_op_param_at(up, (size_t)-1, "voice_url", 9) == NULL, "param_at: an index past the list");
+    for (j = 0; j < up->nparams; j++) {
+      const tw_param *p = &up->params[j];
+      const tw_param *at = tw_op_param_at(up, j, p->name, strlen(p->name));
+      if (at != (p->in == TW_IN_PATH ? NULL : p)) nbad++;
+      if (j != i && tw_op_param_at(up, j, "voice_url", 9) != NULL) nbad++;
+    }
+    CHECK(nbad == 0, "param_at: each parameter at its own index, no path one, no other name");
+  }
   return TAP_DONE();
 }

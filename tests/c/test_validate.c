@@ -88,6 +88,88 @@ static void e164_charset(void) {
   CHECK(!tw_valid_e164("+1415\0" "555010", 12), "e164: NUL inside");
 }
 
+/* The byte-by-byte text walk the class table replaced: the oracle. */
+static int ref_scan(const unsigned char *s, size_t n, int free_text) {
+  size_t i;
+  int crlf = 0, ctl = 0;
+  unsigned char hi = 0;
+  for (i = 0; i < n; i++) {
+    unsigned char c = s[i];
+    hi |= c;
+    if (c == 0) return TW_TEXT_NUL;
+    if (c == '\r' || c == '\n') { if (!free_text) crlf = 1; }
+    else if (c == '\t') { if (!free_text) ctl = 1; }
+    else if (c < 0x20 || c == 0x7F) ctl = 1;
+  }
+  if (crlf) return TW_TEXT_CRLF;
+  if (ctl) return TW_TEXT_CTL;
+  if ((hi & 0x80) && tw_utf8_count((const char *)s, n) < 0) return TW_TEXT_UTF8;
+  return TW_TEXT_OK;
+}
+
+/* tw_scan_text equals the oracle for every byte, every pair of bytes
+ * (their order decides: NUL over CR/LF over the rest), both text kinds. */
+static int scan_matches(void) {
+  unsigned char s[5] = { 'a', 0, 'b', 0, 'c' };
+  unsigned a, b;
+  int f;
+  for (f = 0; f <= 1; f++)
+    for (a = 0; a < 256; a++)
+      for (b = 0; b < 256; b += (a < 0x80 ? 1 : 17)) {
+        s[1] = (unsigned char)a;
+        s[3] = (unsigned char)b;
+        if (tw_scan_text((const char *)s, 5, f) != ref_scan(s, 5, f)) return 0;
+        if (tw_scan_text((const char *)s, 2, f) != ref_scan(s, 2, f)) return 0;
+      }
+  return 1;
+}
+
+/* A SID with each byte of its 32 in turn replaced by every byte value:
+ * valid exactly when that byte is a hex digit. */
+static int sid_bytes(void) {
+  char sid[35] = "PN0123456789abcdef0123456789ABCDEF";
+  int i, c;
+  for (i = 2; i < 34; i++) {
+    char keep = sid[i];
+    for (c = 0; c < 256; c++) {
+      int hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+      sid[i] = (char)c;
+      if (tw_valid_sid(sid, 34, "PN") != hex) return 0;
+    }
+    sid[i] = keep;
+  }
+  return 1;
+}
+
+/* Each byte value in the scheme, the userinfo, the host, the path and the
+ * query of an http(s) URL:
+ * every position refuses a byte outside K_URL (control bytes, non-ASCII,
+ * "<>\\^`{|} and the double quote), and the scheme takes its letters in any
+ * case and its ':' and '/' exactly. */
+static int url_bytes_of(const char *base) {
+  char u[40];
+  size_t n = strlen(base), i;
+  int c;
+  for (i = 0; i < n; i++) {
+    for (c = 0; c < 256; c++) {
+      int ok, want;
+      memcpy(u, base, n);
+      u[i] = (char)c;
+      ok = tw_valid_http_url(u, n);
+      if (c == (unsigned char)base[i]) want = 1;
+      else if (i < 5 && base[i] >= 'a' && base[i] <= 'z' && c == base[i] - 32) want = 1;
+      else if (c < 0x21 || c >= 0x7F || strchr("\"<>\\^`{|}", c)) want = 0;
+      else continue;                 /* a printable byte: the grammar decides */
+      if (ok != want) return 0;
+    }
+  }
+  return 1;
+}
+
+static int url_bytes(void) {     /* with and without userinfo */
+  return url_bytes_of("https://example.com/a") && url_bytes_of("http://us:pw@example.com/a?b");
+}
+
 int main(void) {
   char buf[128];
   size_t i;
@@ -162,6 +244,16 @@ int main(void) {
 
   /* URLs */
   CHECK(tw_valid_http_url(S("https://example.com/voice?x=1")), "https url");
+  CHECK(url_bytes(), "each byte value at each position of an https URL: outside K_URL "
+        "refused everywhere, the scheme's letters in any case");
+  CHECK(tw_valid_http_url(S("hTtPs://example.com")) && tw_valid_http_url(S("Http://x.test")),
+        "scheme in mixed case");
+  CHECK(!tw_valid_http_url(S("http\x1a//example.com")) && !tw_valid_http_url(S("https\x1a//x.test")) &&
+        !tw_valid_http_url(S("http:\x0f/x.test")) && !tw_valid_http_url(S("httpS:/x.test")),
+        "the scheme's ':' and '/' exactly (no case folding of punctuation)");
+  CHECK(scan_matches(), "tw_scan_text equals the byte-by-byte walk for every byte pair, "
+        "line and free text");
+  CHECK(sid_bytes(), "a SID with any one of its 32 bytes replaced: valid iff hex");
   CHECK(tw_valid_http_url(S("HTTP://example.com")), "scheme case-insensitive");
   CHECK(tw_valid_http_url(S("https://user:pw@example.com:8443/x")), "userinfo+port");
   CHECK(tw_valid_http_url(S("http://[::1]:8080/")), "ipv6 literal");
