@@ -114,8 +114,14 @@ local function maximum(xs)
   return m
 end
 
--- Runs a job REPS times, the implementations interleaved (the order
--- rotates each repetition), after one unmeasured warm-up run of each.
+-- Runs a job REPS times, the implementations interleaved, after one
+-- unmeasured warm-up run of each. The order is shuffled each repetition
+-- (a fixed seed: the same orders every `make bench`), so that no
+-- implementation always runs right after the same one: with a rotation the
+-- baseline always followed the last implementation (node with PEERS=1, the
+-- heaviest), and what a run leaves behind (caches, the CPU's clock, the
+-- host's scheduling of a vCPU that was busy) fell on the same neighbour
+-- every time.
 -- impls: the implementations to run (default: ours and the baseline, plus
 -- the peers when PEERS=1 and the row allows them: opts.peers).
 local function measure(job, server, n, opts)
@@ -125,9 +131,15 @@ local function measure(job, server, n, opts)
   local times, rss, lua_peak, failures = {}, {}, {}, {}
   for _, impl in ipairs(IMPLS) do times[impl], rss[impl], lua_peak[impl] = {}, {}, {} end
   for _, impl in ipairs(impls) do run(impl, job, server.url, server.sid, server.token, n) end
+  local order = {}
+  for i, impl in ipairs(impls) do order[i] = impl end
   for rep = 1, reps do
-    for k = 0, #impls - 1 do
-      local impl = impls[(rep - 1 + k) % #impls + 1]
+    for k = #order, 2, -1 do                     -- Fisher-Yates, seeded in main
+      local j = math.random(k)
+      order[k], order[j] = order[j], order[k]
+    end
+    for k = 1, #order do
+      local impl = order[k]
       local r, out = run(impl, job, server.url, server.sid, server.token, n)
       if r then
         local t = times[impl]
@@ -270,6 +282,7 @@ local function want(job)
 end
 
 function _M.main()
+  math.randomseed(15)         -- measure's orders: shuffled, the same in every run
   local emu = { name = "emulator", url = env("BENCH_EMU_URL"), sid = env("BENCH_EMU_SID"),
                 token = env("BENCH_EMU_TOKEN") }
   local pages_url = env("BENCH_PAGES_URL")
@@ -314,7 +327,7 @@ function _M.main()
     rows[#rows + 1] = { res = res }
   end
 
-  print(fmt("make bench: %d repetitions per job (list-all-%dk: %d), implementations interleaved;"
+  print(fmt("make bench: %d repetitions per job (list-all-%dk: %d), implementations interleaved in a shuffled order;"
             .. " seconds are medians (min)", reps, big, math.min(reps, 3)))
   print("")
   print_table(rows)
