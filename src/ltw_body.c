@@ -24,7 +24,8 @@
  *   every large block: in the heap, list-all took 17.9 k page faults
  *   instead of 3.1 k and ~50 % longer (perf stat, docs/PERFORMANCE.md).
  *   Its collector is incremental only, and a step "as if" the bytes were
- *   allocated (parse_page reports them) paces it exactly.
+ *   allocated (parse_page reports them, in batches of 2 MiB: see
+ *   report_off_heap in ltw_record.c) paces it.
  *
  * Ownership: the Body owns its bytes (part of it, or malloc'd and freed by
  * its idempotent __gc). A document reading them anchors the Body (a
