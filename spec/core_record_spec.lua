@@ -225,12 +225,16 @@ describe("core.parse_record", function()
     assert.equal('{"sid":"PN2"}', core.record_json(p[2]))
   end)
 
-  it("a page's records have no __gc; a single record's idempotent __gc frees its own doc", function()
+  it("a page's records have no __gc; a single record's idempotent __gc (5.4) frees its own doc", function()
     local p = assert(core.parse_page("PhoneNumber", "incoming_phone_numbers",
       page_body("incoming_phone_numbers", { '{"sid":"PN1"}' })))
     assert.is_nil(rawget(getmetatable(p[1]), "__gc"))  -- the page's doc box owns the data
     local n = assert(core.parse_record("PhoneNumber", number_body()))
     local gc = rawget(getmetatable(n), "__gc")
+    if _VERSION ~= "Lua 5.4" then                       -- LuaJIT: made as a page's record
+      assert.is_nil(gc)
+      return
+    end
     assert.equal("function", type(gc))
     assert.equal("twilio.PhoneNumber", getmetatable(n).__name)
     gc(n); gc(n)                                        -- idempotent; then reads as closed

@@ -101,15 +101,17 @@ typedef struct record {
  * record then gets a uservalue table like a page record's, uv_ctx 0);
  * doc stays owned until __gc, since another record that replaced from
  * this one may read it through &doc (and anchors this one).
- * Memory, where the body lives (LTW_BODY_IN_HEAP, as for a twilio.Body):
- * - Lua 5.4: in the userdata, after the record. The collector counts it;
- *   the doc (its key index, outside the heap) is about as large
- *   (gc_pressure reports it when large).
- * - LuaJIT: in the doc (tw_jdoc_parse: one malloc for the doc, the copy
- *   and the index), the userdata is small. LuaJIT lowers its estimate of
- *   the live heap by the size of the userdata it finalizes: with the body
- *   inside, it ran a full cycle 4x as often (28 instead of 7 in 4,000
- *   fetches, callgrind), +2 k instructions per fetch. */
+ * Memory: the body is in the Lua heap (the collector counts it); the doc
+ * (its key index, outside the heap) is about as large (gc_pressure
+ * reports it when large).
+ * Lua 5.4 only (LTW_BODY_IN_HEAP). On LuaJIT a single record is made as a
+ * page's (new_single): LuaJIT lowers its estimate of the live heap by the
+ * size of the userdata it finalizes, so with the body inside an orecord it
+ * ran a full cycle 4x as often (28 instead of 7 in 4,000 fetches), +2.9 k
+ * instructions per fetch; with the body in a malloc'd doc instead
+ * (tw_jdoc_parse), -1.8 k per fetch but the collector saw too little of
+ * it: VmHWM 22.0 MB after 10,000 fetches, 24.6 MB after 100,000 (16.2
+ * flat before). The owner metatables exist there too, unused. */
 typedef struct orecord {
   record r;              /* first: an orecord is a record */
   tw_jdoc *doc;          /* owned: one reference; NULL until parsed, after a
@@ -366,6 +368,8 @@ static void push_table(lua_State *L, const tw_jdoc *d, int obj) {
 #define OWN_MT 200       /* R[OWN_MT + k]: kind k's owner metatable */
 
 static int decode_fail(lua_State *L, int nils, const char *msg);
+static void new_record(lua_State *L, int kind, tw_jdoc **box,
+                       const tw_jobj *o, int mt, int uv, int own_uv);
 
 /* __gc of the owner metatables: drops the doc (idempotent). Any record
  * passes check_record; only an orecord has a doc to drop. */
@@ -380,21 +384,23 @@ static int own_gc(lua_State *L) {
   return 0;
 }
 
-/* Pushes a new orecord of kind with a copy of body[0..len), the owner
- * metatable at mt and the ctx table at ctx (absolute indices): returns 1;
- * or nil, err (kind "decode") for a body that is not a JSON object:
- * returns 2. Born in a safe state: closed (box NULL) and doc NULL, with
- * __gc armed, before anything can fail; it points to its doc only once
- * the parse succeeded. */
-static int new_owner(lua_State *L, int kind, const char *body, size_t len,
-                     int ctx, int mt) {
-#if LTW_BODY_IN_HEAP
-  orecord *o = twl_newud(L, offsetof(orecord, body) + len + 1);
-#else
-  orecord *o = twl_newud(L, sizeof *o);
-#endif
+/* Pushes a new single record of kind for body[0..len) (the string at
+ * body_idx, or 0: bytes to copy), the metatable at mt (LTW_BODY_IN_HEAP:
+ * the kind's owner metatable; else its page metatable) and the ctx table
+ * at ctx (absolute indices): returns 1; or nil, err (kind "decode") for a
+ * body that is not a JSON object: returns 2.
+ * Lua 5.4 (LTW_BODY_IN_HEAP): an orecord, born in a safe state: closed
+ * (box NULL) and doc NULL, with __gc armed, before anything can fail; it
+ * points to its doc only once the parse succeeded.
+ * LuaJIT: a record as a page's, of a one-record page (a body string, a
+ * doc box and a uservalue table): see orecord for why. */
+static int new_single(lua_State *L, int kind, const char *body, size_t len,
+                      int body_idx, int ctx, int mt) {
   tw_jdoc *d;
   tw_jerr e;
+#if LTW_BODY_IN_HEAP
+  orecord *o = twl_newud(L, offsetof(orecord, body) + len + 1);
+  (void)body_idx;
   o->r.box = NULL;
   o->r.kind = (unsigned char)kind;
   o->r.released = 0;
@@ -402,19 +408,13 @@ static int new_owner(lua_State *L, int kind, const char *body, size_t len,
   o->r.uv_ctx = 1;
   o->r.owner = 1;
   o->doc = NULL;
-#if LTW_BODY_IN_HEAP
   if (len) memcpy(o->body, body, len);
   o->body[len] = '\0';
-#endif
   lua_pushvalue(L, mt);
   lua_setmetatable(L, -2);
   lua_pushvalue(L, ctx);
   twl_setuv(L, -2);
-#if LTW_BODY_IN_HEAP
   d = tw_jdoc_borrow(o->body, len, NULL, &e);        /* reads o->body */
-#else
-  d = tw_jdoc_parse(body, len, NULL, &e);            /* d holds a copy */
-#endif
   if (!d) {
     if (is_oom(&e)) return luaL_error(L, "twilio: out of memory");
     lua_pop(L, 1);
@@ -431,6 +431,35 @@ static int new_owner(lua_State *L, int kind, const char *body, size_t len,
   o->r.obj = *tw_jdoc_root_obj(d);
   o->r.box = &o->doc;
   return 1;
+#else
+  int top = lua_gettop(L);
+  doc_box *box;
+  if (!body_idx) {
+    lua_pushlstring(L, body, len);                   /* top + 1 */
+    body_idx = top + 1;
+  } else {
+    lua_pushnil(L);                                  /* top + 1: unused */
+  }
+  box = new_box(L);                                  /* top + 2 */
+  push_uv(L, ctx, body_idx, top + 2);                /* top + 3 */
+  body = lua_tolstring(L, body_idx, &len);
+  /* d reads the body string in place; the uservalue table anchors it */
+  d = tw_jdoc_borrow(body, len, NULL, &e);
+  if (!d) {
+    if (is_oom(&e)) return luaL_error(L, "twilio: out of memory");
+    lua_settop(L, top);
+    return decode_fail(L, 0, e.msg);
+  }
+  box->doc = d;                                      /* the box owns d */
+  gc_pressure(L, d, 0);
+  if (tw_json_type(d, tw_jdoc_root(d)) != TW_JOBJECT) {
+    box_drop(box);
+    lua_settop(L, top);
+    return decode_fail(L, 0, "response is not a JSON object");
+  }
+  new_record(L, kind, &box->doc, tw_jdoc_root_obj(d), mt, top + 3, 1);
+  return 1;
+#endif
 }
 
 /* Pushes a new record for object o of the doc in box, with metatable at
@@ -639,8 +668,12 @@ static int l_parse_record(lua_State *L) {
   const char *body = luaL_checklstring(L, 2, &len);
   lua_settop(L, 3);
   push_ctx(L, 3);                                   /* 4 */
+#if LTW_BODY_IN_HEAP
   lua_rawgeti(L, R_IDX, OWN_MT + kind);             /* 5: owner metatable */
-  return new_owner(L, kind, body, len, 4, 5);
+#else
+  lua_rawgeti(L, R_IDX, kind + 1);                  /* 5: metatable */
+#endif
+  return new_single(L, kind, body, len, 2, 4, 5);
 }
 
 /* The fused call's parse (ltw_call.h): l_parse_record for body[0..len)
@@ -648,27 +681,37 @@ static int l_parse_record(lua_State *L) {
  * without this module's upvalue (the kind's owner metatable comes from
  * the registry, under the light userdata &kinds[k], where ltw_open_record
  * put the same table). nil, err gets err.status = status. */
-int ltw_record_from_bytes(lua_State *L, const char *kind_name, const char *body,
-                          size_t len, int ctx_idx, long status) {
+static int from_bytes(lua_State *L, const char *kind_name, const char *body,
+                      size_t len, int body_idx, int ctx_idx, long status) {
   int kind;
   for (kind = 0; kind < NKINDS; kind++)
     if (strcmp(kind_name, kinds[kind].name) == 0) break;
   if (kind == NKINDS) return luaL_error(L, "twilio: unknown record kind '%s'", kind_name);
   ctx_idx = lua_absindex(L, ctx_idx);
+#if LTW_BODY_IN_HEAP
   lua_pushlightuserdata(L, (void *)&kinds[kind]);
   lua_rawget(L, LUA_REGISTRYINDEX);                 /* top: owner metatable */
-  if (new_owner(L, kind, body, len, ctx_idx, lua_gettop(L)) == 1) return 1;
+#else
+  luaL_getmetatable(L, kinds[kind].mt);             /* top: metatable */
+#endif
+  if (new_single(L, kind, body, len, body_idx, ctx_idx, lua_gettop(L)) == 1) return 1;
   lua_pushinteger(L, (lua_Integer)status);
   lua_setfield(L, -2, "status");
   return 2;
 }
 
-/* The same for the body string at body_idx (the record holds a copy). */
+int ltw_record_from_bytes(lua_State *L, const char *kind_name, const char *body,
+                          size_t len, int ctx_idx, long status) {
+  return from_bytes(L, kind_name, body, len, 0, ctx_idx, status);
+}
+
+/* The same for the body string at body_idx (5.4: the record holds a copy;
+ * LuaJIT: it anchors the string). */
 int ltw_record_from_string(lua_State *L, const char *kind_name, int body_idx,
                            int ctx_idx, long status) {
   size_t len;
   const char *body = lua_tolstring(L, body_idx, &len);
-  return ltw_record_from_bytes(L, kind_name, body, len, ctx_idx, status);
+  return from_bytes(L, kind_name, body, len, lua_absindex(L, body_idx), ctx_idx, status);
 }
 
 /* items, next_page_uri, err = core.parse_page(kind, items_key, body, ctx)
