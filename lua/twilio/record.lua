@@ -214,7 +214,8 @@ do
       return jit_status() and funcbc(f, 0) % 256 ~= IFUNCF
     end
     fast_index = function(kind, methods)
-      -- mt: page records'; own_mt: single records' (the same, plus __gc)
+      -- mt: page records'; own_mt: single records' on Lua 5.4 (the same, plus
+      -- __gc; LuaJIT makes single records as a page's, src/ltw_record.c orecord)
       local mt, c_index, api, own_mt = core.record_reader(kind)
       local read = ffi_cast(API, api).read
       local reads, index = 0, nil
@@ -222,7 +223,7 @@ do
         local m = methods[key]
         if m ~= nil then return m end
         local rmt = getmetatable(rec)
-        if type(key) == "string" and (rmt == own_mt or rmt == mt) then
+        if type(key) == "string" and (rmt == mt or rmt == own_mt) then
           reads = reads + 1
           if reads >= CHECK_EVERY then
             reads = 0
