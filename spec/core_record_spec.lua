@@ -225,10 +225,29 @@ describe("core.parse_record", function()
     assert.equal('{"sid":"PN2"}', core.record_json(p[2]))
   end)
 
-  it("has no __gc; __close (5.4) marks the record closed and later use raises", function()
+  it("a page's records have no __gc; a single record's idempotent __gc (5.4) frees its own doc", function()
+    local p = assert(core.parse_page("PhoneNumber", "incoming_phone_numbers",
+      page_body("incoming_phone_numbers", { '{"sid":"PN1"}' })))
+    assert.is_nil(rawget(getmetatable(p[1]), "__gc"))  -- the page's doc box owns the data
+    local n = assert(core.parse_record("PhoneNumber", number_body()))
+    local gc = rawget(getmetatable(n), "__gc")
+    if _VERSION ~= "Lua 5.4" then                       -- LuaJIT: made as a page's record
+      assert.is_nil(gc)
+      return
+    end
+    assert.equal("function", type(gc))
+    assert.equal("twilio.PhoneNumber", getmetatable(n).__name)
+    gc(n); gc(n)                                        -- idempotent; then reads as closed
+    assert.has_error(function() return n.sid end, "twilio.PhoneNumber: record is closed")
+    assert.matches("(closed)", tostring(n), 1, true)
+    gc(p[1])                                            -- any other record: nothing to free
+    assert.equal("PN1", p[1].sid)
+    assert.has_error(function() gc({}) end)             -- not a record
+  end)
+
+  it("__close (5.4) marks the record closed and later use raises", function()
     local n = assert(core.parse_record("PhoneNumber", number_body()))
     local mt = getmetatable(n)
-    assert.is_nil(rawget(mt, "__gc"))                   -- the doc box owns the data
     local close = rawget(mt, "__close")
     if _VERSION ~= "Lua 5.4" then
       assert.is_nil(close)

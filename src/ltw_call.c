@@ -14,8 +14,9 @@
  * values, so nothing needs re-checking: the header lines come from the
  * config, whose values were checked when it was made), the result and
  * headers tables, and the Lua layers between them. The answer's body
- * becomes one Lua string, which the record reads in place (as
- * parse_record does).
+ * is copied once: on Lua 5.4 into the record's own userdata, which its
+ * doc reads in place (an orecord, as parse_record makes: ltw_record.c);
+ * on LuaJIT into one Lua string, which the record reads in place.
  *
  * It returns a record only for a 2xx answer whose Content-Type is JSON
  * (or absent: what twilio.record's body() accepts). Anything else comes
@@ -163,9 +164,8 @@ static int l_call_record(lua_State *L) {
   r = ltw_curl_perform(u, &rq);                        /* no Lua inside */
 
   if (r->kind == TW_CURL_OK && r->status >= 200 && r->status < 300 && json_type(u)) {
-    if (r->body.len) lua_pushlstring(L, r->body.data, r->body.len);
-    else lua_pushliteral(L, "");
-    return ltw_record_from_string(L, kind, -1, 7, r->status);
+    /* the record holds a copy of the body (5.4: no Lua string) */
+    return ltw_record_from_bytes(L, kind, r->body.data, r->body.len, 7, r->status);
   }
   /* the general path takes it from here */
   lua_pushboolean(L, 0);

@@ -77,6 +77,11 @@ long ltw_curl_number(lua_State *L, int idx, const char *key, long max);
  * twilio.record's from_response sets it). */
 int ltw_record_from_string(lua_State *L, const char *kind, int body_idx,
                            int ctx_idx, long status);
+/* The same for body[0..len) (copied into the record: the caller's buffer
+ * may go once it returns); ltw_record_from_string is this on the string's
+ * bytes. */
+int ltw_record_from_bytes(lua_State *L, const char *kind, const char *body,
+                          size_t len, int ctx_idx, long status);
 
 /* ---- ltw_call.c ----------------------------------------------------------- */
 

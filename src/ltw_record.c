@@ -10,14 +10,19 @@
  *   core.record_ctx / record_set_ctx / record_replace / record_detach /
  *   record_release / record_released / record_totable / record_json / record_kind / record_get
  *
- * A record is a small userdata without __gc: a borrowed pointer to its
+ * A page's record is a small userdata without __gc: a borrowed pointer to its
  * page's doc box (below), its JSON object in the doc (a tw_jobj: span and
  * key index, the index memory owned by the doc), its kind and a "released"
  * flag (the number was released at Twilio; its fields stay readable).
  * Fields are decoded when read.
  *
- * Ownership: one "doc box" userdata per parse (DOC_BOX_MT, the only
- * finalizer) owns the tw_jdoc (tw_json.c: the validated body and key
+ * A single record (parse_record, the fused call) is an orecord (see
+ * there): one userdata holding the record, a copy of its body and the doc
+ * reading it, with the ctx as its uservalue and a metatable of its own per
+ * kind (the same methods, plus __gc). What follows is about pages.
+ *
+ * Ownership: one "doc box" userdata per page parse (DOC_BOX_MT) owns the
+ * tw_jdoc (tw_json.c: the validated body and key
  * indexes) for good. Each record's uservalue is a small array
  * { [U_CTX] = ctx, [U_BODY] = body, [U_DOC] = doc box }, shared by
  * all records of one page: a record anchors both the box (so the doc it
@@ -52,11 +57,16 @@
  *   R[C_INDEX + k - 1] = kind k's C __index closure (set_methods puts it
  *   back as __index: twilio.record may have replaced it, see ffi_read),
  *   R.empty = the shared empty ctx table, R[R_PENDING] = KB of list pages
- *   outside the heap not yet reported to the collector (report_off_heap).
+ *   outside the heap not yet reported to the collector (report_off_heap),
+ *   R[OWN_MT + k - 1] = kind k's owner metatable (orecord), R[it] = k; it is
+ *   also registry[light userdata &kinds[k - 1]] (kept when the module
+ *   reloads); registry[&single_key[k - 1]]: see new_box.
  * A kind's __index closure has R, the kind's method table (or nil), the
- * kind's metatable and its address (a light userdata) as upvalues 1 to 4;
+ * kind's metatable and its address and the owner metatable's address
+ * (light userdata) as upvalues 1 to 5;
  * set_methods replaces upvalue 2 (an empty table when there are none). */
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ltw.h"
@@ -74,7 +84,43 @@ typedef struct record {
   unsigned char kind;    /* index into kinds[] */
   unsigned char released;
   unsigned char own_uv;  /* the uservalue table is this record's alone */
+  unsigned char uv_ctx;  /* the uservalue is the ctx table itself (an
+                            owner not yet replaced: no table, see orecord) */
+  unsigned char owner;   /* an orecord (set once, at creation) */
 } record;
+
+/* A single record that owns its text (parse_record, the fused call, the
+ * bulk lane): one userdata holds the record, its body (a copy, NUL
+ * terminated) and the doc reading that copy in place (tw_jdoc_borrow:
+ * the key index, malloc'd). Its uservalue is the ctx table itself (no
+ * uservalue table, no doc box, no body string); its kind's owner
+ * metatable (R[OWN_MT + k]: the same methods, plus __gc) frees the doc.
+ * r.box points to doc, so every reader (the C __index, the FFI reader,
+ * json, totable) reads it as any record, through *box: NULL once
+ * finalized (own_gc), so a record resurrected after that reads as closed.
+ * Page records (1000 per page) stay without __gc: finalizers cost the
+ * collector per object. record_replace may point r.box elsewhere (the
+ * record then gets a uservalue table like a page record's, uv_ctx 0);
+ * doc stays owned until __gc, since another record that replaced from
+ * this one may read it through &doc (and anchors this one).
+ * Memory: the body is in the Lua heap (the collector counts it); the doc
+ * (its key index, outside the heap) is about as large (gc_pressure
+ * reports it when large).
+ * Lua 5.4 only (LTW_BODY_IN_HEAP). On LuaJIT a single record is made as a
+ * page's (new_single): LuaJIT lowers its estimate of the live heap by the
+ * size of the userdata it finalizes, so with the body inside an orecord it
+ * ran a full cycle 4x as often (28 instead of 7 in 4,000 fetches), +2.9 k
+ * instructions per fetch; with the body in a malloc'd doc instead
+ * (tw_jdoc_parse), -1.8 k per fetch but the collector saw too little of
+ * it: VmHWM 22.0 MB after 10,000 fetches, 24.6 MB after 100,000 (16.2
+ * flat before). The owner metatables exist there too, unused. */
+typedef struct orecord {
+  record r;              /* first: an orecord is a record */
+  tw_jdoc *doc;          /* owned: one reference; NULL until parsed, after a
+                            failed parse and once finalized */
+  char body[1];          /* LTW_BODY_IN_HEAP: len bytes and a NUL, the
+                            text doc reads; else unused (the doc's copy) */
+} orecord;
 
 enum { U_CTX = 1, U_BODY = 2, U_DOC = 3 };   /* uservalue table slots */
 #define U_N 3
@@ -93,6 +139,7 @@ static const struct kind_def {
   { "Country", "twilio.Country", "country_code", NULL },
 };
 #define NKINDS ((int)(sizeof kinds / sizeof kinds[0]))
+typedef char nkinds_fit[NKINDS <= 8 ? 1 : -1];   /* single_key's size */
 #define R_IDX lua_upvalueindex(1)
 #define C_INDEX 100            /* R[C_INDEX + k]: see the top */
 
@@ -172,10 +219,19 @@ static int box_gc(lua_State *L) {
 }
 
 /* Pushes an empty box (safe state: NULLs, __gc armed) and returns it. */
+/* Registry keys (light userdata: a lookup without interning a name, ~450
+ * instructions less per lookup on LuaJIT): registry[&box_key] is the doc
+ * box metatable, registry[&single_key[k]] the metatable of kind k's single
+ * records (new_single: the owner metatable on 5.4, the page one on LuaJIT). */
+static const char box_key = 0;
+static const char single_key[8] = { 0 };
+
 static doc_box *new_box(lua_State *L) {
   doc_box *b = lua_newuserdata(L, sizeof *b);
   b->doc = NULL;
-  luaL_setmetatable(L, DOC_BOX_MT);
+  lua_pushlightuserdata(L, (void *)&box_key);
+  lua_rawget(L, LUA_REGISTRYINDEX);
+  lua_setmetatable(L, -2);
   return b;
 }
 
@@ -322,6 +378,103 @@ static void push_table(lua_State *L, const tw_jdoc *d, int obj) {
 
 /* ---- records ------------------------------------------------------------- */
 
+#define OWN_MT 200       /* R[OWN_MT + k]: kind k's owner metatable */
+
+static int decode_fail(lua_State *L, int nils, const char *msg);
+static void new_record(lua_State *L, int kind, tw_jdoc **box,
+                       const tw_jobj *o, int mt, int uv, int own_uv);
+
+/* __gc of the owner metatables: drops the doc (idempotent). Any record
+ * passes check_record; only an orecord has a doc to drop. */
+static int own_gc(lua_State *L) {
+  record *r = check_record(L, 1);
+  if (r->owner) {
+    orecord *o = (orecord *)r;
+    tw_jdoc *d = o->doc;
+    o->doc = NULL;
+    tw_jdoc_release(d);
+  }
+  return 0;
+}
+
+/* Pushes a new single record of kind for body[0..len) (the string at
+ * body_idx, or 0: bytes to copy), the metatable at mt (LTW_BODY_IN_HEAP:
+ * the kind's owner metatable; else its page metatable) and the ctx table
+ * at ctx (absolute indices): returns 1; or nil, err (kind "decode") for a
+ * body that is not a JSON object: returns 2.
+ * Lua 5.4 (LTW_BODY_IN_HEAP): an orecord, born in a safe state: closed
+ * (box NULL) and doc NULL, with __gc armed, before anything can fail; it
+ * points to its doc only once the parse succeeded.
+ * LuaJIT: a record as a page's, of a one-record page (a body string, a
+ * doc box and a uservalue table): see orecord for why. */
+static int new_single(lua_State *L, int kind, const char *body, size_t len,
+                      int body_idx, int ctx, int mt) {
+  tw_jdoc *d;
+  tw_jerr e;
+#if LTW_BODY_IN_HEAP
+  orecord *o = twl_newud(L, offsetof(orecord, body) + len + 1);
+  (void)body_idx;
+  o->r.box = NULL;
+  o->r.kind = (unsigned char)kind;
+  o->r.released = 0;
+  o->r.own_uv = 0;
+  o->r.uv_ctx = 1;
+  o->r.owner = 1;
+  o->doc = NULL;
+  if (len) memcpy(o->body, body, len);
+  o->body[len] = '\0';
+  lua_pushvalue(L, mt);
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, ctx);
+  twl_setuv(L, -2);
+  d = tw_jdoc_borrow(o->body, len, NULL, &e);        /* reads o->body */
+  if (!d) {
+    if (is_oom(&e)) return luaL_error(L, "twilio: out of memory");
+    lua_pop(L, 1);
+    return decode_fail(L, 0, e.msg);
+  }
+  o->doc = d;                                        /* o owns d */
+  gc_pressure(L, d, 0);
+  if (tw_json_type(d, tw_jdoc_root(d)) != TW_JOBJECT) {
+    o->doc = NULL;
+    tw_jdoc_release(d);
+    lua_pop(L, 1);
+    return decode_fail(L, 0, "response is not a JSON object");
+  }
+  o->r.obj = *tw_jdoc_root_obj(d);
+  o->r.box = &o->doc;
+  return 1;
+#else
+  int top = lua_gettop(L);
+  doc_box *box;
+  if (!body_idx) {
+    lua_pushlstring(L, body, len);                   /* top + 1 */
+    body_idx = top + 1;
+  } else {
+    lua_pushnil(L);                                  /* top + 1: unused */
+  }
+  box = new_box(L);                                  /* top + 2 */
+  push_uv(L, ctx, body_idx, top + 2);                /* top + 3 */
+  body = lua_tolstring(L, body_idx, &len);
+  /* d reads the body string in place; the uservalue table anchors it */
+  d = tw_jdoc_borrow(body, len, NULL, &e);
+  if (!d) {
+    if (is_oom(&e)) return luaL_error(L, "twilio: out of memory");
+    lua_settop(L, top);
+    return decode_fail(L, 0, e.msg);
+  }
+  box->doc = d;                                      /* the box owns d */
+  gc_pressure(L, d, 0);
+  if (tw_json_type(d, tw_jdoc_root(d)) != TW_JOBJECT) {
+    box_drop(box);
+    lua_settop(L, top);
+    return decode_fail(L, 0, "response is not a JSON object");
+  }
+  new_record(L, kind, &box->doc, tw_jdoc_root_obj(d), mt, top + 3, 1);
+  return 1;
+#endif
+}
+
 /* Pushes a new record for object o of the doc in box, with metatable at
  * mt and the uservalue table at uv (absolute indices; the table anchors
  * the box and the body its doc borrows). Built closed first; it points to
@@ -333,6 +486,8 @@ static void new_record(lua_State *L, int kind, tw_jdoc **box,
   r->kind = (unsigned char)kind;
   r->released = 0;
   r->own_uv = (unsigned char)own_uv;
+  r->uv_ctx = 0;
+  r->owner = 0;
   lua_pushvalue(L, mt);
   lua_setmetatable(L, -2);
   lua_pushvalue(L, uv);
@@ -370,7 +525,7 @@ static int record_close(lua_State *L) {
 /* __index: the kind's methods (upvalue 2, always a table) first, then
  * fields. The hot path of every field read (n.sid) on Lua 5.4: the record
  * is recognized by its metatable being this kind's (upvalue 4 holds its
- * address; a record of another kind passed by hand goes through
+ * address, upvalue 5 its owner metatable's; a record of another kind passed by hand goes through
  * check_record), and the method table is read raw. Nothing is popped: a C
  * function returns its top value, whatever lies below it. */
 static int record_index(lua_State *L) {
@@ -380,8 +535,12 @@ static int record_index(lua_State *L) {
   tw_jdoc *d;
   int v;
   if (!r || !lua_getmetatable(L, 1)) return luaL_argerror(L, 1, "twilio record expected");
-  if (lua_topointer(L, -1) != lua_touserdata(L, lua_upvalueindex(4)))
-    r = check_record(L, 1);
+  {
+    const void *mt = lua_topointer(L, -1);
+    if (mt != lua_touserdata(L, lua_upvalueindex(4)) &&
+        mt != lua_touserdata(L, lua_upvalueindex(5)))
+      r = check_record(L, 1);
+  }
   lua_pushvalue(L, 2);
   if (RAWGET_TYPE(L, lua_upvalueindex(2)) != LUA_TNIL) return 1;
   if (lua_type(L, 2) != LUA_TSTRING) return 0;
@@ -514,71 +673,37 @@ static int decode_fail(lua_State *L, int nils, const char *msg) {
   return nils + ltw_fail(L, "decode", NULL, msg);
 }
 
-/* rec, err = core.parse_record(kind, body, ctx) */
+/* rec, err = core.parse_record(kind, body, ctx): an orecord (a copy of
+ * body, which the caller may drop). */
 static int l_parse_record(lua_State *L) {
   int kind = check_kind(L, 1);
   size_t len;
   const char *body = luaL_checklstring(L, 2, &len);
-  doc_box *box;
-  tw_jdoc *d;
-  tw_jerr e;
   lua_settop(L, 3);
   push_ctx(L, 3);                                   /* 4 */
+#if LTW_BODY_IN_HEAP
+  lua_rawgeti(L, R_IDX, OWN_MT + kind);             /* 5: owner metatable */
+#else
   lua_rawgeti(L, R_IDX, kind + 1);                  /* 5: metatable */
-  box = new_box(L);                                 /* 6 */
-  push_uv(L, 4, 2, 6);                              /* 7 */
-  /* d reads the body string in place; the uservalue table anchors it */
-  d = tw_jdoc_borrow(body, len, NULL, &e);
-  if (!d) {
-    if (is_oom(&e)) return luaL_error(L, "twilio: out of memory");
-    return decode_fail(L, 0, e.msg);
-  }
-  box->doc = d;                                     /* the box owns d */
-  gc_pressure(L, d, 0);
-  if (tw_json_type(d, tw_jdoc_root(d)) != TW_JOBJECT) {
-    box_drop(box);
-    return decode_fail(L, 0, "response is not a JSON object");
-  }
-  new_record(L, kind, &box->doc, tw_jdoc_root_obj(d), 5, 7, 1);
-  return 1;
+#endif
+  return new_single(L, kind, body, len, 2, 4, 5);
 }
 
-/* The fused call's parse (ltw_call.h): l_parse_record for the body string
- * at body_idx and the ctx table at ctx_idx, without this module's upvalue
- * (the kind's metatable comes from the registry, where ltw_open_record
- * registered the same table). nil, err gets err.status = status. */
-int ltw_record_from_string(lua_State *L, const char *kind_name, int body_idx,
-                           int ctx_idx, long status) {
-  int kind, top;
-  size_t len;
-  const char *body;
-  doc_box *box;
-  tw_jdoc *d;
-  tw_jerr e;
+/* The fused call's parse (ltw_call.h): l_parse_record for body[0..len)
+ * (copied: the caller's buffer may go) and the ctx table at ctx_idx,
+ * without this module's upvalue (the kind's owner metatable comes from
+ * the registry, under the light userdata &kinds[k], where ltw_open_record
+ * put the same table). nil, err gets err.status = status. */
+static int from_bytes(lua_State *L, const char *kind_name, const char *body,
+                      size_t len, int body_idx, int ctx_idx, long status) {
+  int kind;
   for (kind = 0; kind < NKINDS; kind++)
     if (strcmp(kind_name, kinds[kind].name) == 0) break;
   if (kind == NKINDS) return luaL_error(L, "twilio: unknown record kind '%s'", kind_name);
-  body_idx = lua_absindex(L, body_idx);
   ctx_idx = lua_absindex(L, ctx_idx);
-  body = lua_tolstring(L, body_idx, &len);
-  luaL_getmetatable(L, kinds[kind].mt);             /* top: metatable */
-  top = lua_gettop(L);
-  box = new_box(L);                                 /* top + 1 */
-  push_uv(L, ctx_idx, body_idx, top + 1);           /* top + 2 */
-  d = tw_jdoc_borrow(body, len, NULL, &e);
-  if (!d) {
-    if (is_oom(&e)) return luaL_error(L, "twilio: out of memory");
-    decode_fail(L, 0, e.msg);
-  } else {
-    box->doc = d;                                   /* the box owns d */
-    gc_pressure(L, d, 0);
-    if (tw_json_type(d, tw_jdoc_root(d)) == TW_JOBJECT) {
-      new_record(L, kind, &box->doc, tw_jdoc_root_obj(d), top, top + 2, 1);
-      return 1;
-    }
-    box_drop(box);
-    decode_fail(L, 0, "response is not a JSON object");
-  }
+  lua_pushlightuserdata(L, (void *)&single_key[kind]);
+  lua_rawget(L, LUA_REGISTRYINDEX);                 /* top: its metatable */
+  if (new_single(L, kind, body, len, body_idx, ctx_idx, lua_gettop(L)) == 1) return 1;
   lua_pushinteger(L, (lua_Integer)status);
   lua_setfield(L, -2, "status");
   return 2;
@@ -611,6 +736,20 @@ static void report_off_heap(lua_State *L, const tw_jdoc *d, size_t off_heap) {
   }
   lua_pushinteger(L, kb);
   lua_rawseti(L, R_IDX, R_PENDING);
+}
+
+int ltw_record_from_bytes(lua_State *L, const char *kind_name, const char *body,
+                          size_t len, int ctx_idx, long status) {
+  return from_bytes(L, kind_name, body, len, 0, ctx_idx, status);
+}
+
+/* The same for the body string at body_idx (5.4: the record holds a copy;
+ * LuaJIT: it anchors the string). */
+int ltw_record_from_string(lua_State *L, const char *kind_name, int body_idx,
+                           int ctx_idx, long status) {
+  size_t len;
+  const char *body = lua_tolstring(L, body_idx, &len);
+  return from_bytes(L, kind_name, body, len, lua_absindex(L, body_idx), ctx_idx, status);
 }
 
 /* items, next_page_uri, err = core.parse_page(kind, items_key, body, ctx)
@@ -818,33 +957,50 @@ static int l_set_methods(lua_State *L) {
   lua_pushvalue(L, 2);
   if (!lua_setupvalue(L, 4, 2))
     return luaL_error(L, "twilio: broken record metatable");
+  lua_pushvalue(L, 4);
   lua_setfield(L, 3, "__index");
+  lua_rawgeti(L, R_IDX, OWN_MT + kind);             /* the owner metatable */
+  lua_pushvalue(L, 4);
+  lua_setfield(L, -2, "__index");
   return 0;
 }
 
-/* mt, index, api = core.record_reader(kind): the kind's metatable, its C
- * __index (methods, then fields) and a light userdata pointing to the
- * ltw_record_api (the FFI read path, see ffi_read). */
+/* mt, index, api, owner_mt = core.record_reader(kind): the kind's
+ * metatable, its C __index (methods, then fields), a light userdata
+ * pointing to the ltw_record_api (the FFI read path, see ffi_read) and
+ * the kind's owner metatable (single records: orecord). */
 static int l_record_reader(lua_State *L) {
   int kind = check_kind(L, 1);
   lua_rawgeti(L, R_IDX, kind + 1);
   push_c_index(L, kind);
   lua_pushlightuserdata(L, (void *)&record_api);
-  return 3;
+  lua_rawgeti(L, R_IDX, OWN_MT + kind);
+  return 4;
 }
 
 static int l_record_ctx(lua_State *L) {
-  (void)check_record(L, 1);
+  record *r = check_record(L, 1);
   twl_getuv(L, 1);
-  lua_rawgeti(L, -1, U_CTX);
+  if (!r->uv_ctx) lua_rawgeti(L, -1, U_CTX);
   return 1;
 }
 
 /* Makes record r (at 1) own its uservalue table (a copy of the page's
- * shared one) and pushes it. */
+ * shared one; for an orecord whose uservalue is its ctx, { ctx }: it
+ * anchors its body and doc itself) and pushes it. */
 static void own_uv(lua_State *L, record *r) {
   twl_getuv(L, 1);
   if (r->own_uv) return;
+  if (r->uv_ctx) {
+    lua_createtable(L, U_N, 0);
+    lua_insert(L, -2);
+    lua_rawseti(L, -2, U_CTX);
+    lua_pushvalue(L, -1);
+    twl_setuv(L, 1);
+    r->uv_ctx = 0;
+    r->own_uv = 1;
+    return;
+  }
   lua_createtable(L, U_N, 0);
   lua_rawgeti(L, -2, U_CTX);
   lua_rawseti(L, -2, U_CTX);
@@ -863,6 +1019,10 @@ static int l_record_set_ctx(lua_State *L) {
   record *r = check_record(L, 1);
   lua_settop(L, 2);
   push_ctx(L, 2);                                   /* 3 */
+  if (r->uv_ctx) {                      /* an orecord: the ctx is its uv */
+    twl_setuv(L, 1);
+    return 0;
+  }
   own_uv(L, r);                                     /* 4 */
   lua_pushvalue(L, 3);
   lua_rawseti(L, 4, U_CTX);
@@ -882,11 +1042,18 @@ static int l_record_replace(lua_State *L) {
    * first (Lua may raise here; nothing has changed yet). r's old box and
    * body stay anchored by whoever else references them, or are collected. */
   own_uv(L, r);                                     /* 3 */
-  twl_getuv(L, 2);                                  /* 4 */
-  lua_rawgeti(L, 4, U_BODY);
-  lua_rawseti(L, 3, U_BODY);
-  lua_rawgeti(L, 4, U_DOC);
-  lua_rawseti(L, 3, U_DOC);
+  if (o->uv_ctx) {      /* an orecord reading its own doc: it anchors both */
+    lua_pushnil(L);
+    lua_rawseti(L, 3, U_BODY);
+    lua_pushvalue(L, 2);
+    lua_rawseti(L, 3, U_DOC);
+  } else {
+    twl_getuv(L, 2);                                /* 4 */
+    lua_rawgeti(L, 4, U_BODY);
+    lua_rawseti(L, 3, U_BODY);
+    lua_rawgeti(L, 4, U_DOC);
+    lua_rawseti(L, 3, U_DOC);
+  }
   r->box = o->box;
   r->obj = o->obj;
   lua_settop(L, 1);
@@ -914,6 +1081,7 @@ static int l_record_detach(lua_State *L) {
   tw_jerr e;
   lua_settop(L, 1);
   if (!d) return 1;                                 /* closed: stays so */
+  if (r->uv_ctx) return 1;        /* an orecord on its own doc: nothing shared */
   text = tw_jdoc_text(d, NULL);
   lua_pushlstring(L, text + r->obj.start,
                   (size_t)(r->obj.end - r->obj.start));   /* 2: the copy */
@@ -1010,29 +1178,60 @@ static const luaL_Reg meta[] = {
 };
 
 void ltw_open_record(lua_State *L) {
-  int mod = lua_gettop(L), R, k;
+  int mod = lua_gettop(L), R, k, mt, om;
   if (twl_newmetatable(L, DOC_BOX_MT)) {
     lua_pushcfunction(L, box_gc);
     lua_setfield(L, -2, "__gc");
   }
-  lua_pop(L, 1);
+  lua_pushlightuserdata(L, (void *)&box_key);
+  lua_insert(L, -2);
+  lua_rawset(L, LUA_REGISTRYINDEX);                 /* registry[&box_key] */
   lua_newtable(L);
   R = lua_gettop(L);
   lua_newtable(L);
   lua_setfield(L, R, "empty");
   for (k = 0; k < NKINDS; k++) {
     twl_newmetatable(L, kinds[k].mt);     /* reused if the module reloads */
+    mt = lua_gettop(L);
+    lua_pushvalue(L, R);
+    luaL_setfuncs(L, meta, 1);
+    /* the owner metatable (orecord): registry[&kinds[k]], reused too */
+    lua_pushlightuserdata(L, (void *)&kinds[k]);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      lua_createtable(L, 0, 8);
+      lua_pushlightuserdata(L, (void *)&kinds[k]);
+      lua_pushvalue(L, -2);
+      lua_rawset(L, LUA_REGISTRYINDEX);
+    }
+    om = lua_gettop(L);
+    lua_pushlightuserdata(L, (void *)&single_key[k]);
+    lua_pushvalue(L, LTW_BODY_IN_HEAP ? om : mt);
+    lua_rawset(L, LUA_REGISTRYINDEX);     /* registry[&single_key[k]] */
+    lua_pushstring(L, kinds[k].mt);
+    lua_setfield(L, om, "__name");
     lua_pushvalue(L, R);
     luaL_setfuncs(L, meta, 1);
     lua_pushvalue(L, R);
+    lua_pushcclosure(L, own_gc, 1);
+    lua_setfield(L, om, "__gc");
+    lua_pushvalue(L, R);
     lua_newtable(L);                      /* methods: set_methods */
-    lua_pushvalue(L, -3);                 /* the kind's metatable */
-    lua_pushlightuserdata(L, (void *)lua_topointer(L, -1));
-    lua_pushcclosure(L, record_index, 4);
+    lua_pushvalue(L, mt);                 /* the kind's metatable */
+    lua_pushlightuserdata(L, (void *)lua_topointer(L, mt));
+    lua_pushlightuserdata(L, (void *)lua_topointer(L, om));
+    lua_pushcclosure(L, record_index, 5);
     lua_pushvalue(L, -1);
     lua_rawseti(L, R, C_INDEX + k);       /* R[C_INDEX+k] = C __index */
-    lua_setfield(L, -2, "__index");
     lua_pushvalue(L, -1);
+    lua_setfield(L, om, "__index");
+    lua_setfield(L, mt, "__index");
+    lua_pushvalue(L, om);
+    lua_rawseti(L, R, OWN_MT + k);        /* R[OWN_MT+k] = owner mt */
+    lua_pushinteger(L, k + 1);
+    lua_rawset(L, R);                     /* R[owner mt] = k+1 */
+    lua_pushvalue(L, mt);
     lua_rawseti(L, R, k + 1);             /* R[k+1] = mt */
     lua_pushinteger(L, k + 1);
     lua_rawset(L, R);                     /* R[mt] = k+1 */

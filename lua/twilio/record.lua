@@ -214,18 +214,22 @@ do
       return jit_status() and funcbc(f, 0) % 256 ~= IFUNCF
     end
     fast_index = function(kind, methods)
-      local mt, c_index, api = core.record_reader(kind)
+      -- mt: page records'; own_mt: single records' on Lua 5.4 (the same, plus
+      -- __gc; LuaJIT makes single records as a page's, src/ltw_record.c orecord)
+      local mt, c_index, api, own_mt = core.record_reader(kind)
       local read = ffi_cast(API, api).read
       local reads, index = 0, nil
       index = function(rec, key)
         local m = methods[key]
         if m ~= nil then return m end
-        if type(key) == "string" and getmetatable(rec) == mt then
+        local rmt = getmetatable(rec)
+        if type(key) == "string" and (rmt == mt or rmt == own_mt) then
           reads = reads + 1
           if reads >= CHECK_EVERY then
             reads = 0
             if not compiles(index) then
               if mt.__index == index then mt.__index = c_index end
+              if own_mt.__index == index then own_mt.__index = c_index end
               return c_index(rec, key)
             end
           end
@@ -236,6 +240,7 @@ do
         return c_index(rec, key)
       end
       mt.__index = index
+      own_mt.__index = index
     end
   end
 end
