@@ -71,15 +71,11 @@ long ltw_curl_number(lua_State *L, int idx, const char *key, long max);
 
 /* ---- ltw_record.c --------------------------------------------------------- */
 
-/* core.parse_record(kind, body, ctx) for the body string at body_idx and
- * the ctx table at ctx_idx, kind a record kind's name: pushes the record
- * (returns 1) or nil, err (returns 2; err.status = status, as
- * twilio.record's from_response sets it). */
-int ltw_record_from_string(lua_State *L, const char *kind, int body_idx,
-                           int ctx_idx, long status);
-/* The same for body[0..len) (copied into the record: the caller's buffer
- * may go once it returns); ltw_record_from_string is this on the string's
- * bytes. */
+/* core.parse_record(kind, body, ctx) for body[0..len) (copied into the
+ * record: the caller's buffer may go once it returns) and the ctx table at
+ * ctx_idx, kind a record kind's name: pushes the record (returns 1) or nil,
+ * err (returns 2; err.status = status, as twilio.record's from_response
+ * sets it). The fused call and the bulk lane make their records with it. */
 int ltw_record_from_bytes(lua_State *L, const char *kind, const char *body,
                           size_t len, int ctx_idx, long status);
 

@@ -223,10 +223,10 @@ static int l_lane_run(lua_State *L) {
       inflight--;
       if (r->kind == TW_CURL_OK && r->status >= 200 && r->status < 300 && ltw_call_json_type(r)) {
         int nv;
-        if (r->body.len) lua_pushlstring(L, r->body.data, r->body.len);
-        else lua_pushliteral(L, "");
-        nv = ltw_record_from_string(L, kind, -1, A_CTX, r->status);
-        tw_curl_multi_drop_done(mh);                 /* read: the body is a Lua string */
+        /* the record holds a copy of the body (as the fused call's) */
+        nv = ltw_record_from_bytes(L, kind, r->body.len ? r->body.data : "", r->body.len, A_CTX,
+                                   r->status);
+        tw_curl_multi_drop_done(mh);                 /* read: the record has its copy */
         lua_createtable(L, 0, 2);                    /* the result entry */
         lua_pushvalue(L, keys);                      /* "ok" */
         lua_pushboolean(L, nv == 1);

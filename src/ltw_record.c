@@ -743,15 +743,6 @@ int ltw_record_from_bytes(lua_State *L, const char *kind_name, const char *body,
   return from_bytes(L, kind_name, body, len, 0, ctx_idx, status);
 }
 
-/* The same for the body string at body_idx (5.4: the record holds a copy;
- * LuaJIT: it anchors the string). */
-int ltw_record_from_string(lua_State *L, const char *kind_name, int body_idx,
-                           int ctx_idx, long status) {
-  size_t len;
-  const char *body = lua_tolstring(L, body_idx, &len);
-  return from_bytes(L, kind_name, body, len, lua_absindex(L, body_idx), ctx_idx, status);
-}
-
 /* items, next_page_uri, err = core.parse_page(kind, items_key, body, ctx)
  * body: a string, or a twilio.Body, read in place (the records' uservalue
  * anchors it). */
