@@ -45,7 +45,13 @@
 
 #include "tw_json.h"
 
-#define HINT_SLOTS 64
+/* tw_json_lookup's cache: 2^HINT_BITS slots for a page (its items share
+ * their keys' order, read thousands of times), 2^HINT_BITS_ONE for a single
+ * record (a few reads, and kept by the thousand in a bulk call's results:
+ * 1 KiB of cache each was a third of a record's memory). */
+#define HINT_BITS 6
+#define HINT_BITS_ONE 3
+typedef struct { const void *key; unsigned idx; } hint_slot_t;
 #define PAD 16                 /* zero bytes after the text: 16-byte loads */
 #define ITEMS_KEY_MAX 64
 
@@ -76,6 +82,7 @@ struct tw_jdoc {
   size_t arena_next;         /* size of the next block, in unsigned */
   size_t arena_bytes;
   uint64_t hint_set;         /* bit h: hint[h] was written */
+  unsigned hint_bits;        /* hint has 2^hint_bits slots (<= 6) */
   const char *text;          /* the body (BOM removed), text[len] == NUL:
                                 copy[] (tw_jdoc_parse), or borrowed
                                 (tw_jdoc_borrow: the caller's, never
@@ -84,9 +91,10 @@ struct tw_jdoc {
   unsigned char inline_members, inline_items;  /* members / items live in
                                 d's own block (a single record's doc_parse):
                                 never realloc'd nor freed on their own */
-  /* tw_json_lookup's cache, valid where hint_set says: left out of
-   * doc_parse's memset (1 KiB a record) */
-  struct { const void *key; unsigned idx; } hint[HINT_SLOTS];
+  hint_slot_t *hint;         /* tw_json_lookup's cache, in d's own block
+                                after the text (and a single record's
+                                arrays), valid where hint_set says: never
+                                cleared */
   char copy[];               /* owned with the struct: body + NUL + PAD,
                                 tw_jdoc_parse only */
 };
@@ -1119,7 +1127,8 @@ static tw_jdoc *doc_parse(const char *body, size_t len, const char *items_key,
   enum { ALIGN = 16 };                 /* >= the alignment of tw_jobj, unsigned */
   tw_jdoc *d;
   size_t off = 0, at = 0, i, text_bytes, mem_cap, total;
-  size_t items_at = 0, items_cap = 0, members_at = 0;
+  size_t items_at = 0, items_cap = 0, members_at = 0, hints_at;
+  unsigned hint_bits;
   int why, rc, one;                    /* one: a single record's block */
   if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0) off = 3;
   if (len - off > TW_JSON_MAX_BODY) {
@@ -1145,15 +1154,21 @@ static tw_jdoc *doc_parse(const char *body, size_t len, const char *items_key,
     items_cap = (len - off) / 1024 + 4;              /* as push_item's first */
     members_at = items_at + items_cap * sizeof(tw_jobj);
     total = members_at + mem_cap * sizeof(unsigned);
+    hint_bits = HINT_BITS_ONE;
   } else {
     total = sizeof *d + text_bytes;
+    hint_bits = HINT_BITS;
   }
+  hints_at = (total + ALIGN - 1) / ALIGN * ALIGN;   /* the hint cache ends the block */
+  total = hints_at + ((size_t)1 << hint_bits) * sizeof(hint_slot_t);
   d = malloc(total);
   if (!d) {
     set_err(err, 0, "out of memory", 0);
     return NULL;
   }
-  memset(d, 0, offsetof(tw_jdoc, hint));   /* all but the hint cache */
+  memset(d, 0, sizeof *d);                 /* not the hint cache: hint_set says */
+  d->hint = (hint_slot_t *)(void *)((char *)d + hints_at);
+  d->hint_bits = hint_bits;
   d->refs = 1;
   d->len = len - off;
   d->items_val = d->next_val = -1;
@@ -1248,6 +1263,7 @@ void tw_jdoc_release(tw_jdoc *d) {
 
 size_t tw_jdoc_bytes(const tw_jdoc *d) {
   return sizeof *d + (d->borrowed ? 0 : d->len + 1 + PAD) +
+         ((size_t)1 << d->hint_bits) * sizeof *d->hint +
          d->items_cap * sizeof *d->items +
          d->mem_cap * sizeof *d->members + d->arena_bytes;
 }
@@ -1505,11 +1521,11 @@ static int member_key_equals(const tw_jdoc *d, const tw_jobj *o, size_t k,
   return key_equals(s + k, skip_string(s, k, d->len) - 1 - k, key, klen);
 }
 
-static unsigned hint_slot(const void *hint) {
+static unsigned hint_slot(const tw_jdoc *d, const void *hint) {
   /* Fibonacci hashing of the address: keys allocated close together
    * (interned strings) still spread over the slots. */
   uint64_t h = (uint64_t)(uintptr_t)hint * UINT64_C(0x9E3779B97F4A7C15);
-  return (unsigned)(h >> 58) & (HINT_SLOTS - 1);
+  return (unsigned)(h >> (64 - d->hint_bits));
 }
 
 int tw_json_lookup(tw_jdoc *d, tw_jobj *o, const char *key, size_t klen,
@@ -1522,7 +1538,7 @@ int tw_json_lookup(tw_jdoc *d, tw_jobj *o, const char *key, size_t klen,
    * records of one page usually share a layout, so the guess is right and
    * the scan below is skipped. The guess is always verified. */
   if (hint) {
-    h = hint_slot(hint);
+    h = hint_slot(d, hint);
     if ((d->hint_set >> h & 1) && d->hint[h].key == hint &&
         (i = d->hint[h].idx) < o->n) {
       v = member(d, o, i, &k);

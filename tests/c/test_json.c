@@ -1091,6 +1091,62 @@ static void test_single_record_growth(void) {
   CHECK(ok, "a single record denser than its first arrays: lookups as before");
 }
 
+/* The lookup cache (tw_json_lookup's hints: 8 slots in a single record's
+ * block after its inline arrays, 64 in a page's after its text): every key
+ * of a Twilio-sized record read three times, each with its own hint
+ * address (more keys than slots: they collide), gives the right member,
+ * and the cache never writes over the text or the inline arrays (read
+ * again without hints). Borrowed and copied, record and page. */
+static void test_hint_cache(void) {
+  enum { NK = 40 };
+  static char keys[NK][8];
+  char s[4096];
+  size_t len, i;
+  int ok = 1, mode;
+  for (mode = 0; mode < 4; mode++) {
+    int page = mode >= 2, borrow = mode & 1, round;
+    tw_jerr e;
+    tw_jdoc *d;
+    tw_jobj o;
+    len = (size_t)snprintf(s, sizeof s, "%s", page ? "{\"items\": [{" : "{");
+    for (i = 0; i < NK; i++) {
+      snprintf(keys[i], sizeof keys[i], "k%zu", i);
+      len += (size_t)snprintf(s + len, sizeof s - len, "%s\"%s\": \"v%zu-%s\"", i ? ", " : "",
+                              keys[i], i, "abcdefghijklmnopqrstuvwx");
+    }
+    len += (size_t)snprintf(s + len, sizeof s - len, "%s", page ? "}]}" : "}");
+    d = borrow ? tw_jdoc_borrow(s, len, page ? "items" : NULL, &e)
+               : tw_jdoc_parse(s, len, page ? "items" : NULL, &e);
+    if (!d) { ok = 0; continue; }
+    if (page) {
+      const tw_jobj *items;
+      int nitems, next;
+      if (tw_json_page(d, "items", &items, &nitems, &next, &e) != 0 || nitems != 1) {
+        ok = 0;
+        tw_jdoc_release(d);
+        continue;
+      }
+      o = items[0];
+    } else {
+      o = *tw_jdoc_root_obj(d);
+    }
+    for (round = 0; round < 4 && ok; round++) {
+      for (i = 0; i < NK && ok; i++) {
+        size_t n;
+        int esc;
+        char want[32];
+        const void *hint = round < 3 ? (const void *)keys[i] : NULL;
+        int v = tw_json_lookup(d, &o, keys[i], strlen(keys[i]), hint);
+        const char *got = v >= 0 ? tw_json_string(d, v, &n, &esc) : NULL;
+        snprintf(want, sizeof want, "v%zu-%s", i, "abcdefghijklmnopqrstuvwx");
+        ok = got && n == strlen(want) && memcmp(got, want, n) == 0;
+      }
+    }
+    tw_jdoc_release(d);
+  }
+  CHECK(ok, "lookup cache: 40 keys, colliding hints, record and page, parsed and borrowed");
+}
+
 int main(void) {
 #ifdef TEST_JSON_EXTRA
   TEST_JSON_EXTRA();         /* test_json_scalar.c, test_json_sse2.c */
@@ -1111,5 +1167,6 @@ int main(void) {
   test_chain_cases();
   test_big_items();
   test_single_record_growth();
+  test_hint_cache();
   return TAP_DONE();
 }
