@@ -506,21 +506,30 @@ static int key_equals(const char *raw, size_t n, const char *key,
   return 0;
 }
 
+/* arr (n of its elements of size elem in use) moved to cap elements:
+ * realloc'd, or copied out of d's block when it lives there (*inl, then
+ * cleared: the copy is d's own from here). NULL when out of memory, arr
+ * left as it was. push_item's items, grow_members' members. */
+static void *regrow(void *arr, unsigned char *inl, size_t n, size_t cap, size_t elem) {
+  void *na;
+  if (*inl) {
+    na = malloc(cap * elem);
+    if (na && n) memcpy(na, arr, n * elem);
+  } else {
+    na = realloc(arr, cap * elem);
+  }
+  if (na) *inl = 0;
+  return na;
+}
+
 static int push_item(tw_jdoc *d, size_t start) {
   tw_jobj *o;
   if (d->nitems == d->items_cap) {
     /* a few for a single record; about one per KiB of a page (Twilio's
      * numbers take 1.3 KiB): rarely grown */
     size_t cap = d->items_cap ? d->items_cap * 2 : d->len / 1024 + 4;
-    tw_jobj *ni;
-    if (d->inline_items) {             /* out of d's block: a malloc'd copy */
-      ni = malloc(cap * sizeof *ni);
-      if (ni && d->nitems) memcpy(ni, d->items, d->nitems * sizeof *ni);
-    } else {
-      ni = realloc(d->items, cap * sizeof *ni);
-    }
+    tw_jobj *ni = regrow(d->items, &d->inline_items, d->nitems, cap, sizeof *ni);
     if (!ni) return -1;
-    d->inline_items = 0;
     d->items = ni;                     /* owned by d from here */
     d->items_cap = cap;
   }
@@ -535,15 +544,8 @@ static int push_item(tw_jdoc *d, size_t start) {
 
 static int grow_members(tw_jdoc *d) {
   size_t cap = d->mem_cap * 2 + 64;
-  unsigned *nm;
-  if (d->inline_members) {             /* out of d's block: a malloc'd copy */
-    nm = malloc(cap * sizeof *nm);
-    if (nm && d->nmem) memcpy(nm, d->members, d->nmem * sizeof *nm);
-  } else {
-    nm = realloc(d->members, cap * sizeof *nm);
-  }
+  unsigned *nm = regrow(d->members, &d->inline_members, d->nmem, cap, sizeof *nm);
   if (!nm) return -1;
-  d->inline_members = 0;
   d->members = nm;                     /* owned by d from here */
   d->mem_cap = cap;
   return 0;
