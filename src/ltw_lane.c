@@ -61,8 +61,8 @@ static void to_rest(lua_State *L, lua_Integer *nrest, lua_Integer i) {
 
 /* The batch's URL around its SID: every target's URL is the template's
  * with another SID in the sid placeholder, and ltw_rebuild_url only checks
- * that SID (tw_check_string, then alnum in tw_request_url: copied as it
- * is), the rest of the path being the same table. Found once, from the
+ * that SID (tw_check_string, then tw_request_url's tw_request_segment_ok:
+ * copied as it is), the rest of the path being the same table. Found once, from the
  * URLs of two SIDs that differ in their 32 digits: ok when they differ
  * there only. A target whose SID passes those checks and fits is then
  * prefix + SID + suffix (what ltw_rebuild_url writes for it); any other
@@ -109,15 +109,6 @@ static void around_init(lua_State *L, const ltw_config *cfg, const tw_op *op, co
   a->ok = 1;
 }
 
-static int alnum(const char *s, size_t n) {
-  size_t i;
-  for (i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (!((c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z'))) return 0;
-  }
-  return 1;
-}
-
 /* Whether targets[i] is a SID this phase sends: a string not starting
  * with '+', whose URL rebuilds into url. */
 static int target_url(lua_State *L, const ltw_config *cfg, const tw_op *op, const char *tu,
@@ -129,7 +120,7 @@ static int target_url(lua_State *L, const ltw_config *cfg, const tw_op *op, cons
     lua_pop(L, 1);
     return 0;
   }
-  if (a->ok && n > 0 && a->pre + n + a->suf < TW_URL_MAX && alnum(s, n) &&
+  if (a->ok && a->pre + n + a->suf < TW_URL_MAX && tw_request_segment_ok(s, n) &&
       tw_check_string(a->p, s, n) == NULL) {
     memcpy(url, a->url0, a->pre);
     memcpy(url + a->pre, s, n);

@@ -35,7 +35,7 @@ static const unsigned char ALNUM[256] = {
   ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
 };
 
-static int alnum_segment(const char *str, size_t n) {
+int tw_request_segment_ok(const char *str, size_t n) {
   const unsigned char *s = (const unsigned char *)str;
   unsigned char all = 1;
   size_t i = 0;
@@ -75,7 +75,7 @@ size_t tw_request_url(char *url, size_t cap, const char *base_url,
       break;
     }
     v = &seg[k++];
-    if (v->kind != TW_V_STRING || !alnum_segment(v->s, v->n)) {
+    if (v->kind != TW_V_STRING || !tw_request_segment_ok(v->s, v->n)) {
       *bad = v->p;
       return 0;
     }

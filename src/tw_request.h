@@ -36,6 +36,10 @@ typedef struct tw_value {
 size_t tw_request_placeholders(const tw_op *op, const tw_param **out,
                                size_t max);
 
+/* Whether str[0..n) may stand as a path segment: [A-Za-z0-9]+ (what
+ * tw_request_url requires of every placeholder's value). */
+int tw_request_segment_ok(const char *str, size_t n);
+
 /* Writes base_url + op->path into url[0..cap) (NUL-terminated), the k-th
  * placeholder replaced by seg[k] (as tw_request_placeholders orders them),
  * ".json" replaced by ".csv" for TW_REPR_CSV. Returns the length, or 0 when
