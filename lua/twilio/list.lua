@@ -347,29 +347,12 @@ function List:on_sid(what, op, sid, params, opts)
   return res, err, retries
 end
 
--- fetch and update: on_sid whose answer is the object, its record | nil,
--- err (client:request_record: one C call in the common case). Each says it
--- all itself, without a shared helper: one Lua call less per call.
-function List:fetch(sid, opts)
-  local op = self.fetch_op
-  if not op then error(("twilio: %s has no fetch"):format(tostring(self.name)), 2) end
-  if type(sid) ~= "string" then error("twilio: fetch(sid): sid must be a string", 2) end
-  local client = self.client
-  if opts ~= nil then opts = client:call_options(opts) end
-  local path = self.sid_path or new_sid_path(self)
-  path.sid = sid
-  local rec, err = client:request_record(op, path, nil, opts, self.kind, self.ctx)
-  if rec then return rec end
-  return nil, sid_hint(self, sid, err)
-end
-
--- update(sid, {...}) / delete(sid): act on an object by SID without fetching
--- it first (one request). numbers:release(sid) is delete under its own name.
-function List:update(sid, params, opts)
-  if type(params) ~= "table" then error("twilio: update(sid, params): a table of fields expected", 2) end
-  local op = self.update_op
-  if not op then error(("twilio: %s has no update"):format(tostring(self.name)), 2) end
-  if type(sid) ~= "string" then error("twilio: update(sid): sid must be a string", 2) end
+-- on_sid whose answer is the object: its record | nil, err
+-- (client:request_record: one C call in the common case). A local
+-- function, not a method: the per-call path stays short.
+local function sid_record(self, what, op, sid, params, opts)
+  if not op then error(("twilio: %s has no %s"):format(tostring(self.name), what), 3) end
+  if type(sid) ~= "string" then error(("twilio: %s(sid): sid must be a string"):format(what), 3) end
   local client = self.client
   if opts ~= nil then opts = client:call_options(opts) end
   local path = self.sid_path or new_sid_path(self)
@@ -377,6 +360,17 @@ function List:update(sid, params, opts)
   local rec, err = client:request_record(op, path, params, opts, self.kind, self.ctx)
   if rec then return rec end
   return nil, sid_hint(self, sid, err)
+end
+
+function List:fetch(sid, opts)
+  return sid_record(self, "fetch", self.fetch_op, sid, nil, opts)
+end
+
+-- update(sid, {...}) / delete(sid): act on an object by SID without fetching
+-- it first (one request). numbers:release(sid) is delete under its own name.
+function List:update(sid, params, opts)
+  if type(params) ~= "table" then error("twilio: update(sid, params): a table of fields expected", 2) end
+  return sid_record(self, "update", self.update_op, sid, params, opts)
 end
 
 function List:delete(sid, opts)
