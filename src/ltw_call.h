@@ -51,9 +51,9 @@ typedef struct ltw_curl ltw_curl;
 ltw_curl *ltw_check_curl(lua_State *L, int idx);
 /* Whether u is open (not closed). */
 int ltw_curl_is_open(const ltw_curl *u);
-/* Buffers the handle owns for the fused call (freed by its __gc): the
- * header lines, the URL and the form body of the request being made. */
-tw_buf *ltw_curl_lines(ltw_curl *u);
+/* Buffers the handle owns for the fused call (freed by its __gc): the URL
+ * and the form body of the request being made (the header lines are the
+ * config's, packed when it was made). */
 tw_buf *ltw_curl_url(ltw_curl *u);
 tw_buf *ltw_curl_form(ltw_curl *u);
 /* tw_curl_perform_lean on the handle's easy handle (no Lua inside): the

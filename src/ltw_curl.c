@@ -339,7 +339,6 @@ static ltw_curl *check_curl(lua_State *L) {
 }
 
 int ltw_curl_is_open(const ltw_curl *u) { return u->h != NULL; }
-tw_buf *ltw_curl_lines(ltw_curl *u) { return &u->lines; }
 tw_buf *ltw_curl_url(ltw_curl *u) { return &u->url; }
 tw_buf *ltw_curl_form(ltw_curl *u) { return &u->form; }
 
