@@ -69,7 +69,11 @@ describe("update_many's fast phase", function()
     if not io.open("/proc/self/stat") then return pending("needs /proc/self/stat") end
     local jit = os.getenv("TWILIO_TEST_VM") == "luajit"
     local limit = jit and 0.8 or 0.75
-    local f = (faults(16, 2100) - faults(16, 100)) / 2000
+    -- the lower of two measurements: how transfers meet in a poll moves the
+    -- count by a few hundredths run to run (and more on a loaded machine);
+    -- without the sizing every run is high
+    local f = math.huge
+    for _ = 1, 2 do f = math.min(f, (faults(16, 2100) - faults(16, 100)) / 2000) end
     if os.getenv("TWILIO_TEST_VERBOSE") then io.stderr:write("FAULTS ", f, "\n") end
     assert.is_true(f < limit, ("%.3f page faults per update (limit %.2f)"):format(f, limit))
   end)
