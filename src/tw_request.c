@@ -45,6 +45,21 @@ int tw_request_segment_ok(const char *str, size_t n) {
   return n > 0 && all;
 }
 
+/* The URL does not fit: still names the first bad segment among those not
+ * yet checked (the placeholders left in t, from seg[k]), so a bad value is
+ * refused as such whatever comes before it. Returns 0. */
+static size_t too_long(const char *t, const tw_value *seg, size_t k, const tw_param **bad) {
+  while ((t = strchr(t, '{')) != NULL) {
+    const tw_value *v = &seg[k++];
+    if (v->kind != TW_V_STRING || !tw_request_segment_ok(v->s, v->n)) {
+      *bad = v->p;
+      break;
+    }
+    t = strchr(t, '}') + 1;
+  }
+  return 0;
+}
+
 size_t tw_request_url(char *url, size_t cap, const char *base_url,
                       const tw_op *op, const tw_value *seg, tw_repr repr,
                       const tw_param **bad) {
@@ -55,7 +70,7 @@ size_t tw_request_url(char *url, size_t cap, const char *base_url,
       (strcmp(op->method, "GET") != 0 || tlen < 5 ||
        memcmp(op->path + tlen - 5, ".json", 5) != 0))
     return 0;
-  if (o >= cap) return 0;
+  if (o >= cap) return too_long(t, seg, 0, bad);
   memcpy(url, base_url, o);
   for (;;) {
     /* the literal run up to the next placeholder, or to the end (less
@@ -63,7 +78,7 @@ size_t tw_request_url(char *url, size_t cap, const char *base_url,
     const char *brace = strchr(t, '{');
     size_t run = brace ? (size_t)(brace - t) : strlen(t) - (repr == TW_REPR_CSV ? 5 : 0);
     const tw_value *v;
-    if (o + run >= cap) return 0;
+    if (o + run >= cap) return too_long(t, seg, k, bad);
     memcpy(url + o, t, run);
     o += run;
     if (!brace) {
@@ -79,7 +94,7 @@ size_t tw_request_url(char *url, size_t cap, const char *base_url,
       *bad = v->p;
       return 0;
     }
-    if (o + v->n >= cap) return 0;
+    if (o + v->n >= cap) return too_long(strchr(brace, '}') + 1, seg, k, bad);
     memcpy(url + o, v->s, v->n);
     o += v->n;
     t = strchr(brace, '}') + 1;

@@ -107,6 +107,25 @@ int main(void) {
     CHECK(tw_request_url(small, 30, BASE, fetch, seg, TW_REPR_JSON, &bad) == 0 && bad == NULL,
           "URL longer than cap: 0");
     CHECK(small[30] == 'z' && small[39] == 'z', "nothing written past cap");
+    /* a value too long for the URL before a bad one: the bad one is still
+     * named (fuzz_request found it refused as "too long" only) */
+    {
+      static char longseg[TW_URL_MAX + 26];
+      memset(longseg, 'A', sizeof longseg);
+      seg[0].s = longseg; seg[0].n = sizeof longseg;
+      seg[1].s = "PN1/../x"; seg[1].n = 8;
+      CHECK(tw_request_url(small, 30, BASE, fetch, seg, TW_REPR_JSON, &bad) == 0 && bad == ph[1],
+            "too long, then a bad segment: the bad one named");
+      seg[0].s = AC; seg[0].n = 34;
+      CHECK(tw_request_url(small, 30, BASE, fetch, seg, TW_REPR_JSON, &bad) == 0 && bad == ph[1],
+            "base and first segment over cap, then a bad segment: the bad one named");
+      seg[1].s = PN; seg[1].n = 34;
+      CHECK(tw_request_url(small, 10, BASE, fetch, seg, TW_REPR_JSON, &bad) == 0 && bad == NULL,
+            "too long, every segment good: no parameter named");
+      seg[1].s = ""; seg[1].n = 0;
+      CHECK(tw_request_url(small, 10, BASE, fetch, seg, TW_REPR_JSON, &bad) == 0 && bad == ph[1],
+            "base over cap, then an empty segment: named");
+    }
   }
 
   /* encoding */
