@@ -796,39 +796,42 @@ key:                         /* the same, r is not 0 */
     mem[nmem] = sb + ((unsigned)q << 16) + (3u << 16);
     nmem += rec;
     sb = (unsigned)q + 3 + ibase;
-string:                      /* START: a string value's '"', recorded */
-    r &= r - 1;                        /* its opening quote */
-    if (UNLIKELY(r == 0)) CHAIN_NEXT(START + 1, CX_VALUE_MORE);
-value:                       /* the same, its first stop is r's lowest */
+    r &= r - 1;                        /* its opening quote (q + 3) */
+    if (UNLIKELY(r == 0)) CHAIN_NEXT(q + 4, CX_VALUE_MORE);
+value:                       /* START: a string value's '"', recorded; its
+                                first stop is r's lowest */
     q = blk + CTZ64(r);
     r &= r - 1;                        /* its first stop, q */
     if (LIKELY(load32(s + q) == load32("\", \""))) {
       sb = (unsigned)q + 3 + ibase;    /* the next key */
-      r &= r - 1;                      /* its opening quote */
-      if (LIKELY(r != 0)) goto key;
-      goto chain;
+      r &= r - 1;                      /* its opening quote (q + 3) */
+      if (UNLIKELY(r == 0)) CHAIN_NEXT(q + 4, CX_KEY_MORE);
+      goto key;
     }
     if (UNLIKELY(s[q] != '"'))         /* a backslash or a NUL */
       CHAIN_OUT(CX_STRING_END, START, q);
     q++;
     goto after;
   }
-  if ((w & load32("\xff\xff\xff")) == load32("\": ")) {
-    /* a literal, ", " and a '"': 4 bytes, then the 4 that end there */
-    size_t v = q + 3;
-    const uint32_t l = load32(s + v);
-    size_t next;
-    if (l == load32("null") && load32(s + v + 3) == load32("l, \""))
-      next = v + 6;
-    else if (l == load32("true") && load32(s + v + 3) == load32("e, \""))
-      next = v + 6;
-    else if (l == load32("fals") && load32(s + v + 4) == load32("e, \""))
-      next = v + 7;
-    else
+  /* a literal, ", " and a '"': its first letter in w, then 8 bytes from
+   * the space (from the 'f' for false) */
+  {
+    size_t next;                       /* the next key's '"', from q */
+    if (w == load32("\": n")) {
+      if (load64(s + q + 2) != load64(" null, \"")) goto other;
+      next = 9;
+    } else if (w == load32("\": t")) {
+      if (load64(s + q + 2) != load64(" true, \"")) goto other;
+      next = 9;
+    } else if (w == load32("\": f")) {
+      if (load64(s + q + 3) != load64("false, \"")) goto other;
+      next = 10;
+    } else {
       goto other;
-    mem[nmem] = sb + ((unsigned)v << 16);
+    }
+    mem[nmem] = sb + ((unsigned)q << 16) + (3u << 16);
     nmem += rec;
-    sb = (unsigned)next + ibase;       /* the next key */
+    sb = (unsigned)(q + next) + ibase;
     r &= r - 1;                        /* its opening quote */
     goto chain;
   }
@@ -842,7 +845,9 @@ other:                       /* q: a key's closing quote, w: 4 bytes at q */
       mem[nmem] = sb + ((unsigned)v << 16);
       nmem += rec;
       sb = (unsigned)v + ibase;
-      goto string;
+      r &= r - 1;                      /* its opening quote */
+      if (UNLIKELY(r == 0)) CHAIN_NEXT(v + 1, CX_VALUE_MORE);
+      goto value;
     }
     y = load64(s + v);
     if (((y ^ load64("null\0\0\0")) & load64("\xff\xff\xff\xff\0\0\0")) == 0 ||
