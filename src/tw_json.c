@@ -828,6 +828,16 @@ value:                       /* START: a string value's '"', recorded; its
     } else if (w == load32("\": f")) {
       if (load64(s + q + 3) != load64("false, \"")) goto other;
       next = 10;
+    } else if (w == load32("\": {")) {
+      /* an object, its first key's '"' at q + 4 */
+      if (s[q + 4] != '"' || depth >= TW_JSON_MAX_DEPTH) goto other;
+      mem[nmem] = sb + ((unsigned)q << 16) + (3u << 16);
+      nmem += rec;
+      stack[depth++] = 1;
+      rec = depth == x->item_depth + 1;
+      sb = (unsigned)q + 4 + ibase;
+      r &= r - 1;                      /* its opening quote */
+      goto chain;
     } else {
       goto other;
     }
