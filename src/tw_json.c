@@ -826,7 +826,16 @@ value:                       /* START: a string value's '"', recorded; its
       if (load64(s + q + 2) != load64(" true, \"")) goto other;
       next = 9;
     } else if (w == load32("\": f")) {
-      if (load64(s + q + 3) != load64("false, \"")) goto other;
+      const uint64_t y = load64(s + q + 3);
+      if (y != load64("false, \"")) {
+        /* false then '}' (or anything else): what follows, after: */
+        if ((y & load64("\xff\xff\xff\xff\xff\0\0")) != load64("false\0\0")) goto other;
+        mem[nmem] = sb + ((unsigned)q << 16) + (3u << 16);
+        nmem += rec;
+        sb = (unsigned)q + 3 + ibase;
+        q += 8;
+        goto after;
+      }
       next = 10;
     } else if (w == load32("\": {")) {
       /* an object, its first key's '"' at q + 4 */
@@ -886,12 +895,15 @@ after:                       /* a value at START ends before q: what follows */
   {
     const uint64_t y = load64(s + q);
     size_t e = q;
-    if (((y ^ load64(", \"\0\0\0\0")) & load64("\xff\xff\xff\0\0\0\0")) == 0) {
-      q = e + 2;
-    } else if (((y ^ load64(",\"\0\0\0\0\0")) & load64("\xff\xff\0\0\0\0\0")) == 0) {
-      q = e + 1;
-    } else if (s[e] != '}') {
-      CHAIN_OUT(CX_GENERAL, e, e);
+    /* in Twilio's spacing the chain comes here at a '}' (", " after a
+     * value it takes at once): that first */
+    if (s[e] != '}') {
+      if (((y ^ load64(", \"\0\0\0\0")) & load64("\xff\xff\xff\0\0\0\0")) == 0)
+        q = e + 2;
+      else if (((y ^ load64(",\"\0\0\0\0\0")) & load64("\xff\xff\0\0\0\0\0")) == 0)
+        q = e + 1;
+      else
+        CHAIN_OUT(CX_GENERAL, e, e);
     } else if ((((y ^ load64("}, \"\0\0\0")) & load64("\xff\xff\xff\xff\0\0\0")) == 0 ||
                 ((y ^ load64("},\"\0\0\0\0")) & load64("\xff\xff\xff\0\0\0\0")) == 0) &&
                CHAIN_CLOSE) {
