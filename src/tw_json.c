@@ -816,46 +816,48 @@ value:                       /* START: a string value's '"', recorded; its
     goto after;
   }
   /* a literal, ", " and a '"': its first letter in w, then 8 bytes from
-   * the space (from the 'f' for false) */
-  {
-    size_t next;                       /* the next key's '"', from q */
-    if (w == load32("\": n")) {
-      if (load64(s + q + 2) != load64(" null, \"")) goto other;
-      next = 9;
-    } else if (w == load32("\": t")) {
-      if (load64(s + q + 2) != load64(" true, \"")) goto other;
-      next = 9;
-    } else if (w == load32("\": f")) {
-      const uint64_t y = load64(s + q + 3);
-      if (y != load64("false, \"")) {
-        /* false then '}' (or anything else): what follows, after: */
-        if ((y & load64("\xff\xff\xff\xff\xff\0\0")) != load64("false\0\0")) goto other;
-        mem[nmem] = sb + ((unsigned)q << 16) + (3u << 16);
-        nmem += rec;
-        sb = (unsigned)q + 3 + ibase;
-        q += 8;
-        goto after;
-      }
-      next = 10;
-    } else if (w == load32("\": {")) {
-      /* an object, its first key's '"' at q + 4 */
-      if (s[q + 4] != '"' || depth >= TW_JSON_MAX_DEPTH) goto other;
-      mem[nmem] = sb + ((unsigned)q << 16) + (3u << 16);
-      nmem += rec;
-      stack[depth++] = 1;
-      rec = depth == x->item_depth + 1;
-      sb = (unsigned)q + 4 + ibase;
-      r &= r - 1;                      /* its opening quote */
-      goto chain;
-    } else {
-      goto other;
-    }
+   * the space (from the 'f' for false); CHAIN_LIT records it (its value
+   * at q + 3) and goes to the next key, its '"' at q + nk (the next bit);
+   * or an object's '{' and its first key */
+#define CHAIN_LIT(nk)                                                      \
+  do {                                                                     \
+    mem[nmem] = sb + ((unsigned)q << 16) + (3u << 16);                     \
+    nmem += rec;                                                           \
+    sb = (unsigned)q + (nk) + ibase;                                       \
+    r &= r - 1;                                                            \
+    goto chain;                                                            \
+  } while (0)
+  if (w == load32("\": n")) {
+    if (load64(s + q + 2) == load64(" null, \"")) CHAIN_LIT(9);
+    goto other;
+  }
+  if (w == load32("\": t")) {
+    if (load64(s + q + 2) == load64(" true, \"")) CHAIN_LIT(9);
+    goto other;
+  }
+  if (w == load32("\": f")) {
+    const uint64_t y = load64(s + q + 3);
+    if (y == load64("false, \"")) CHAIN_LIT(10);
+    /* false then '}' (or anything else): what follows, after: */
+    if ((y & load64("\xff\xff\xff\xff\xff\0\0")) != load64("false\0\0")) goto other;
     mem[nmem] = sb + ((unsigned)q << 16) + (3u << 16);
     nmem += rec;
-    sb = (unsigned)(q + next) + ibase;
+    sb = (unsigned)q + 3 + ibase;
+    q += 8;
+    goto after;
+  }
+  if (w == load32("\": {")) {
+    /* an object, its first key's '"' at q + 4 */
+    if (s[q + 4] != '"' || depth >= TW_JSON_MAX_DEPTH) goto other;
+    mem[nmem] = sb + ((unsigned)q << 16) + (3u << 16);
+    nmem += rec;
+    stack[depth++] = 1;
+    rec = depth == x->item_depth + 1;
+    sb = (unsigned)q + 4 + ibase;
     r &= r - 1;                        /* its opening quote */
     goto chain;
   }
+#undef CHAIN_LIT
 other:                       /* q: a key's closing quote, w: 4 bytes at q */
   if ((w & load32("\xff\xff\0")) != load32("\":\0"))
     CHAIN_OUT(CX_KEY_END, START, q);
