@@ -3,7 +3,7 @@
  * One pass validates the body (scan_doc: an explicit-stack state machine)
  * and records a page's items, each item's key index (or a single record's)
  * and next_page_uri. Where the strings end comes from stop bits ('"', '\\',
- * NUL), made 4 KiB ahead of the scanner (AVX2 when the CPU has it, SSE2, or
+ * NUL), made 8 KiB ahead of the scanner (AVX2 when the CPU has it, SSE2, or
  * 8 bytes at a time in C); members in Twilio's spacing ("key": "value",
  * "key": null, ...) go through a chain that reads the stop bits in order
  * and checks whole byte patterns, and everything else through the general
@@ -323,11 +323,11 @@ HOT uint64_t load64(const char *p) {
  * s[64 w + j] is a stop. Finding a string's end from its start with loads
  * at the start makes each string wait for the one before (load, compare,
  * mask, count: ~20 cycles); a block's word depends only on the block, so
- * the words are made ahead, STOP_WORDS blocks (4 KiB of text) at a time in
+ * the words are made ahead, STOP_WORDS blocks (8 KiB of text) at a time in
  * a tight loop (stops_fill: AVX2 when the CPU has it, else SSE2), and the
  * wait is a load, a shift and a count. Nothing past s[n] is read: the
  * block that holds s[n] is made byte by byte, and it is the last. */
-#define STOP_WORDS 64
+#define STOP_WORDS 128
 typedef struct {
   size_t w0, nw;             /* bits[k] is block w0 + k's, for k < nw */
   uint64_t bits[STOP_WORDS];
