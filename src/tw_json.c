@@ -678,6 +678,8 @@ typedef struct {
                                 is not over (see scan_body's esc, over) */
   int depth, item_depth, keys;
   unsigned char *stack;
+  stops *st;                 /* scan_body's, and its n and wend */
+  size_t n, wend;
 } chain_ctx;
 
 /* In the chain: the item that started at x->istart ends before end, the
@@ -709,6 +711,12 @@ HOT int chain_item(chain_ctx *x, size_t end, size_t next, size_t nmem) {
   return 1;
 }
 
+/* chain_start for chain_body (out of line: once per STOP_WORDS blocks, or
+ * when the room for members is short), into x->c. */
+NOINLINE int chain_more(chain_ctx *x, const char *s, size_t p, size_t nmem) {
+  return chain_start(x->st, s, x->n, p, &x->c, x->mlim - nmem, x->wend);
+}
+
 /* chain_run's entries: at a key (start == pos, at its '"'; c.r: the stops
  * after it, maybe none), or at a string value's first stop (start == pos
  * at its '"', recorded; c.r: its first stop is the lowest bit). */
@@ -735,20 +743,36 @@ enum { CX_KEY_MORE, CX_VALUE_MORE, CX_KEY_END, CX_STRING_END, CX_GENERAL,
 
 /* In the chain, when r is 0: the stops at p and after, from the next word
  * on (p is at most 10 bytes into the next block: the chain passes no more
- * than that in one step; the words after it need no mask), up to cend;
- * else leaves with the exit ex (scan_body goes on with chain_start). */
+ * than that in one step; the words after it need no mask), up to cend,
+ * then through chain_start (chain_more); else leaves with the exit ex
+ * (scan_body goes on with its slow paths). */
 #define CHAIN_NEXT(p, ex)                                                  \
   do {                                                                     \
     size_t p_ = (p);                                                       \
     blk += 64;                                                             \
-    if (UNLIKELY(cp == cend)) CHAIN_OUT(ex, 0, 0);                         \
-    r = *cp++;                                                             \
-    if (UNLIKELY(p_ > blk)) r &= ~(uint64_t)0 << (p_ - blk);               \
-    while (UNLIKELY(r == 0)) {   /* a block inside a string */             \
-      if (cp == cend) CHAIN_OUT(ex, 0, 0);                                 \
-      blk += 64;                                                           \
+    if (UNLIKELY(cp == cend)) {                                            \
+      CHAIN_MORE(p_, ex);                                                  \
+    } else {                                                               \
       r = *cp++;                                                           \
+      if (UNLIKELY(p_ > blk)) r &= ~(uint64_t)0 << (p_ - blk);             \
+      while (UNLIKELY(r == 0)) { /* a block inside a string */             \
+        if (cp == cend) {                                                  \
+          CHAIN_MORE(p_, ex);                                              \
+          break;                                                           \
+        }                                                                  \
+        blk += 64;                                                         \
+        r = *cp++;                                                         \
+      }                                                                    \
     }                                                                      \
+  } while (0)
+/* past the words: chain_start's, from p on; else leaves with ex */
+#define CHAIN_MORE(p, ex)                                                  \
+  do {                                                                     \
+    if (!chain_more(x, s, (p), nmem)) CHAIN_OUT(ex, 0, 0);                 \
+    r = x->c.r;                                                            \
+    blk = x->c.blk;                                                        \
+    cp = x->c.cp;                                                          \
+    cend = x->c.cend;                                                      \
   } while (0)
 
 /* The members of Twilio's spacing (and of compact JSON), from the stop
@@ -768,7 +792,7 @@ enum { CX_KEY_MORE, CX_VALUE_MORE, CX_KEY_END, CX_STRING_END, CX_GENERAL,
 HOT int chain_body(chain_ctx *x, const char *s, int entry) {
   uint64_t r = x->c.r;
   size_t blk = x->c.blk;
-  const uint64_t *cp = x->c.cp, *const cend = x->c.cend;
+  const uint64_t *cp = x->c.cp, *cend = x->c.cend;
   unsigned *const mem = x->mem;
   size_t nmem = x->nmem, rec = x->rec, q;
   unsigned ibase = x->ibase;
@@ -964,6 +988,7 @@ NOINLINE int chain_run(chain_ctx *x, const char *s, int entry) {
 }
 #undef CHAIN_CLOSE
 #undef CHAIN_NEXT
+#undef CHAIN_MORE
 
 /* Validates d->text; records the root span and, with items_key, the page
  * data. Returns 0; or -1 with *at the failure offset and *why: 0 an
@@ -1052,6 +1077,9 @@ HOT int scan_body(tw_jdoc *d, const char *items_key, size_t *at,
   st.w0 = st.nw = 0;                  /* no words made yet */
   x.stack = stack;
   x.d = d;
+  x.st = &st;
+  x.n = n;
+  x.wend = wend;
   *why = 0;
   while (IS(s[pos], C_WS)) pos++;
   d->root = (int)pos;
@@ -1282,14 +1310,11 @@ chain:                       /* chain_run, from x.c; entry: CH_KEY, CH_VALUE */
   mlim = x.mlim;
   ibase = x.ibase;
   switch (rc) {
-  case CX_KEY_MORE:
-  case CX_VALUE_MORE:                 /* start: at a '"' */
+  case CX_KEY_MORE:                   /* start: at a '"' */
     pos = start;
-    if (chain_start(&st, s, n, pos + 1, &x.c, mlim - nmem, wend)) {
-      entry = rc == CX_KEY_MORE ? CH_KEY : CH_VALUE;
-      goto chain;
-    }
-    if (rc == CX_KEY_MORE) goto key_slow;
+    goto key_slow;
+  case CX_VALUE_MORE:
+    pos = start;
     goto value_slow;
   case CX_KEY_END:
     goto key_end;
