@@ -619,16 +619,17 @@ COLD int item_over(const char *s, size_t o, size_t n) {
   return last - o > 0xFFFFu;
 }
 
-/* scan_doc's chain reads the stop words in order: ck indexes st->bits (the
- * word of the block at blk), and below ck_lim the next word needs no
- * test but ck < ck_lim. chain_start sets these for the stops at p and
- * after (in the first block from p's on that has any): it returns 0 (the
- * chain stops, the general code goes on) when that block is not below
- * wend (80 bytes or less before s[n]: the chain's loads are unchecked) or
- * room, the members the chain may still write, is under 16. ck_lim keeps both true for every
- * word below it: it stops 80 bytes before s[n], and at room / 16 blocks,
- * as a block holds at most 13 keys' closing quotes (5 bytes a member at
- * least), and so the chain records at most 13 members per word. */
+/* scan_doc's chain reads the stop words in order: r is what is left of
+ * the word of the block at blk, cp points at the next word in st->bits,
+ * and below cend the next word needs no test but cp < cend. chain_start
+ * sets these for the stops at p and after (in the first block from p's
+ * on that has any): it returns 0 (the chain stops, the general code goes
+ * on) when that block is not below wend (80 bytes or less before s[n]:
+ * the chain's loads are unchecked) or room, the members the chain may
+ * still write, is under 16. cend keeps both true for every word below
+ * it: it stops 80 bytes before s[n], and at room / 16 blocks, as a block
+ * holds at most 13 keys' closing quotes (5 bytes a member at least), and
+ * so the chain records at most 13 members per word. */
 typedef struct {
   uint64_t r;                /* the stops in the block at blk still ahead */
   size_t blk;
@@ -782,12 +783,14 @@ enum { CX_KEY_MORE, CX_VALUE_MORE, CX_KEY_END, CX_STRING_END, CX_GENERAL,
  * ","), the next key's opening quote; after "null, \"" (and so on) the
  * same. So a stop is passed by clearing r's lowest bit (when it lies in a
  * later block, r is 0 already). Nested objects open ("key": {"k...) and
- * close ("v"}, "k...) here too when the general code would do no more
- * than that (see CHAIN_CLOSE); an item's end and anything else goes back
- * to scan_body (the CX_), at the same place. The members are written
- * without a test of the array's room: chain_start's words hold at most as
- * many as there is room for. Its own function (a loop of its own, its
- * state in registers), called by scan_body with x's state; returns a
+ * close ("v"}, "k...), and one item ends and the next starts ("v"}, {"k...,
+ * chain_item), here too when the general code would do no more than that
+ * (see CHAIN_CLOSE); anything else goes back to scan_body (the CX_), at
+ * the same place. The members are written without a test of the array's
+ * room: chain_start's words (chain_more's) hold at most as many as there
+ * is room for. Its own function (a loop of its own, its state in
+ * registers: inside scan_body, GCC kept the members array and the word
+ * index on the stack), called by scan_body with x's state; returns a
  * CX_. */
 HOT int chain_body(chain_ctx *x, const char *s, int entry) {
   uint64_t r = x->c.r;
