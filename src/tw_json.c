@@ -3,7 +3,7 @@
  * One pass validates the body (scan_doc: an explicit-stack state machine)
  * and records a page's items, each item's key index (or a single record's)
  * and next_page_uri. Where the strings end comes from stop bits ('"', '\\',
- * NUL), made 4 KiB ahead of the scanner (AVX2 when the CPU has it, SSE2, or
+ * NUL), made 8 KiB ahead of the scanner (AVX2 when the CPU has it, SSE2, or
  * 8 bytes at a time in C); members in Twilio's spacing ("key": "value",
  * "key": null, ...) go through a chain that reads the stop bits in order
  * and checks whole byte patterns, and everything else through the general
@@ -323,11 +323,11 @@ HOT uint64_t load64(const char *p) {
  * s[64 w + j] is a stop. Finding a string's end from its start with loads
  * at the start makes each string wait for the one before (load, compare,
  * mask, count: ~20 cycles); a block's word depends only on the block, so
- * the words are made ahead, STOP_WORDS blocks (4 KiB of text) at a time in
+ * the words are made ahead, STOP_WORDS blocks (8 KiB of text) at a time in
  * a tight loop (stops_fill: AVX2 when the CPU has it, else SSE2), and the
  * wait is a load, a shift and a count. Nothing past s[n] is read: the
  * block that holds s[n] is made byte by byte, and it is the last. */
-#define STOP_WORDS 64
+#define STOP_WORDS 128
 typedef struct {
   size_t w0, nw;             /* bits[k] is block w0 + k's, for k < nw */
   uint64_t bits[STOP_WORDS];
@@ -412,15 +412,28 @@ static void blocks_avx2(const char *p, size_t nb, uint64_t *out) {
   const __m256i t = _mm256_setr_epi8(0, 0, '"', 0, 0, 0, 0, 0, 0, 0, 0, 0,
                                      '\\', 0, 0, 0, 0, 0, '"', 0, 0, 0, 0,
                                      0, 0, 0, 0, 0, '\\', 0, 0, 0);
+  char *o = (char *)out;
   size_t k;
-  for (k = 0; k < nb; k++, p += 64) {
-    __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
-    __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
-#define STOPS32(v) (uint64_t)(unsigned)_mm256_movemask_epi8(                 \
-    _mm256_cmpeq_epi8(v, _mm256_shuffle_epi8(t, v)))
-    out[k] = STOPS32(v0) | STOPS32(v1) << 32;
-#undef STOPS32
+  /* each 32-byte half's bits stored as the word's low or high 4 bytes
+   * (x86 is little-endian), two blocks a turn */
+#define STOPS32(at, to)                                                    \
+  do {                                                                     \
+    __m256i v_ = _mm256_loadu_si256((const __m256i *)(const void *)(at));  \
+    unsigned m_ = (unsigned)_mm256_movemask_epi8(                          \
+        _mm256_cmpeq_epi8(v_, _mm256_shuffle_epi8(t, v_)));                \
+    memcpy((to), &m_, 4);                                                  \
+  } while (0)
+  for (k = 0; k + 2 <= nb; k += 2, p += 128, o += 16) {
+    STOPS32(p, o);
+    STOPS32(p + 32, o + 4);
+    STOPS32(p + 64, o + 8);
+    STOPS32(p + 96, o + 12);
   }
+  if (k < nb) {
+    STOPS32(p, o);
+    STOPS32(p + 32, o + 4);
+  }
+#undef STOPS32
 }
 #endif
 
@@ -606,19 +619,22 @@ COLD int item_over(const char *s, size_t o, size_t n) {
   return last - o > 0xFFFFu;
 }
 
-/* scan_doc's chain reads the stop words in order: ck indexes st->bits (the
- * word of the block at blk), and below ck_lim the next word needs no
- * test but ck < ck_lim. chain_start sets these for the stops at p and
- * after (in the first block from p's on that has any): it returns 0 (the
- * chain stops, the general code goes on) when that block is not below
- * wend (80 bytes or less before s[n]: the chain's loads are unchecked) or
- * room, the members the chain may still write, is under 16. ck_lim keeps both true for every
- * word below it: it stops 80 bytes before s[n], and at room / 16 blocks,
- * as a block holds at most 13 keys' closing quotes (5 bytes a member at
- * least), and so the chain records at most 13 members per word. */
+/* scan_doc's chain reads the stop words in order: r is what is left of
+ * the word of the block at blk, cp points at the next word in st->bits,
+ * and below cend the next word needs no test but cp < cend. chain_start
+ * sets these for the stops at p and after (in the first block from p's
+ * on that has any): it returns 0 (the chain stops, the general code goes
+ * on) when that block is not below wend (80 bytes or less before s[n]:
+ * the chain's loads are unchecked) or room, the members the chain may
+ * still write, is under 16. cend keeps both true for every word below
+ * it: it stops 80 bytes before s[n], and at room / 16 blocks, as a block
+ * holds at most 13 keys' closing quotes (5 bytes a member at least), and
+ * so the chain records at most 13 members per word. */
 typedef struct {
   uint64_t r;                /* the stops in the block at blk still ahead */
-  size_t blk, ck, ck_lim;
+  size_t blk;
+  const uint64_t *cp, *cend; /* the next block's word in st->bits, and the
+                                end of the words the chain may use */
 } chain_pos;
 
 HOT int chain_start(stops *st, const char *s, size_t n, size_t p,
@@ -639,13 +655,83 @@ HOT int chain_start(stops *st, const char *s, size_t n, size_t p,
       if (lim > k + (room >> 4)) lim = k + (room >> 4);
       c->r = bits;
       c->blk = p & ~(size_t)63;
-      c->ck = k;
-      c->ck_lim = lim;
+      c->cp = &st->bits[k + 1];
+      c->cend = &st->bits[lim];
       return 1;
     }
     p = (p | 63) + 1;
   }
 }
+
+/* The chain's state between scan_body and chain_run: where it is in the
+ * stop words (c), the members it writes, the nesting it opens and closes.
+ * start and pos as in scan_body; q a stop or a place (see the CX_). */
+typedef struct {
+  chain_pos c;
+  tw_jdoc *d;
+  unsigned *mem;
+  size_t nmem, rec;          /* rec: 1 when the members at depth are an
+                                item's (they are kept: nmem += rec) */
+  unsigned ibase;
+  size_t start, pos, q;
+  size_t istart, ifirst, mlim;   /* scan_body's: the current item */
+  int plain;                 /* the current item has no escaped key and
+                                is not over (see scan_body's esc, over) */
+  int depth, item_depth, keys;
+  unsigned char *stack;
+  stops *st;                 /* scan_body's, and its n and wend */
+  size_t n, wend;
+} chain_ctx;
+
+/* In the chain: the item that started at x->istart ends before end, the
+ * next starts at next (its '{'), as scan_body's ITEM_END and ITEM_START
+ * would do it when nothing is unusual: the item plain and 64 KiB or less,
+ * and room for the next in d->items. 1 when done; 0 (nothing done) for
+ * scan_body's. */
+HOT int chain_item(chain_ctx *x, size_t end, size_t next, size_t nmem) {
+  static const tw_jobj blank;          /* all 0 */
+  tw_jdoc *d = x->d;
+  tw_jobj *o;
+  if (!x->plain || end - x->istart > 0xFFFFu || d->nitems == d->items_cap)
+    return 0;
+  o = &d->items[d->nitems - 1];
+  o->end = (int)end;
+  o->n = (unsigned)(nmem - o->first);
+  o++;
+  d->nitems++;
+  *o = blank;                          /* as push_item's memset: GCC made
+                                          that a rep stos */
+  o->start = (int)next;
+  o->end = -1;
+  o->first = (unsigned)nmem;
+  o->state = TW_JOBJ_NARROW;
+  x->istart = next;
+  x->ibase = 1u - (unsigned)next * 0x10001u;
+  x->ifirst = nmem;
+  x->mlim = member_limit(d, nmem);
+  return 1;
+}
+
+/* chain_start for chain_body (out of line: once per STOP_WORDS blocks, or
+ * when the room for members is short), into x->c. */
+NOINLINE int chain_more(chain_ctx *x, const char *s, size_t p, size_t nmem) {
+  return chain_start(x->st, s, x->n, p, &x->c, x->mlim - nmem, x->wend);
+}
+
+/* chain_run's entries: at a key (start == pos, at its '"'; c.r: the stops
+ * after it, maybe none), or at a string value's first stop (start == pos
+ * at its '"', recorded; c.r: its first stop is the lowest bit). */
+enum { CH_KEY, CH_VALUE };
+/* chain_run's exits, each at a place of scan_body's: CX_KEY_MORE,
+ * CX_VALUE_MORE: the words ran out at a key or at a string value (start ==
+ * pos at its '"'; chain_start, or key_slow: / value_slow:); CX_KEY_END: a
+ * key whose first stop q the chain does not take (key_end:); CX_STRING_END:
+ * a string value's first stop q that is not its closing quote
+ * (string_end:); CX_GENERAL: a value at start ends before pos, and what
+ * follows is not the chain's (after:, prim_end:); CX_ITEM: an item ends
+ * before pos (depth: its array's), the next item's '{' at q. */
+enum { CX_KEY_MORE, CX_VALUE_MORE, CX_KEY_END, CX_STRING_END, CX_GENERAL,
+       CX_ITEM };
 
 /* In the chain, at a '}' that closes the object the chain is in (depth)
  * and is followed by ", " and a key: 1 when the general code would do no
@@ -653,28 +739,259 @@ HOT int chain_start(stops *st, const char *s, size_t n, size_t p,
  * item (that one ends the general way), its parent is an object, and the
  * parent is not the root while the root's keys are looked for. */
 #define CHAIN_CLOSE                                                        \
-  (depth >= 2 && stack[depth - 2] && depth - 1 != item_depth &&             \
-   (depth != 2 || !keys))
+  (depth >= 2 && stack[depth - 2] && depth - 1 != x->item_depth &&          \
+   (depth != 2 || !x->keys))
 
-/* In the chain, when c.r is 0: the stops at p and after, from the next
- * word on (p is at most 10 bytes into the next block: the chain passes
- * no more than that in one step; the words after it need no mask), up to
- * ck_lim, then through chain_start; else goes to fail. */
-#define CHAIN_NEXT(p, fail)                                                \
+/* In the chain, when r is 0: the stops at p and after, from the next word
+ * on (p is at most 10 bytes into the next block: the chain passes no more
+ * than that in one step; the words after it need no mask), up to cend,
+ * then through chain_start (chain_more); else leaves with the exit ex
+ * (scan_body goes on with its slow paths). */
+#define CHAIN_NEXT(p, ex)                                                  \
   do {                                                                     \
     size_t p_ = (p);                                                       \
-    c.blk += 64;                                                           \
-    if (LIKELY(++c.ck < c.ck_lim)) {                                       \
-      c.r = st.bits[c.ck];                                                 \
-      if (UNLIKELY(p_ > c.blk)) c.r &= ~(uint64_t)0 << (p_ - c.blk);       \
-      while (UNLIKELY(c.r == 0) && ++c.ck < c.ck_lim) {                    \
-        c.blk += 64;             /* a block inside a string */             \
-        c.r = st.bits[c.ck];                                               \
+    blk += 64;                                                             \
+    if (UNLIKELY(cp == cend)) {                                            \
+      CHAIN_MORE(p_, ex);                                                  \
+    } else {                                                               \
+      r = *cp++;                                                           \
+      if (UNLIKELY(p_ > blk)) r &= ~(uint64_t)0 << (p_ - blk);             \
+      while (UNLIKELY(r == 0)) { /* a block inside a string */             \
+        if (cp == cend) {                                                  \
+          CHAIN_MORE(p_, ex);                                              \
+          break;                                                           \
+        }                                                                  \
+        blk += 64;                                                         \
+        r = *cp++;                                                         \
       }                                                                    \
     }                                                                      \
-    if (UNLIKELY(c.r == 0) && !chain_start(&st, s, n, p_, &c, mlim - nmem, wend)) \
-      goto fail;                                                           \
   } while (0)
+/* past the words: chain_start's, from p on; else leaves with ex */
+#define CHAIN_MORE(p, ex)                                                  \
+  do {                                                                     \
+    if (!chain_more(x, s, (p), nmem)) CHAIN_OUT(ex, 0, 0);                 \
+    r = x->c.r;                                                            \
+    blk = x->c.blk;                                                        \
+    cp = x->c.cp;                                                          \
+    cend = x->c.cend;                                                      \
+  } while (0)
+
+/* The members of Twilio's spacing (and of compact JSON), from the stop
+ * bits alone. Each step matches whole byte patterns, which prove which
+ * stop comes next: after a key's closing quote and ": " (or ":"), the
+ * value's opening quote; after a string's closing quote and ", " (or
+ * ","), the next key's opening quote; after "null, \"" (and so on) the
+ * same. So a stop is passed by clearing r's lowest bit (when it lies in a
+ * later block, r is 0 already). Nested objects open ("key": {"k...) and
+ * close ("v"}, "k...), and one item ends and the next starts ("v"}, {"k...,
+ * chain_item), here too when the general code would do no more than that
+ * (see CHAIN_CLOSE); anything else goes back to scan_body (the CX_), at
+ * the same place. The members are written without a test of the array's
+ * room: chain_start's words (chain_more's) hold at most as many as there
+ * is room for. Its own function (a loop of its own, its state in
+ * registers: inside scan_body, GCC kept the members array and the word
+ * index on the stack), called by scan_body with x's state; returns a
+ * CX_. */
+HOT int chain_body(chain_ctx *x, const char *s, int entry) {
+  uint64_t r = x->c.r;
+  size_t blk = x->c.blk;
+  const uint64_t *cp = x->c.cp, *cend = x->c.cend;
+  unsigned *const mem = x->mem;
+  size_t nmem = x->nmem, rec = x->rec, q;
+  unsigned ibase = x->ibase;
+  /* start + ibase (modulo 2^32; start < 2^28): a member's entry is this
+   * plus its value's offset << 16 */
+  unsigned sb = (unsigned)x->start + ibase;
+  unsigned char *const stack = x->stack;
+  int depth = x->depth, rc;
+  uint32_t w;
+#define START ((size_t)(sb - ibase))
+/* leaves with exit ex: pos and q for scan_body */
+#define CHAIN_OUT(ex, pos_, q_)                                            \
+  do {                                                                     \
+    rc = (ex);                                                             \
+    x->pos = (pos_);                                                       \
+    x->q = (q_);                                                           \
+    goto out;                                                              \
+  } while (0)
+  if (entry == CH_VALUE) goto value;
+chain:                       /* START: a key's '"', r: the stops after it */
+  if (UNLIKELY(r == 0)) CHAIN_NEXT(START + 1, CX_KEY_MORE);
+key:                         /* the same, r is not 0 */
+  q = blk + CTZ64(r);
+  r &= r - 1;                          /* the key's first stop, q */
+  w = load32(s + q);
+  if (LIKELY(w == load32("\": \""))) {  /* a string value at q + 3 */
+    mem[nmem] = sb + ((unsigned)q << 16) + (3u << 16);
+    nmem += rec;
+    sb = (unsigned)q + 3 + ibase;
+    r &= r - 1;                        /* its opening quote (q + 3) */
+    if (UNLIKELY(r == 0)) CHAIN_NEXT(q + 4, CX_VALUE_MORE);
+value:                       /* START: a string value's '"', recorded; its
+                                first stop is r's lowest */
+    q = blk + CTZ64(r);
+    r &= r - 1;                        /* its first stop, q */
+    if (LIKELY(load32(s + q) == load32("\", \""))) {
+      sb = (unsigned)q + 3 + ibase;    /* the next key */
+      r &= r - 1;                      /* its opening quote (q + 3) */
+      if (UNLIKELY(r == 0)) CHAIN_NEXT(q + 4, CX_KEY_MORE);
+      goto key;
+    }
+    if (UNLIKELY(s[q] != '"'))         /* a backslash or a NUL */
+      CHAIN_OUT(CX_STRING_END, START, q);
+    q++;
+    goto after;
+  }
+  /* a literal, ", " and a '"': its first letter in w, then 8 bytes from
+   * the space (from the 'f' for false); CHAIN_LIT records it (its value
+   * at q + 3) and goes to the next key, its '"' at q + nk (the next bit);
+   * or an object's '{' and its first key */
+#define CHAIN_LIT(nk)                                                      \
+  do {                                                                     \
+    mem[nmem] = sb + ((unsigned)q << 16) + (3u << 16);                     \
+    nmem += rec;                                                           \
+    sb = (unsigned)q + (nk) + ibase;                                       \
+    r &= r - 1;                                                            \
+    goto chain;                                                            \
+  } while (0)
+  if (w == load32("\": n")) {
+    if (load64(s + q + 2) == load64(" null, \"")) CHAIN_LIT(9);
+    goto other;
+  }
+  if (w == load32("\": t")) {
+    if (load64(s + q + 2) == load64(" true, \"")) CHAIN_LIT(9);
+    goto other;
+  }
+  if (w == load32("\": f")) {
+    const uint64_t y = load64(s + q + 3);
+    if (y == load64("false, \"")) CHAIN_LIT(10);
+    /* false then '}' (or anything else): what follows, after: */
+    if ((y & load64("\xff\xff\xff\xff\xff\0\0")) != load64("false\0\0")) goto other;
+    mem[nmem] = sb + ((unsigned)q << 16) + (3u << 16);
+    nmem += rec;
+    sb = (unsigned)q + 3 + ibase;
+    q += 8;
+    goto after;
+  }
+  if (w == load32("\": {")) {
+    /* an object, its first key's '"' at q + 4 */
+    if (s[q + 4] != '"' || depth >= TW_JSON_MAX_DEPTH) goto other;
+    mem[nmem] = sb + ((unsigned)q << 16) + (3u << 16);
+    nmem += rec;
+    stack[depth++] = 1;
+    rec = depth == x->item_depth + 1;
+    sb = (unsigned)q + 4 + ibase;
+    r &= r - 1;                        /* its opening quote */
+    goto chain;
+  }
+#undef CHAIN_LIT
+other:                       /* q: a key's closing quote, w: 4 bytes at q */
+  if ((w & load32("\xff\xff\0")) != load32("\":\0"))
+    CHAIN_OUT(CX_KEY_END, START, q);
+  {
+    size_t v = q + 2 + (s[q + 2] == ' ');   /* ":" or ": " then the value */
+    uint64_t y;
+    if (s[v] == '"') {
+      mem[nmem] = sb + ((unsigned)v << 16);
+      nmem += rec;
+      sb = (unsigned)v + ibase;
+      r &= r - 1;                      /* its opening quote */
+      if (UNLIKELY(r == 0)) CHAIN_NEXT(v + 1, CX_VALUE_MORE);
+      goto value;
+    }
+    y = load64(s + v);
+    if (((y ^ load64("null\0\0\0")) & load64("\xff\xff\xff\xff\0\0\0")) == 0 ||
+        ((y ^ load64("true\0\0\0")) & load64("\xff\xff\xff\xff\0\0\0")) == 0)
+      q = v + 4;
+    else if (((y ^ load64("false\0\0")) & load64("\xff\xff\xff\xff\xff\0\0")) == 0)
+      q = v + 5;
+    else if (s[v] == '{' && s[v + 1] == '"' && depth < TW_JSON_MAX_DEPTH) {
+      mem[nmem] = sb + ((unsigned)v << 16);
+      nmem += rec;
+      stack[depth++] = 1;              /* an object, its first key */
+      rec = depth == x->item_depth + 1;
+      sb = (unsigned)v + 1 + ibase;
+      r &= r - 1;                      /* its opening quote */
+      goto chain;
+    } else {
+      CHAIN_OUT(CX_KEY_END, START, q);
+    }
+    mem[nmem] = sb + ((unsigned)v << 16);
+    nmem += rec;
+    sb = (unsigned)v + ibase;
+  }
+after:                       /* a value at START ends before q: what follows */
+  {
+    const uint64_t y = load64(s + q);
+    size_t e = q;
+    /* in Twilio's spacing the chain comes here at a '}' (", " after a
+     * value it takes at once): that first */
+    if (s[e] != '}') {
+      if (((y ^ load64(", \"\0\0\0\0")) & load64("\xff\xff\xff\0\0\0\0")) == 0)
+        q = e + 2;
+      else if (((y ^ load64(",\"\0\0\0\0\0")) & load64("\xff\xff\0\0\0\0\0")) == 0)
+        q = e + 1;
+      else
+        CHAIN_OUT(CX_GENERAL, e, e);
+    } else if ((((y ^ load64("}, \"\0\0\0")) & load64("\xff\xff\xff\xff\0\0\0")) == 0 ||
+                ((y ^ load64("},\"\0\0\0\0")) & load64("\xff\xff\xff\0\0\0\0")) == 0) &&
+               CHAIN_CLOSE) {
+      q = e + 2 + (s[e + 2] == ' ');   /* the next key, one level up */
+      depth--;
+      rec = depth == x->item_depth + 1;
+    } else {
+      /* "}, {\"", "},{\"": an item ends, the next starts; "}}, {\"",
+       * "}},{\"": an object, then its item */
+      size_t i = e, sp;
+      if (s[e + 1] == '}') {
+        if (!(depth >= 2 && depth - 2 == x->item_depth && stack[depth - 2]))
+          CHAIN_OUT(CX_GENERAL, e, e);
+        i = e + 1;
+      } else if (depth - 1 != x->item_depth) {
+        CHAIN_OUT(CX_GENERAL, e, e);
+      }
+      sp = s[i + 2] == ' ';
+      if (!(s[i + 1] == ',' && s[i + 2 + sp] == '{' && s[i + 3 + sp] == '"'))
+        CHAIN_OUT(CX_GENERAL, e, e);
+      depth -= (int)(i - e) + 1;
+      q = i + 2 + sp;                  /* the next item's '{' */
+      if (!chain_item(x, i + 1, q, nmem)) CHAIN_OUT(CX_ITEM, i + 1, q);
+      ibase = x->ibase;
+      stack[depth++] = 1;
+      rec = 1;
+      q++;                             /* its first key */
+    }
+    sb = (unsigned)q + ibase;          /* the next key */
+    r &= r - 1;                        /* its opening quote */
+    goto chain;
+  }
+out:
+  x->c.r = r;
+  x->c.blk = blk;
+  x->c.cp = cp;
+  x->nmem = nmem;
+  x->rec = rec;
+  x->start = START;
+  x->depth = depth;
+  return rc;
+#undef START
+#undef CHAIN_OUT
+}
+
+#if TW_JSON_AVX2
+/* chain_body for the BMI1/BMI2 build of scan_body (scan_doc_bmi). */
+__attribute__((target("bmi,bmi2"), noinline))
+static int chain_bmi(chain_ctx *x, const char *s, int entry) {
+  return chain_body(x, s, entry);
+}
+#endif
+
+NOINLINE int chain_run(chain_ctx *x, const char *s, int entry) {
+  return chain_body(x, s, entry);
+}
+#undef CHAIN_CLOSE
+#undef CHAIN_NEXT
+#undef CHAIN_MORE
 
 /* Validates d->text; records the root span and, with items_key, the page
  * data. Returns 0; or -1 with *at the failure offset and *why: 0 an
@@ -698,7 +1015,7 @@ HOT int chain_start(stops *st, const char *s, size_t n, size_t p,
  * ITEM_MEMBERS in this item). Whether the offsets fit 16 bits is decided
  * when the item ends (the common case: it is 64 KiB or less). */
 HOT int scan_body(tw_jdoc *d, const char *items_key, size_t *at,
-                  int *why) {
+                  int *why, int bmi) {
   const char *s = d->text;
   const size_t n = d->len;
   size_t pos = 0, start, q, klen = items_key ? strlen(items_key) : 0;
@@ -720,7 +1037,9 @@ HOT int scan_body(tw_jdoc *d, const char *items_key, size_t *at,
   unsigned *mem = d->members;
   size_t nmem = d->nmem, mlim = 0, ifirst = 0;
   uint32_t w;
-  chain_pos c;               /* the chain's place in the stop words */
+  chain_ctx x;               /* the chain's place in the stop words, and
+                                its state while chain_run has it */
+  int entry, rc;             /* chain_run's entry and exit */
   /* in the chain: 1 when its members are an item's (depth ==
    * item_depth + 1). The chain writes every member's entry, and keeps it
    * (nmem += rec) only then: there is always room (see chain_start). */
@@ -728,6 +1047,9 @@ HOT int scan_body(tw_jdoc *d, const char *items_key, size_t *at,
   /* blocks the chain may use: the ones that start 80 bytes or more before
    * s[n], [0, wend) */
   const size_t wend = n >= 80 ? ((n - 80) >> 6) + 1 : 0;
+#if !TW_JSON_AVX2
+  (void)bmi;
+#endif
 
 /* The current item ends (pos: just past it) or one starts (pos: at it):
  * the general code's and the chain's. */
@@ -756,6 +1078,11 @@ HOT int scan_body(tw_jdoc *d, const char *items_key, size_t *at,
   } while (0)
 
   st.w0 = st.nw = 0;                  /* no words made yet */
+  x.stack = stack;
+  x.d = d;
+  x.st = &st;
+  x.n = n;
+  x.wend = wend;
   *why = 0;
   while (IS(s[pos], C_WS)) pos++;
   d->root = (int)pos;
@@ -872,7 +1199,10 @@ key:
   }
 member:                      /* start == pos, at a key's '"' */
   rec = depth == item_depth + 1;      /* for the chain */
-  if (chain_start(&st, s, n, pos + 1, &c, mlim - nmem, wend)) goto chain_key;
+  if (chain_start(&st, s, n, pos + 1, &x.c, mlim - nmem, wend)) {
+    entry = CH_KEY;
+    goto chain;
+  }
 key_slow:                    /* start == pos, at a key's '"' */
   q = stops_find(&st, s, pos + 1, n);
 key_end:                     /* start == pos, q: the key's first stop */
@@ -954,137 +1284,59 @@ string_end:                  /* start == pos, q: the string's first stop */
   }
   goto after;
 
-chain:
-  /* The members of Twilio's spacing (and of compact JSON), from the stop
-   * bits alone: start == pos, at a key's '"'; c.r: the stops in the block
-   * at c.blk still ahead (0: none; CHAIN_NEXT looks further). Each step
-   * matches whole byte patterns, which prove which stop comes next: after
-   * a key's closing quote and ": " (or ":"), the value's opening quote;
-   * after a string's closing quote and ", " (or ","), the next key's
-   * opening quote; after "null, \"" (and so on) the same. So a stop is
-   * passed by clearing c.r's lowest bit (when it lies in a later block,
-   * c.r is 0 already). Nested objects open ("key": {"k...) and close
-   * ("v"}, "k...), and one item ends and the next starts ("v"}, {"k...),
-   * here too when the general code would do no more than that (see
-   * CHAIN_CLOSE, chain_after:). Any other text goes back to the general
-   * code above, at the same place. */
-  if (UNLIKELY(c.r == 0)) CHAIN_NEXT(pos + 1, key_slow);
-chain_key:
-  q = c.blk + CTZ64(c.r);
-  c.r &= c.r - 1;                      /* the key's first stop, q */
-  w = load32(s + q);
-  if (w == load32("\": \"")) {         /* a string value at q + 3 */
-    pos = q + 3;
-chain_string:                /* pos: a string value's '"', q + 2 or 3 */
-    mem[nmem] = (unsigned)start + ((unsigned)pos << 16) + ibase;
-    nmem += rec;
+chain:                       /* chain_run, from x.c; entry: CH_KEY, CH_VALUE */
+  x.mem = mem;
+  x.nmem = nmem;
+  x.rec = rec;
+  x.ibase = ibase;
+  x.start = start;
+  x.depth = depth;
+  x.item_depth = item_depth;
+  x.keys = keys;
+  x.istart = istart;
+  x.ifirst = ifirst;
+  x.mlim = mlim;
+  x.plain = !esc && !over;
+#if TW_JSON_AVX2
+  rc = bmi ? chain_bmi(&x, s, entry) : chain_run(&x, s, entry);
+#else
+  rc = chain_run(&x, s, entry);
+#endif
+  nmem = x.nmem;
+  rec = x.rec;
+  start = x.start;
+  pos = x.pos;
+  q = x.q;
+  depth = x.depth;
+  istart = x.istart;
+  ifirst = x.ifirst;
+  mlim = x.mlim;
+  ibase = x.ibase;
+  switch (rc) {
+  case CX_KEY_MORE:                   /* start: at a '"' */
+    pos = start;
+    goto key_slow;
+  case CX_VALUE_MORE:
+    pos = start;
+    goto value_slow;
+  case CX_KEY_END:
+    goto key_end;
+  case CX_STRING_END:
+    goto string_end;
+  case CX_ITEM:                       /* an item ends at pos, the next at q */
+    ITEM_END();
+    pos = q;
+    ITEM_START();
+    stack[depth++] = 1;
+    rec = 1;
+    pos++;                             /* its first key */
     start = pos;
-    c.r &= c.r - 1;                    /* its opening quote */
-    if (UNLIKELY(c.r == 0)) CHAIN_NEXT(pos + 1, value_slow);
-    q = c.blk + CTZ64(c.r);
-    c.r &= c.r - 1;                    /* its first stop, q */
-    if (LIKELY(load32(s + q) == load32("\", \""))) {
-      pos = q + 3;                     /* the next key */
-      start = pos;
-      c.r &= c.r - 1;                  /* its opening quote */
-      goto chain;
-    }
-    if (s[q] != '"') goto string_end;  /* a backslash or a NUL */
-    pos = q + 1;
-    goto chain_after;
-  }
-  if ((w & load32("\xff\xff\xff")) == load32("\": ")) {
-    /* a literal, ", " and a '"': 4 bytes, then the 4 that end there */
-    size_t v = q + 3;
-    const uint32_t l = load32(s + v);
-    if (l == load32("null") && load32(s + v + 3) == load32("l, \""))
-      pos = v + 6;
-    else if (l == load32("true") && load32(s + v + 3) == load32("e, \""))
-      pos = v + 6;
-    else if (l == load32("fals") && load32(s + v + 4) == load32("e, \""))
-      pos = v + 7;
-    else
-      goto chain_other;
-    mem[nmem] = (unsigned)start + ((unsigned)v << 16) + ibase;
-    nmem += rec;
-    start = pos;                       /* the next key */
-    c.r &= c.r - 1;                    /* its opening quote */
+    x.c.r &= x.c.r - 1;                /* its opening quote */
+    entry = CH_KEY;
     goto chain;
+  default:                            /* CX_GENERAL: a value at start ends before pos */
+    break;
   }
-chain_other:                 /* q: a key's closing quote, w: 4 bytes at q */
-  if ((w & load32("\xff\xff\0")) != load32("\":\0")) goto key_end;
-  {
-    size_t v = q + 2 + (s[q + 2] == ' ');   /* ":" or ": " then the value */
-    uint64_t x;
-    if (s[v] == '"') {
-      pos = v;
-      goto chain_string;
-    }
-    x = load64(s + v);
-    if (((x ^ load64("null\0\0\0")) & load64("\xff\xff\xff\xff\0\0\0")) == 0 ||
-        ((x ^ load64("true\0\0\0")) & load64("\xff\xff\xff\xff\0\0\0")) == 0)
-      pos = v + 4;
-    else if (((x ^ load64("false\0\0")) & load64("\xff\xff\xff\xff\xff\0\0")) == 0)
-      pos = v + 5;
-    else if (s[v] == '{' && s[v + 1] == '"' && depth < TW_JSON_MAX_DEPTH) {
-      mem[nmem] = (unsigned)start + ((unsigned)v << 16) + ibase;
-      nmem += rec;
-      stack[depth++] = 1;              /* an object, its first key */
-      rec = depth == item_depth + 1;
-      pos = v + 1;
-      start = pos;
-      c.r &= c.r - 1;                  /* its opening quote */
-      goto chain;
-    } else {
-      goto key_end;
-    }
-    mem[nmem] = (unsigned)start + ((unsigned)v << 16) + ibase;
-    nmem += rec;
-    start = v;
-  }
-chain_after:                 /* a value at start ends before pos: what follows */
-  {
-    const uint64_t x = load64(s + pos);
-    size_t e = pos;
-    if (((x ^ load64(", \"\0\0\0\0")) & load64("\xff\xff\xff\0\0\0\0")) == 0) {
-      pos = e + 2;
-    } else if (((x ^ load64(",\"\0\0\0\0\0")) & load64("\xff\xff\0\0\0\0\0")) == 0) {
-      pos = e + 1;
-    } else if (s[e] != '}') {
-      goto chain_general;
-    } else if ((((x ^ load64("}, \"\0\0\0")) & load64("\xff\xff\xff\xff\0\0\0")) == 0 ||
-                ((x ^ load64("},\"\0\0\0\0")) & load64("\xff\xff\xff\0\0\0\0")) == 0) &&
-               CHAIN_CLOSE) {
-      pos = e + 2 + (s[e + 2] == ' ');      /* the next key, one level up */
-      depth--;
-      rec = depth == item_depth + 1;
-    } else {
-      /* "}, {\"", "},{\"": an item ends, the next starts; "}}, {\"",
-       * "}},{\"": an object, then its item */
-      size_t i = e, sp;
-      if (s[e + 1] == '}') {
-        if (!(depth >= 2 && depth - 2 == item_depth && stack[depth - 2])) goto chain_general;
-        i = e + 1;
-      } else if (depth - 1 != item_depth) {
-        goto chain_general;
-      }
-      sp = s[i + 2] == ' ';
-      if (!(s[i + 1] == ',' && s[i + 2 + sp] == '{' && s[i + 3 + sp] == '"'))
-        goto chain_general;
-      depth -= (int)(i - e) + 1;
-      pos = i + 1;
-      ITEM_END();
-      pos = i + 2 + sp;
-      ITEM_START();
-      stack[depth++] = 1;
-      rec = 1;
-      pos++;                           /* its first key */
-    }
-    start = pos;
-    c.r &= c.r - 1;                    /* its opening quote */
-    goto chain;
-  }
-chain_general:               /* a value at start ends before pos */
   if (s[start] == '"') goto after;
   goto prim_end;
 too_deep:
@@ -1110,7 +1362,7 @@ bad:
 __attribute__((target("bmi,bmi2"), noinline))
 static int scan_doc_bmi(tw_jdoc *d, const char *items_key, size_t *at,
                         int *why) {
-  return scan_body(d, items_key, at, why);
+  return scan_body(d, items_key, at, why, 1);
 }
 #endif
 
@@ -1121,7 +1373,7 @@ static int scan_doc(tw_jdoc *d, const char *items_key, size_t *at,
   if (__builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2"))
     return scan_doc_bmi(d, items_key, at, why);
 #endif
-  return scan_body(d, items_key, at, why);
+  return scan_body(d, items_key, at, why, 0);
 }
 
 /* ---- a single record's block (no items key) ------------------------------ */

@@ -954,7 +954,9 @@ static void test_big_items(void) {
       o += shapes[t].pad;
       s[o++] = '"';
     }
-    o += (size_t)sprintf(s + o, ", \"b\": false}, {\"k\": 2}]}");
+    /* an item after it, longer than the 80 bytes the chain leaves to the
+     * general code at the end of the text: the chain ends the big one */
+    o += (size_t)sprintf(s + o, ", \"b\": false}, {\"k\": 2, \"pad\": \"%0120d\"}]}", 0);
     for (mode = 0; mode < 2; mode++) {
       const char *key = mode ? NULL : "incoming_phone_numbers";
       tw_jerr e;
@@ -969,7 +971,7 @@ static void test_big_items(void) {
     /* the item alone, as a single record */
     {
       const char *it = strstr(s, "}, {") + 3;
-      size_t il = (size_t)(strstr(s, "}, {\"k\": 2}") + 1 - it);
+      size_t il = (size_t)(strstr(s, "}, {\"k\": 2,") + 1 - it);
       tw_jerr e;
       tw_jdoc *d = tw_jdoc_parse(it, il, NULL, &e);
       if (!d || !doc_agrees(d, NULL, keys, sizeof keys / sizeof keys[0])) {
@@ -983,12 +985,12 @@ static void test_big_items(void) {
   /* the last value starting at offset 0xFFFF of its item (the last that
    * fits the narrow index), 0x10000, 0x10001, 0x10002 */
   for (t = 65518; t <= 65521; t++) {
-    size_t cap = t + 200, o = 0, mode;
+    size_t cap = t + 400, o = 0, mode;
     char *s = malloc(cap);
     o += (size_t)sprintf(s + o, "{\"incoming_phone_numbers\": [{\"pad\": \"");
     memset(s + o, 'p', t);
     o += t;
-    o += (size_t)sprintf(s + o, "\", \"b\": false}, {\"k\": 2}], \"x\": 1}");
+    o += (size_t)sprintf(s + o, "\", \"b\": false}, {\"k\": 2, \"pad\": \"%0120d\"}], \"x\": 1}", 0);
     for (mode = 0; mode < 2; mode++) {
       const char *key = mode ? NULL : "incoming_phone_numbers";
       const char *body = mode ? strchr(s, '[') + 1 : s;
@@ -1011,6 +1013,42 @@ static void test_big_items(void) {
     free(s);
   }
   CHECK(ok, "items over 64 KiB or of many members: index kind and lookups as before");
+}
+
+/* An item the chain ends ("}, {\"" in Twilio's spacing, with text enough
+ * after it for the chain to run there) that has an escaped key, or is
+ * over 64 KiB: the chain leaves its end to the general code, which marks
+ * it (esc, the index kind); a plain one it ends itself. */
+static void test_chain_item_ends(void) {
+  static const char *const keys[] = { "a", "b", "k2", "k\"2", "pad" };
+  static const char *const items[] = {
+    "\"a\": \"w\", \"b\": null",                   /* plain */
+    "\"k\\u0032\": \"v\", \"a\": \"w\"",           /* escaped, first */
+    "\"a\": \"w\", \"k\\u0032\": true",            /* escaped, last */
+    "\"a\": \"w\", \"k\\\"2\": \"v\", \"b\": false", /* an escaped quote */
+    "\"b\": {\"k\\u0032\": 1}, \"a\": \"w\"",      /* escaped, nested */
+  };
+  size_t t, rep;
+  int ok = 1;
+  for (t = 0; t < sizeof items / sizeof items[0]; t++) {
+    for (rep = 0; rep < 3; rep++) {          /* the item once, twice, 40 times */
+      size_t times = rep == 0 ? 1 : rep == 1 ? 2 : 40, i, o = 0;
+      char *s = malloc(times * 64 + 600);
+      tw_jerr e;
+      tw_jdoc *d;
+      o += (size_t)sprintf(s + o, "{\"incoming_phone_numbers\": [{\"a\": \"x\", \"b\": null}");
+      for (i = 0; i < times; i++) o += (size_t)sprintf(s + o, ", {%s}", items[t]);
+      o += (size_t)sprintf(s + o, ", {\"a\": \"y\", \"pad\": \"%0200d\"}]}", 0);
+      d = tw_jdoc_parse(s, o, "incoming_phone_numbers", &e);
+      if (!d || !doc_agrees(d, "incoming_phone_numbers", keys, sizeof keys / sizeof keys[0])) {
+        printf("# chain item end %zu x%zu: %s\n", t, times, d ? "indexed wrong" : e.msg);
+        ok = 0;
+      }
+      tw_jdoc_release(d);
+      free(s);
+    }
+  }
+  CHECK(ok, "items the chain ends: escaped keys marked, lookups as before");
 }
 
 static void test_spaced_pages(void) {
@@ -1166,6 +1204,7 @@ int main(void) {
   test_chain_pages();
   test_chain_cases();
   test_big_items();
+  test_chain_item_ends();
   test_single_record_growth();
   test_hint_cache();
   return TAP_DONE();
