@@ -29,19 +29,25 @@ int  ltw_fail(lua_State *L, const char *kind, const char *field,
  * NUL) and returns it; raises on OOM. ltw_isbody: whether the value at idx
  * is a Body. ltw_body_bytes: its bytes (data[len] == '\0'), borrowed: valid
  * while the Body is reachable; call it only on a Body.
- * LTW_BODY_IN_HEAP: 1 when the bytes are part of the userdata (Lua 5.4:
- * the collector counts them); 0 when they are malloc'd and freed by the
+ * LTW_BODY_IN_HEAP: 1 when the userdata's size counts the bytes (Lua 5.4:
+ * the collector counts them; a large Body's bytes are in a pooled block,
+ * ltw_body.c); 0 when they are outside the heap, freed or pooled by the
  * Body's __gc (LuaJIT: callers report them with a GC step). */
 #if LUA_VERSION_NUM >= 504
 #define LTW_BODY_IN_HEAP 1
 #else
 #define LTW_BODY_IN_HEAP 0
 #endif
+typedef struct ltw_body_blk ltw_body_blk;
 typedef struct ltw_body {
   size_t len;                  /* data[len] == '\0'; len <= cap */
   size_t cap;                  /* data has cap + 1 bytes */
-  char *data;                  /* into inline_data (in heap), or malloc'd
-                                  and owned by the Body; never NULL */
+  char *data;                  /* into inline_data (in heap), or a malloc'd
+                                  block (ltw_body.c's pool); never NULL */
+#if LTW_BODY_IN_HEAP
+  ltw_body_blk *blk;           /* the owner of the block (the Body's user
+                                  value), or NULL: inline_data */
+#endif
   char inline_data[];          /* the bytes when LTW_BODY_IN_HEAP */
 } ltw_body;
 ltw_body *ltw_new_body(lua_State *L, const char *src, size_t len);
