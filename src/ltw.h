@@ -53,6 +53,14 @@ typedef struct ltw_body {
 ltw_body *ltw_new_body(lua_State *L, const char *src, size_t len);
 /* An empty Body with room for cap bytes (+ NUL), to be filled in place. */
 ltw_body *ltw_new_body_cap(lua_State *L, size_t cap);
+/* A large answer already in a malloc'd buffer becomes a Body without a
+ * copy: ltw_new_body_shell pushes a Body that reads "" (may raise; nothing
+ * is owned yet), then ltw_body_adopt gives it blk (cap + 1 malloc'd bytes,
+ * blk[len] == NUL; never raises). ltw_body_adopts: whether a body of len
+ * bytes is taken that way (else ltw_new_body copies it). */
+int ltw_body_adopts(size_t len);
+ltw_body *ltw_new_body_shell(lua_State *L, size_t cap);
+void ltw_body_adopt(lua_State *L, ltw_body *b, char *blk, size_t len, size_t cap);
 int ltw_isbody(lua_State *L, int idx);
 const char *ltw_body_bytes(lua_State *L, int idx, size_t *len);
 

@@ -10,8 +10,9 @@
  * length (list pages differ only near their end). The curl handle writes
  * the next answer straight into a Body sized from the last one
  * (tw_curl_perform_into; ltw_curl.c), so a page is neither copied nor
- * held twice; when it does not fit, the handle's own buffer takes it and
- * the Body is a copy.
+ * held twice; when it does not fit (or comes first, with no size to go
+ * by), the handle's own buffer takes it and a large one becomes the
+ * Body's block (ltw_body_adopt: no copy either).
  *
  * Where the bytes are counted depends on the collector (LTW_BODY_IN_HEAP,
  * ltw.h):
@@ -209,9 +210,12 @@ static const char *bytes(const ltw_body *b, size_t *len) {
 }
 #endif
 
-ltw_body *ltw_new_body_cap(lua_State *L, size_t cap) {
-  size_t got;
-  char *p;
+int ltw_body_adopts(size_t len) { return len >= SPARE_MIN; }
+
+/* A Body with room counted for cap bytes that reads "" until its block is
+ * set (set_block); a small one (5.4, under SPARE_MIN) has its bytes
+ * inline instead. Safe to collect as it is. */
+ltw_body *ltw_new_body_shell(lua_State *L, size_t cap) {
 #if LTW_BODY_IN_HEAP
   /* cap + 1 bytes in the heap either way: see the header */
   ltw_body *b = twl_newud(L, sizeof *b + cap + 1);   /* raises on OOM */
@@ -222,7 +226,7 @@ ltw_body *ltw_new_body_cap(lua_State *L, size_t cap) {
   b->data[0] = '\0';
   luaL_setmetatable(L, LTW_BODY_MT);
   if (cap < SPARE_MIN) {
-    b->cap = cap;
+    b->cap = cap;                     /* inline */
     return b;
   }
   k = lua_newuserdatauv(L, sizeof *k, 0);
@@ -230,21 +234,44 @@ ltw_body *ltw_new_body_cap(lua_State *L, size_t cap) {
   k->cap = 0;
   luaL_setmetatable(L, LTW_BLOCK_MT); /* __gc armed */
   twl_setuv(L, -2);                   /* b anchors k */
-  p = take_block(L, cap, &got);       /* owned by k: blk_gc */
-  if (!p) luaL_error(L, "twilio: not enough memory");
-  k->data = p;
-  k->cap = got;
-  b->blk = k;
+  b->blk = k;                         /* k->data NULL: b reads "" */
 #else
   ltw_body *b = lua_newuserdata(L, sizeof *b);
+  (void)cap;
   b->data = EMPTY;                    /* safe to collect from here */
   b->len = b->cap = 0;
   luaL_setmetatable(L, LTW_BODY_MT);  /* __gc armed */
-  p = take_block(L, cap, &got);       /* owned by b: body_gc */
-  if (!p) luaL_error(L, "twilio: not enough memory");
 #endif
-  b->data = p;
-  b->cap = got;
+  return b;
+}
+
+/* b (a shell without its block) owns blk from here. */
+static void set_block(ltw_body *b, char *blk, size_t cap) {
+#if LTW_BODY_IN_HEAP
+  b->blk->data = blk;                 /* owned by b's owner: blk_gc */
+  b->blk->cap = cap;
+#endif
+  b->data = blk;                      /* LuaJIT: owned by b: body_gc */
+  b->cap = cap;
+}
+
+void ltw_body_adopt(lua_State *L, ltw_body *b, char *blk, size_t len, size_t cap) {
+  body_pool *p = cap >= SPARE_MIN ? get_pool(L) : NULL;
+  if (p) p->owned++;                  /* given back through give_block */
+  set_block(b, blk, cap);
+  b->len = len;
+}
+
+ltw_body *ltw_new_body_cap(lua_State *L, size_t cap) {
+  ltw_body *b = ltw_new_body_shell(L, cap);
+  size_t got;
+  char *p;
+#if LTW_BODY_IN_HEAP
+  if (!b->blk) return b;              /* small: inline */
+#endif
+  p = take_block(L, cap, &got);
+  if (!p) luaL_error(L, "twilio: not enough memory");
+  set_block(b, p, got);
   b->data[0] = '\0';
   return b;
 }
