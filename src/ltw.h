@@ -29,24 +29,38 @@ int  ltw_fail(lua_State *L, const char *kind, const char *field,
  * NUL) and returns it; raises on OOM. ltw_isbody: whether the value at idx
  * is a Body. ltw_body_bytes: its bytes (data[len] == '\0'), borrowed: valid
  * while the Body is reachable; call it only on a Body.
- * LTW_BODY_IN_HEAP: 1 when the bytes are part of the userdata (Lua 5.4:
- * the collector counts them); 0 when they are malloc'd and freed by the
+ * LTW_BODY_IN_HEAP: 1 when the userdata's size counts the bytes (Lua 5.4:
+ * the collector counts them; a large Body's bytes are in a pooled block,
+ * ltw_body.c); 0 when they are outside the heap, freed or pooled by the
  * Body's __gc (LuaJIT: callers report them with a GC step). */
 #if LUA_VERSION_NUM >= 504
 #define LTW_BODY_IN_HEAP 1
 #else
 #define LTW_BODY_IN_HEAP 0
 #endif
+typedef struct ltw_body_blk ltw_body_blk;
 typedef struct ltw_body {
   size_t len;                  /* data[len] == '\0'; len <= cap */
   size_t cap;                  /* data has cap + 1 bytes */
-  char *data;                  /* into inline_data (in heap), or malloc'd
-                                  and owned by the Body; never NULL */
+  char *data;                  /* into inline_data (in heap), or a malloc'd
+                                  block (ltw_body.c's pool); never NULL */
+#if LTW_BODY_IN_HEAP
+  ltw_body_blk *blk;           /* the owner of the block (the Body's user
+                                  value), or NULL: inline_data */
+#endif
   char inline_data[];          /* the bytes when LTW_BODY_IN_HEAP */
 } ltw_body;
 ltw_body *ltw_new_body(lua_State *L, const char *src, size_t len);
 /* An empty Body with room for cap bytes (+ NUL), to be filled in place. */
 ltw_body *ltw_new_body_cap(lua_State *L, size_t cap);
+/* A large answer already in a malloc'd buffer becomes a Body without a
+ * copy: ltw_new_body_shell pushes a Body that reads "" (may raise; nothing
+ * is owned yet), then ltw_body_adopt gives it blk (cap + 1 malloc'd bytes,
+ * blk[len] == NUL; never raises). ltw_body_adopts: whether a body of len
+ * bytes is taken that way (else ltw_new_body copies it). */
+int ltw_body_adopts(size_t len);
+ltw_body *ltw_new_body_shell(lua_State *L, size_t cap);
+void ltw_body_adopt(lua_State *L, ltw_body *b, char *blk, size_t len, size_t cap);
 int ltw_isbody(lua_State *L, int idx);
 const char *ltw_body_bytes(lua_State *L, int idx, size_t *len);
 

@@ -259,8 +259,10 @@ static int fits_well(size_t len, size_t cap) {
   return cap <= 64 * 1024 || len >= cap / 4 * 3;
 }
 
+/* h: the handle r belongs to, whose buffer a large body_object answer
+ * becomes the Body's block (no copy), or NULL. */
 static int push_result(lua_State *L, const tw_curl_res *r, const char *method, const char *url,
-                       int body_object, int pre_idx, ltw_body *pre) {
+                       int body_object, int pre_idx, ltw_body *pre, tw_curl *h) {
   if (r->kind == TW_CURL_OK) {
     size_t pos = 0;
     int n = 0;
@@ -281,6 +283,11 @@ static int push_result(lua_State *L, const tw_curl_res *r, const char *method, c
       if (pre && r->body.borrowed && r->body.data == pre->data && fits_well(r->body.len, pre->cap)) {
         pre->len = r->body.len;                        /* written in place */
         lua_pushvalue(L, pre_idx);
+      } else if (h && !r->body.borrowed && r->body.data && ltw_body_adopts(r->body.len)) {
+        ltw_body *b = ltw_new_body_shell(L, r->body.len);   /* may raise: the buffer is still h's */
+        size_t len, cap;
+        char *blk = tw_curl_take_body(h, &len, &cap);      /* ours: b's just below */
+        ltw_body_adopt(L, b, blk, len, cap - 1);
       } else {
         (void)ltw_new_body(L, r->body.data ? r->body.data : "", r->body.len);
       }
@@ -350,7 +357,7 @@ const char *ltw_curl_content_type(ltw_curl *u) { return tw_curl_content_type(u->
 
 int ltw_curl_push_result(lua_State *L, const tw_curl_res *r, const char *method,
                          const char *url) {
-  return push_result(L, r, method, url, 0, 0, NULL);
+  return push_result(L, r, method, url, 0, 0, NULL, NULL);
 }
 
 long ltw_curl_number(lua_State *L, int idx, const char *key, long max) {
@@ -414,9 +421,10 @@ static int curl_perform(lua_State *L) {
   }
   if (body_object && r->kind == TW_CURL_OK && r->status >= 200 && r->status < 300)
     u->body_hint = next_hint(r->body.len, rq.max_body);
-  if (push_result(L, r, method_name(rq.method), rq.url, body_object, pre_idx, pre) != 1) return 2;
-  /* a body_object answer copied out of the handle's buffer (the first
-   * one): the next ones are written into their Body, so the buffer goes */
+  if (push_result(L, r, method_name(rq.method), rq.url, body_object, pre_idx, pre, u->h) != 1) return 2;
+  /* a body_object answer in the handle's buffer (the first one): copied
+   * into its Body, or the buffer became the Body's block (a large one);
+   * the next ones are written into their Body, so the buffer goes */
   if (body_object && !r->body.borrowed) tw_curl_drop_body(u->h);
   return 1;
 }
@@ -588,7 +596,7 @@ static int multi_poll(lua_State *L) {
       lua_pushinteger(L, (lua_Integer)token);
       lua_rawget(L, ids);
       lua_rawseti(L, out, 3 * n + 1);
-      if (push_result(L, r, NULL, NULL, 0, 0, NULL) == 1) {
+      if (push_result(L, r, NULL, NULL, 0, 0, NULL, NULL) == 1) {
         lua_rawseti(L, out, 3 * n + 2);
         lua_pushnil(L);
         lua_rawseti(L, out, 3 * n + 3);
@@ -602,7 +610,7 @@ static int multi_poll(lua_State *L) {
       lua_pushinteger(L, (lua_Integer)token);
       lua_rawget(L, ids);
       lua_setfield(L, -2, "id");
-      if (push_result(L, r, NULL, NULL, 0, 0, NULL) == 1) {
+      if (push_result(L, r, NULL, NULL, 0, 0, NULL, NULL) == 1) {
         lua_setfield(L, -2, "res");
       } else {
         lua_setfield(L, -3, "err");

@@ -734,6 +734,15 @@ void tw_curl_drop_body(tw_curl *h) {
   tw_buf_free(&h->res.body);
 }
 
+char *tw_curl_take_body(tw_curl *h, size_t *len, size_t *cap) {
+  char *p = h->res.body.data;
+  if (h->res.body.borrowed || !p || h->res.body.cap == 0) return NULL;
+  *len = h->res.body.len;
+  *cap = h->res.body.cap;
+  memset(&h->res.body, 0, sizeof h->res.body);   /* the caller's from here */
+  return p;
+}
+
 /* ---- multi ------------------------------------------------------------- */
 
 struct tw_curl_xfer {

@@ -122,6 +122,10 @@ const tw_curl_res *tw_curl_perform(tw_curl *h, const tw_curl_req *rq);
 /* Frees the handle's body buffer (the last response's body is empty
  * after it). */
 void tw_curl_drop_body(tw_curl *h);
+/* Hands the handle's body buffer to the caller, who frees it (malloc'd,
+ * *cap bytes, data[*len] == NUL), and leaves the last response's body
+ * empty; NULL (and nothing changed) when the body is borrowed or empty. */
+char *tw_curl_take_body(tw_curl *h, size_t *len, size_t *cap);
 const tw_curl_res *tw_curl_perform_into(tw_curl *h, const tw_curl_req *rq,
                                         char *dst, size_t cap);
 /* tw_curl_perform without the response headers (res->headers empty until
