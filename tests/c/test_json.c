@@ -1147,6 +1147,62 @@ static void test_hint_cache(void) {
   CHECK(ok, "lookup cache: 40 keys, colliding hints, record and page, parsed and borrowed");
 }
 
+/* The lookup's hit path (a hinted key read again on the next item of a
+ * page, the key compared in place: short_equals): for every key length 1
+ * to 20 and every byte position, a page whose middle item holds the key
+ * with that one byte changed (or one byte longer) must not answer the
+ * key's hinted member, and the items around it must. Keys in exact-size
+ * buffers (no NUL) and a borrowed page in an exact-size buffer, so that
+ * ASan sees any read past either (the text's NUL is part of the
+ * borrow's contract). */
+static void test_hint_hits(void) {
+  int ok = 1, len_ok = 1;
+  size_t kl, p;
+  for (kl = 1; kl <= 20 && ok; kl++) {
+    for (p = 0; p <= kl && ok; p++) {       /* p == kl: one byte longer */
+      char key[24], other[24], txt[256];
+      char *k = malloc(kl), *ko = malloc(kl + 1), *t;
+      size_t i, n, ol = p < kl ? kl : kl + 1;
+      tw_jerr e;
+      tw_jdoc *d;
+      const tw_jobj *items;
+      int nitems, next;
+      for (i = 0; i < kl; i++) key[i] = (char)('a' + (i * 7 + kl) % 26);
+      memcpy(other, key, kl);
+      if (p < kl) other[p] = (char)(key[p] == 'z' ? 'y' : key[p] + 1);
+      else other[kl] = 'q';
+      memcpy(k, key, kl);
+      memcpy(ko, other, ol);
+      n = (size_t)snprintf(txt, sizeof txt,
+                           "{\"items\": [{\"%.*s\": 1}, {\"%.*s\": 2}, {\"%.*s\": 3}]}",
+                           (int)kl, key, (int)ol, other, (int)kl, key);
+      t = malloc(n + 1);                    /* borrow: text and its NUL */
+      memcpy(t, txt, n + 1);
+      d = tw_jdoc_borrow(t, n, "items", &e);
+      if (!d || tw_json_page(d, "items", &items, &nitems, &next, &e) != 0 || nitems != 3) {
+        ok = 0;
+      } else {
+        tw_jobj o0 = items[0], o1 = items[1], o2 = items[2];
+        int v0 = tw_json_lookup(d, &o0, k, kl, k);
+        int v1 = tw_json_lookup(d, &o1, k, kl, k);    /* hinted: must miss */
+        int v2 = tw_json_lookup(d, &o2, k, kl, k);
+        int w1 = tw_json_lookup(d, &o1, ko, ol, ko);
+        int w1b = tw_json_lookup(d, &o1, ko, ol, ko); /* hinted: hits */
+        int x1 = tw_json_lookup(d, &o1, k, kl, k);    /* still misses */
+        ok = v0 >= 0 && t[v0] == '1' && v1 == -1 && v2 >= 0 && t[v2] == '3' &&
+             w1 >= 0 && t[w1] == '2' && w1b == w1 && x1 == -1;
+        if (p == kl) len_ok = ok;
+      }
+      tw_jdoc_release(d);
+      free(t);
+      free(k);
+      free(ko);
+    }
+  }
+  CHECK(ok, "lookup hit path: a key changed in any one byte (lengths 1-20) is not found on the hinted member");
+  CHECK(len_ok, "lookup hit path: a longer key at the hinted member is not the key");
+}
+
 int main(void) {
 #ifdef TEST_JSON_EXTRA
   TEST_JSON_EXTRA();         /* test_json_scalar.c, test_json_sse2.c */
@@ -1168,5 +1224,6 @@ int main(void) {
   test_big_items();
   test_single_record_growth();
   test_hint_cache();
+  test_hint_hits();
   return TAP_DONE();
 }
