@@ -530,8 +530,8 @@ static int record_close(lua_State *L) {
  * function returns its top value, whatever lies below it. */
 static int record_index(lua_State *L) {
   record *r = lua_touserdata(L, 1);
-  size_t klen;
-  const char *key;
+  size_t klen, n;
+  const char *key, *s;
   tw_jdoc *d;
   int v;
   if (!r || !lua_getmetatable(L, 1)) return luaL_argerror(L, 1, "twilio record expected");
@@ -549,10 +549,19 @@ static int record_index(lua_State *L) {
     return luaL_error(L, "%s: record is closed", kinds[r->kind].mt);
   key = lua_tolstring(L, 2, &klen);
   /* The key string's address is the lookup hint: Lua interns short
-   * strings, so rec.sid on every record of a page passes the same one. */
-  v = field(L, r, d, key, klen, key);
-  if (v < 0) return 0;
-  push_field(L, d, v);
+   * strings, so rec.sid on every record of a page passes the same one.
+   * A plain string (nearly every read) comes back with the lookup. */
+  v = tw_json_lookup_str(d, &r->obj, key, klen, key, &s, &n);
+  if (v < 0) {
+    if (v == -2) luaL_error(L, "twilio: out of memory");
+    return 0;
+  }
+  if (!s) {
+    push_field(L, d, v);
+    return 1;
+  }
+  if (n == 0) return 0;                             /* "" reads as nil */
+  lua_pushlstring(L, s, n);
   return 1;
 }
 
@@ -571,17 +580,17 @@ static int ffi_read(void *rec, const char *key, size_t klen, const char **out) {
   tw_jdoc *d = rdoc(r);
   const char *s;
   size_t n;
-  int v, esc;
+  int v;
   if (!d) return -2;
-  v = tw_json_lookup(d, &r->obj, key, klen, key);
+  v = tw_json_lookup_str(d, &r->obj, key, klen, key, &s, &n);
   if (v == -1) return -1;
   if (v < 0) return -2;
-  s = tw_jdoc_text(d, NULL);
-  if (s[v] == 'n') return -1;                       /* null */
-  if (s[v] != '"') return -2;
-  *out = tw_json_string(d, v, &n, &esc);
-  if (esc) return -2;
-  return n == 0 ? -1 : (int)n;     /* bodies are under TW_JSON_MAX_BODY */
+  if (s) {
+    *out = s;
+    return n == 0 ? -1 : (int)n;   /* bodies are under TW_JSON_MAX_BODY */
+  }
+  if (tw_jdoc_text(d, NULL)[v] == 'n') return -1;   /* null */
+  return -2;                       /* escapes, numbers, booleans, nesting */
 }
 
 /* What core.record_reader hands to the FFI (a light userdata): record.lua

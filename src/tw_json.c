@@ -1580,8 +1580,8 @@ NOINLINE int lookup_scan(tw_jdoc *d, tw_jobj *o, const char *key, size_t klen,
   return -1;
 }
 
-int tw_json_lookup(tw_jdoc *d, tw_jobj *o, const char *key, size_t klen,
-                   const void *hint) {
+HOT int lookup(tw_jdoc *d, tw_jobj *o, const char *key, size_t klen,
+               const void *hint) {
   /* The hint cache remembers, per key, its position among the members;
    * records of one page share a layout, so the guess is right and the
    * scan is skipped. The guess is always verified (the key's bytes at
@@ -1607,6 +1607,27 @@ int tw_json_lookup(tw_jdoc *d, tw_jobj *o, const char *key, size_t klen,
     }
   }
   return lookup_scan(d, o, key, klen, hint);
+}
+
+int tw_json_lookup(tw_jdoc *d, tw_jobj *o, const char *key, size_t klen,
+                   const void *hint) {
+  return lookup(d, o, key, klen, hint);
+}
+
+int tw_json_lookup_str(tw_jdoc *d, tw_jobj *o, const char *key, size_t klen,
+                       const void *hint, const char **str, size_t *len) {
+  int v = lookup(d, o, key, klen, hint);
+  *str = NULL;
+  if (v >= 0 && d->text[v] == '"') {
+    /* as tw_json_string: the contents end at the first stop; a '"' there
+     * means no escape before it */
+    size_t e = find_stop(d->text, (size_t)v + 1, d->len);
+    if (d->text[e] == '"') {
+      *str = d->text + v + 1;
+      *len = e - (size_t)v - 1;
+    }
+  }
+  return v;
 }
 
 /* ---- value decoding ----------------------------------------------------- */

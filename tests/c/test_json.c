@@ -1203,6 +1203,72 @@ static void test_hint_hits(void) {
   CHECK(len_ok, "lookup hit path: a longer key at the hinted member is not the key");
 }
 
+/* tw_json_lookup_str (the Lua binding's field read) against tw_json_lookup
+ * and tw_json_string: a string of every length 0 to 40, plain or with one
+ * escape at each position, as the last member of a borrowed page in an
+ * exact-size buffer (ASan sees a read past the text), and every other
+ * type; without a hint and hinted. */
+static void test_lookup_str(void) {
+  static const char *const others[] = { "12", "-1.5e3", "null", "true", "false",
+                                        "{\"a\": \"b\"}", "[\"x\"]", "\"\"" };
+  int ok = 1, round, escaped = 0;
+  size_t n, esc_at, which;
+  char val[64], txt[256];
+  for (which = 0; which < 41 * 42 + 8 && ok; which++) {
+    size_t m;
+    n = which / 42;
+    esc_at = which % 42;          /* 41: no escape; else only if < n */
+    if (which >= 41 * 42) {
+      snprintf(val, sizeof val, "%s", others[which - 41 * 42]);
+    } else {
+      if (esc_at < 41 && esc_at + 1 >= n) continue;   /* room for \\n */
+      memset(val, 0, sizeof val);
+      val[0] = '"';
+      memset(val + 1, 'x', n);
+      if (esc_at < 41) {
+        val[1 + esc_at] = '\\';
+        val[2 + esc_at] = 'n';
+        escaped++;
+      }
+      val[n + 1] = '"';
+    }
+    m = (size_t)snprintf(txt, sizeof txt,
+                         "{\"items\": [{\"pad\": 1, \"k\": %s}, {\"k\": %s}]}", val, val);
+    for (round = 0; round < 2 && ok; round++) {
+      tw_jerr e;
+      char *t = malloc(m + 1);
+      tw_jdoc *d;
+      const tw_jobj *items;
+      int nitems, next, i;
+      memcpy(t, txt, m + 1);
+      d = round ? tw_jdoc_borrow(t, m, "items", &e) : tw_jdoc_parse(t, m, "items", &e);
+      if (!d || tw_json_page(d, "items", &items, &nitems, &next, &e) != 0 || nitems != 2) {
+        ok = 0;
+      } else {
+        for (i = 0; i < 4 && ok; i++) {
+          tw_jobj o = items[i & 1], o2 = items[i & 1];
+          const char *str = (const char *)1, *want = NULL;
+          size_t len = 0, wn = 0;
+          int esc = 0;
+          int v = tw_json_lookup_str(d, &o, "k", 1, i >= 2 ? "k" : NULL, &str, &len);
+          int w = tw_json_lookup(d, &o2, "k", 1, NULL);
+          if (w >= 0 && tw_json_type(d, w) == TW_JSTRING) {
+            want = tw_json_string(d, w, &wn, &esc);
+            if (esc) want = NULL;
+          }
+          ok = v == w && (want ? str == want && len == wn : str == NULL);
+        }
+        ok = ok && tw_json_lookup_str(d, (tw_jobj *)&items[0], "nope", 4, NULL,
+                                      &(const char *){ 0 }, &(size_t){ 0 }) == -1;
+      }
+      tw_jdoc_release(d);
+      free(t);
+    }
+  }
+  CHECK(escaped == 780, "lookup_str: every escape position tried");
+  CHECK(ok, "lookup_str: strings of 0-40 bytes, with an escape at each place or none, and every other type, as lookup + tw_json_string");
+}
+
 int main(void) {
 #ifdef TEST_JSON_EXTRA
   TEST_JSON_EXTRA();         /* test_json_scalar.c, test_json_sse2.c */
@@ -1225,5 +1291,6 @@ int main(void) {
   test_single_record_growth();
   test_hint_cache();
   test_hint_hits();
+  test_lookup_str();
   return TAP_DONE();
 }
