@@ -1614,20 +1614,48 @@ int tw_json_lookup(tw_jdoc *d, tw_jobj *o, const char *key, size_t klen,
   return lookup(d, o, key, klen, hint);
 }
 
-int tw_json_lookup_str(tw_jdoc *d, tw_jobj *o, const char *key, size_t klen,
-                       const void *hint, const char **str, size_t *len) {
+/* The string value at v, if plain: as tw_json_string, the contents end at
+ * the first stop, and a '"' there means no escape before it. */
+HOT void plain_string(const tw_jdoc *d, int v, const char **str, size_t *len) {
+  size_t e;
+  *str = NULL;
+  if (d->text[v] != '"') return;
+  e = find_stop(d->text, (size_t)v + 1, d->len);
+  if (d->text[e] != '"') return;
+  *str = d->text + v + 1;
+  *len = e - (size_t)v - 1;
+}
+
+NOINLINE int lookup_str_slow(tw_jdoc *d, tw_jobj *o, const char *key,
+                             size_t klen, const void *hint, const char **str,
+                             size_t *len) {
   int v = lookup(d, o, key, klen, hint);
   *str = NULL;
-  if (v >= 0 && d->text[v] == '"') {
-    /* as tw_json_string: the contents end at the first stop; a '"' there
-     * means no escape before it */
-    size_t e = find_stop(d->text, (size_t)v + 1, d->len);
-    if (d->text[e] == '"') {
-      *str = d->text + v + 1;
-      *len = e - (size_t)v - 1;
+  if (v >= 0) plain_string(d, v, str, len);
+  return v;
+}
+
+/* The common read (a hinted key on a narrow index without escaped keys)
+ * spelled out without calls, so that it needs no frame; the rest goes to
+ * lookup_str_slow, which is lookup as tw_json_lookup. */
+int tw_json_lookup_str(tw_jdoc *d, tw_jobj *o, const char *key, size_t klen,
+                       const void *hint, const char **str, size_t *len) {
+  if (hint && o->state == TW_JOBJ_NARROW && !o->esc && klen <= 16) {
+    unsigned h = hint_slot(d, hint), i;
+    if ((d->hint_set >> h & 1) && d->hint[h].key == hint &&
+        (i = d->hint[h].idx) < o->n) {
+      unsigned m = d->members[o->first + i];
+      const char *s = d->text;
+      size_t k = (size_t)o->start + (m & 0xFFFFu);
+      if (klen <= d->len - k && s[k + klen] == '"' &&
+          short_equals(s + k, key, klen)) {
+        int v = o->start + (int)(m >> 16);
+        plain_string(d, v, str, len);
+        return v;
+      }
     }
   }
-  return v;
+  return lookup_str_slow(d, o, key, klen, hint, str, len);
 }
 
 /* ---- value decoding ----------------------------------------------------- */

@@ -1155,9 +1155,19 @@ static void test_hint_cache(void) {
  * buffers (no NUL) and a borrowed page in an exact-size buffer, so that
  * ASan sees any read past either (the text's NUL is part of the
  * borrow's contract). */
+/* tw_json_lookup (via 0) or tw_json_lookup_str (1: its own hit path). */
+static int lookup_via(int via, tw_jdoc *d, tw_jobj *o, const char *key,
+                      size_t klen, const void *hint) {
+  const char *str;
+  size_t n;
+  if (!via) return tw_json_lookup(d, o, key, klen, hint);
+  return tw_json_lookup_str(d, o, key, klen, hint, &str, &n);
+}
+
 static void test_hint_hits(void) {
-  int ok = 1, len_ok = 1;
+  int ok = 1, len_ok = 1, via;
   size_t kl, p;
+  for (via = 0; via < 2; via++)
   for (kl = 1; kl <= 20 && ok; kl++) {
     for (p = 0; p <= kl && ok; p++) {       /* p == kl: one byte longer */
       char key[24], other[24], txt[256];
@@ -1183,12 +1193,12 @@ static void test_hint_hits(void) {
         ok = 0;
       } else {
         tw_jobj o0 = items[0], o1 = items[1], o2 = items[2];
-        int v0 = tw_json_lookup(d, &o0, k, kl, k);
-        int v1 = tw_json_lookup(d, &o1, k, kl, k);    /* hinted: must miss */
-        int v2 = tw_json_lookup(d, &o2, k, kl, k);
-        int w1 = tw_json_lookup(d, &o1, ko, ol, ko);
-        int w1b = tw_json_lookup(d, &o1, ko, ol, ko); /* hinted: hits */
-        int x1 = tw_json_lookup(d, &o1, k, kl, k);    /* still misses */
+        int v0 = lookup_via(via, d, &o0, k, kl, k);
+        int v1 = lookup_via(via, d, &o1, k, kl, k);    /* hinted: must miss */
+        int v2 = lookup_via(via, d, &o2, k, kl, k);
+        int w1 = lookup_via(via, d, &o1, ko, ol, ko);
+        int w1b = lookup_via(via, d, &o1, ko, ol, ko); /* hinted: hits */
+        int x1 = lookup_via(via, d, &o1, k, kl, k);    /* still misses */
         ok = v0 >= 0 && t[v0] == '1' && v1 == -1 && v2 >= 0 && t[v2] == '3' &&
              w1 >= 0 && t[w1] == '2' && w1b == w1 && x1 == -1;
         if (p == kl) len_ok = ok;
@@ -1199,7 +1209,27 @@ static void test_hint_hits(void) {
       free(ko);
     }
   }
-  CHECK(ok, "lookup hit path: a key changed in any one byte (lengths 1-20) is not found on the hinted member");
+  /* a hinted position past the end of a shorter item: the next item's
+   * member there ("b", laid out to match text in this one) is not this
+   * item's */
+  for (via = 0; via < 2 && ok; via++) {
+    static const char txt[] = "{\"items\": [{\"a\": 1, \"b\": 2}, {\"a\": \"b\"}, {     \"b\": 4}]}";
+    tw_jerr e;
+    tw_jdoc *d = tw_jdoc_parse(txt, sizeof txt - 1, "items", &e);
+    const tw_jobj *items;
+    int nitems, next;
+    if (!d || tw_json_page(d, "items", &items, &nitems, &next, &e) != 0 || nitems != 3) {
+      ok = 0;
+    } else {
+      tw_jobj o0 = items[0], o1 = items[1], o2 = items[2];
+      int b0 = lookup_via(via, d, &o0, "b", 1, txt);
+      int b1 = lookup_via(via, d, &o1, "b", 1, txt);  /* hint idx 1, n 1 */
+      int b2 = lookup_via(via, d, &o2, "b", 1, txt);
+      ok = b0 >= 0 && txt[b0] == '2' && b1 == -1 && b2 >= 0 && txt[b2] == '4';
+    }
+    tw_jdoc_release(d);
+  }
+  CHECK(ok, "lookup hit path (tw_json_lookup, tw_json_lookup_str): a key changed in any one byte (lengths 1-20) is not found on the hinted member");
   CHECK(len_ok, "lookup hit path: a longer key at the hinted member is not the key");
 }
 
@@ -1233,7 +1263,8 @@ static void test_lookup_str(void) {
       val[n + 1] = '"';
     }
     m = (size_t)snprintf(txt, sizeof txt,
-                         "{\"items\": [{\"pad\": 1, \"k\": %s}, {\"k\": %s}]}", val, val);
+                         "{\"items\": [{\"pad\": 1, \"k\": %s}, {\"pad\": 2, \"k\": %s}]}",
+                         val, val);   /* the second read hinted: the hit path */
     for (round = 0; round < 2 && ok; round++) {
       tw_jerr e;
       char *t = malloc(m + 1);
