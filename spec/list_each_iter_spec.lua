@@ -4,8 +4,9 @@
 -- detach), on LuaJIT the Lua one (twilio.list). Both must give the
 -- cursor's items over pages of every size (a page of one item included),
 -- let the records the caller dropped go while the page is read, detach the
--- record handed out last before the next page is fetched, and raise a
--- failed page's error.
+-- record handed out last before the next page is fetched, let a fetch
+-- yield (the C iterator continues after it: lua_callk) and raise a failed
+-- page's error.
 local emu = require "helpers.emulator"
 local core = require "twilio.core"
 
@@ -106,6 +107,33 @@ describe("list:each{} without limit or match", function()
       assert.equal(N, i)
       assert.equal(math.ceil(N / size) - 1, ends, "page_size " .. size)
     end
+  end)
+
+  it("lets a page's fetch yield (a transport that yields, in a coroutine)", function()
+    local curl = require "twilio.transport.curl"
+    local inner = curl.new{}
+    local yielding = { name = "yielding", request = function(_, req)
+      coroutine.yield("fetching")
+      return inner:request(req)
+    end }
+    local c = emu.client{ transport = yielding }
+    local run = coroutine.wrap(function()
+      local out = {}
+      for n in c.incoming_phone_numbers:each{ page_size = 5 } do out[#out + 1] = n.sid end
+      return "done", out
+    end)
+    local fetches, r, out = 0, run()
+    while r == "fetching" do
+      fetches = fetches + 1
+      r, out = run()
+    end
+    assert.equal("done", r)
+    assert.equal(5, fetches)                                  -- 23 numbers, pages of 5
+    local all = {}
+    for n in numbers:each{ page_size = 5 } do all[#all + 1] = n.sid end
+    assert.same(all, out)
+    c:close()
+    inner:close()
   end)
 
   it("raises the error of a page that fails, after the items of the pages before", function()

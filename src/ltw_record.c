@@ -1212,6 +1212,20 @@ typedef struct page_pos {
   lua_Integer i;         /* the position of the item handed out last */
 } page_pos;
 
+/* After refill (at 1..3: item, items, i): keeps the new page. */
+static int page_refilled(lua_State *L, int status, lua_KContext ctx) {
+  page_pos *p = lua_touserdata(L, lua_upvalueindex(2));
+  (void)status;
+  (void)ctx;
+  if (lua_type(L, 2) == LUA_TTABLE) {
+    lua_pushvalue(L, 2);
+    lua_replace(L, lua_upvalueindex(1));
+  }
+  p->i = lua_tointeger(L, 3);
+  lua_settop(L, 1);
+  return 1;
+}
+
 static int page_next(lua_State *L) {
   page_pos *p = lua_touserdata(L, lua_upvalueindex(2));
   lua_Integer j = p->i + 1;
@@ -1231,14 +1245,10 @@ static int page_next(lua_State *L) {
   lua_pushinteger(L, p->i);
   lua_pushvalue(L, lua_upvalueindex(4));            /* drop the page */
   lua_replace(L, lua_upvalueindex(1));
-  lua_call(L, 2, 3);                                /* item, items, i */
-  if (lua_type(L, 2) == LUA_TTABLE) {
-    lua_pushvalue(L, 2);
-    lua_replace(L, lua_upvalueindex(1));
-  }
-  p->i = lua_tointeger(L, 3);
-  lua_settop(L, 1);
-  return 1;
+  /* refill may yield (a page fetched by a transport that yields, in a
+   * coroutine): page_refilled then runs when it is resumed */
+  lua_callk(L, 2, 3, 0, page_refilled);             /* item, items, i */
+  return page_refilled(L, LUA_OK, 0);
 }
 
 static int l_page_iter(lua_State *L) {
