@@ -56,5 +56,10 @@ describe("a page's records", function()
     -- and its records hold their page's table, not that environment
     local items = assert(core.parse_page("PhoneNumber", KEY, page("dd", 2)))
     assert.are_not.equal(before, getuv(items[1], 1))
+    -- a page's table left there (as an error inside the loop would leave
+    -- it) is replaced by the function's own at the next call
+    debug.setfenv(core.parse_page, getuv(items[1], 1))
+    assert(core.parse_page("PhoneNumber", KEY, page("ee", 2)))
+    assert.equal(before, debug.getfenv(core.parse_page))
   end)
 end)

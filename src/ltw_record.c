@@ -57,7 +57,8 @@
  *   R[k] = metatable of kind k (1..NKINDS), R[metatable] = k,
  *   R[C_INDEX + k - 1] = kind k's C __index closure (set_methods puts it
  *   back as __index: twilio.record may have replaced it, see ffi_read),
- *   R.empty = the shared empty ctx table, R[R_PENDING] = KB of list pages
+ *   R.empty = the shared empty ctx table, R[R_ENV] = parse_page's own
+ *   environment (LuaJIT, new_records), R[R_PENDING] = KB of list pages
  *   outside the heap not yet reported to the collector (report_off_heap),
  *   R[OWN_MT + k - 1] = kind k's owner metatable (orecord), R[it] = k; it is
  *   also registry[light userdata &kinds[k - 1]] (kept when the module
@@ -143,6 +144,7 @@ static const struct kind_def {
 typedef char nkinds_fit[NKINDS <= 8 ? 1 : -1];   /* single_key's size */
 #define R_IDX lua_upvalueindex(1)
 #define C_INDEX 100            /* R[C_INDEX + k]: see the top */
+#define R_ENV (C_INDEX - 2)    /* R[R_ENV]: see new_records (LuaJIT) */
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -504,14 +506,22 @@ static void new_record(lua_State *L, int kind, tw_jdoc **box,
  * function's, so the page's table is made this function's environment for
  * the loop, and each record is born with it: no lua_setfenv (and two
  * stack lookups) per record, ~60 instructions of ~290. The function's own
- * environment is put back after the loop; a Lua error inside it (out of
- * memory) leaves the page's table there until the next call puts it back,
- * which only keeps that page alive a little longer. */
+ * environment (R[R_ENV], kept at the first call) is put back after the
+ * loop; a Lua error inside it (out of memory) leaves the page's table
+ * there until the next call puts the kept one back, which only keeps that
+ * page alive a little longer. */
 static void new_records(lua_State *L, int kind, tw_jdoc **box,
                         const tw_jobj *items, int n, int mt, int uv) {
   int i;
 #if LUA_VERSION_NUM < 502
-  lua_pushvalue(L, LUA_ENVIRONINDEX);               /* the function's own */
+  /* the function's own environment, as found at its first call (a later
+   * call may find a page's table left by an error in this loop) */
+  if (lua_rawgeti(L, R_IDX, R_ENV), lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushvalue(L, LUA_ENVIRONINDEX);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, R_IDX, R_ENV);
+  }
   lua_pushvalue(L, uv);
   lua_replace(L, LUA_ENVIRONINDEX);
   for (i = 0; i < n; i++) {
