@@ -9,6 +9,9 @@
 -- Endpoints:
 --   /echo          JSON { method, uri, headers (lower-case names), body }
 --                  (and any path under /2010-04-01/, so a client's calls echo)
+--   /2010-04-01/Accounts/AC0...099/IncomingPhoneNumbers/PN<32 hex>.json
+--                  a number's JSON of about 1.3 KB at once (sid, method, uri,
+--                  pad), as Twilio's (bulk_lane_heap_spec)
 --   /status?code=N  empty body with that status
 --   /redirect      302 to /echo
 --   /slow?ms=N     sleeps N ms, then "slow"
@@ -60,6 +63,15 @@ http {
   client_body_buffer_size 1m;
   server {
     listen 127.0.0.1:@PORT@ backlog=512;
+    location ~ "^/2010-04-01/Accounts/AC0{30}99/IncomingPhoneNumbers/(PN[0-9a-f]{32})[.]json$" {
+      content_by_lua_block {
+        local sid = ngx.var[1]
+        ngx.req.read_body()
+        ngx.header["Content-Type"] = "application/json"
+        ngx.print('{"sid": "', sid, '", "method": "', ngx.req.get_method(), '", "uri": "',
+                  ngx.var.uri, '", "pad": "', string.rep("x", 1100), '"}')
+      }
+    }
     location ~ ^(/echo|/2010-04-01/.*)$ {
       content_by_lua_block {
         local cjson = require "cjson"
