@@ -1779,13 +1779,39 @@ static int member(const tw_jdoc *d, const tw_jobj *o, unsigned i, size_t *k) {
   return (int)o->wide[2 * i + 1];
 }
 
+/* 1 when a[0..n) == b[0..n), n <= 16, reading nothing outside either
+ * (overlapping loads from both ends): a key is a few bytes, and a memcmp
+ * call cost ~35 instructions of each field read. */
+HOT int short_equals(const char *a, const char *b, size_t n) {
+  uint64_t x, y, x2, y2;
+  uint32_t u, w, u2, w2;
+  if (n >= 8) {
+    memcpy(&x, a, 8);
+    memcpy(&y, b, 8);
+    memcpy(&x2, a + n - 8, 8);
+    memcpy(&y2, b + n - 8, 8);
+    return ((x ^ y) | (x2 ^ y2)) == 0;
+  }
+  if (n >= 4) {
+    memcpy(&u, a, 4);
+    memcpy(&w, b, 4);
+    memcpy(&u2, a + n - 4, 4);
+    memcpy(&w2, b + n - 4, 4);
+    return ((u ^ w) | (u2 ^ w2)) == 0;
+  }
+  if (n == 0) return 1;
+  /* 1 to 3 bytes: the first, the middle and the last cover them all */
+  return a[0] == b[0] && a[n >> 1] == b[n >> 1] && a[n - 1] == b[n - 1];
+}
+
 static int member_key_equals(const tw_jdoc *d, const tw_jobj *o, size_t k,
                              const char *key, size_t klen) {
   const char *s = d->text;
   if (!o->esc) {
     /* no backslash: the key is exactly klen bytes iff a '"' follows */
     return klen <= d->len - k && s[k + klen] == '"' &&
-           memcmp(s + k, key, klen) == 0;
+           (klen <= 16 ? short_equals(s + k, key, klen)
+                       : memcmp(s + k, key, klen) == 0);
   }
   return key_equals(s + k, skip_string(s, k, d->len) - 1 - k, key, klen);
 }
@@ -1797,27 +1823,20 @@ static unsigned hint_slot(const tw_jdoc *d, const void *hint) {
   return (unsigned)(h >> (64 - d->hint_bits));
 }
 
-int tw_json_lookup(tw_jdoc *d, tw_jobj *o, const char *key, size_t klen,
-                   const void *hint) {
-  unsigned i, h = 0;
+/* tw_json_lookup without a usable hint: indexes o if needed, scans its
+ * members, and remembers the position under hint (slot h). Kept out of
+ * line so that the hit path below stays a leaf without a frame. */
+NOINLINE int lookup_scan(tw_jdoc *d, tw_jobj *o, const char *key, size_t klen,
+                       const void *hint) {
+  unsigned i, h;
   size_t k;
   int v;
   if (o->state == TW_JOBJ_NONE && index_wide(d, o) != 0) return -2;
-  /* The hint cache remembers, per key, its position among the members;
-   * records of one page usually share a layout, so the guess is right and
-   * the scan below is skipped. The guess is always verified. */
-  if (hint) {
-    h = hint_slot(d, hint);
-    if ((d->hint_set >> h & 1) && d->hint[h].key == hint &&
-        (i = d->hint[h].idx) < o->n) {
-      v = member(d, o, i, &k);
-      if (member_key_equals(d, o, k, key, klen)) return v;
-    }
-  }
   for (i = 0; i < o->n; i++) {
     v = member(d, o, i, &k);
     if (member_key_equals(d, o, k, key, klen)) {
       if (hint) {
+        h = hint_slot(d, hint);
         d->hint[h].key = hint;
         d->hint[h].idx = i;
         d->hint_set |= (uint64_t)1 << h;
@@ -1826,6 +1845,84 @@ int tw_json_lookup(tw_jdoc *d, tw_jobj *o, const char *key, size_t klen,
     }
   }
   return -1;
+}
+
+HOT int lookup(tw_jdoc *d, tw_jobj *o, const char *key, size_t klen,
+               const void *hint) {
+  /* The hint cache remembers, per key, its position among the members;
+   * records of one page share a layout, so the guess is right and the
+   * scan is skipped. The guess is always verified (the key's bytes at
+   * that member). The common case, a narrow index and a key without
+   * escapes, is spelled out here. */
+  if (hint && o->state != TW_JOBJ_NONE) {
+    unsigned h = hint_slot(d, hint), i;
+    if ((d->hint_set >> h & 1) && d->hint[h].key == hint &&
+        (i = d->hint[h].idx) < o->n) {
+      size_t k;
+      int v;
+      if (o->state == TW_JOBJ_NARROW && !o->esc && klen <= 16) {
+        unsigned m = d->members[o->first + i];
+        const char *s = d->text;
+        k = (size_t)o->start + (m & 0xFFFFu);
+        if (klen <= d->len - k && s[k + klen] == '"' &&
+            short_equals(s + k, key, klen))
+          return o->start + (int)(m >> 16);
+      } else {
+        v = member(d, o, i, &k);
+        if (member_key_equals(d, o, k, key, klen)) return v;
+      }
+    }
+  }
+  return lookup_scan(d, o, key, klen, hint);
+}
+
+int tw_json_lookup(tw_jdoc *d, tw_jobj *o, const char *key, size_t klen,
+                   const void *hint) {
+  return lookup(d, o, key, klen, hint);
+}
+
+/* The string value at v, if plain: as tw_json_string, the contents end at
+ * the first stop, and a '"' there means no escape before it. */
+HOT void plain_string(const tw_jdoc *d, int v, const char **str, size_t *len) {
+  size_t e;
+  *str = NULL;
+  if (d->text[v] != '"') return;
+  e = find_stop(d->text, (size_t)v + 1, d->len);
+  if (d->text[e] != '"') return;
+  *str = d->text + v + 1;
+  *len = e - (size_t)v - 1;
+}
+
+NOINLINE int lookup_str_slow(tw_jdoc *d, tw_jobj *o, const char *key,
+                             size_t klen, const void *hint, const char **str,
+                             size_t *len) {
+  int v = lookup(d, o, key, klen, hint);
+  *str = NULL;
+  if (v >= 0) plain_string(d, v, str, len);
+  return v;
+}
+
+/* The common read (a hinted key on a narrow index without escaped keys)
+ * spelled out without calls, so that it needs no frame; the rest goes to
+ * lookup_str_slow, which is lookup as tw_json_lookup. */
+int tw_json_lookup_str(tw_jdoc *d, tw_jobj *o, const char *key, size_t klen,
+                       const void *hint, const char **str, size_t *len) {
+  if (hint && o->state == TW_JOBJ_NARROW && !o->esc && klen <= 16) {
+    unsigned h = hint_slot(d, hint), i;
+    if ((d->hint_set >> h & 1) && d->hint[h].key == hint &&
+        (i = d->hint[h].idx) < o->n) {
+      unsigned m = d->members[o->first + i];
+      const char *s = d->text;
+      size_t k = (size_t)o->start + (m & 0xFFFFu);
+      if (klen <= d->len - k && s[k + klen] == '"' &&
+          short_equals(s + k, key, klen)) {
+        int v = o->start + (int)(m >> 16);
+        plain_string(d, v, str, len);
+        return v;
+      }
+    }
+  }
+  return lookup_str_slow(d, o, key, klen, hint, str, len);
 }
 
 /* ---- value decoding ----------------------------------------------------- */

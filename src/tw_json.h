@@ -141,6 +141,12 @@ tw_jobj tw_json_obj(const tw_jdoc *d, int v);
  * scanning. The hint is only a guess: every hit is verified. */
 int tw_json_lookup(tw_jdoc *d, tw_jobj *o, const char *key, size_t klen,
                    const void *hint);
+/* tw_json_lookup for a reader that hands out strings: the same result,
+ * and when the value is a string without escapes, its contents (*str, *len
+ * bytes in the text, as tw_json_string gives them); else *str = NULL. One
+ * call for the common field read (ltw_record.c). */
+int tw_json_lookup_str(tw_jdoc *d, tw_jobj *o, const char *key, size_t klen,
+                       const void *hint, const char **str, size_t *len);
 
 /* Unescapes a JSON string body in[0..n) (as tw_json_raw gives it) into out,
  * which must hold n bytes (unescaped text is never longer). \uXXXX becomes

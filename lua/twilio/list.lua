@@ -128,6 +128,8 @@ end
 
 -- The page of an iterator that holds none (never written: it has no items).
 local NO_ITEMS = {}
+-- list:each{}'s C iterator where it pays (Lua 5.4; nil on LuaJIT): see each.
+local page_iter = core.page_iter
 
 -- Everything but the common case of next_item: limits, matches, the end of
 -- a page (the next one fetched), the end of the listing, errors.
@@ -206,12 +208,28 @@ function List:each(params, opts)
   local cur, err = self:cursor(params, opts)
   if not cur then error(err, 2) end
   local match, limit = cur.match, cur.limit
+  if not match and not limit and page_iter then
+    -- Lua 5.4: the same in C (core.page_iter, src/ltw_record.c): a Lua
+    -- iterator costs a reentry of the VM per item there. refill gets the
+    -- item handed out last (false when advance handed it out: the cursor
+    -- has it) and its position, and does what the iterator below does at
+    -- the end of a page.
+    return page_iter(function(last, i)
+      cur.i = i
+      if last then cur.last = last end
+      local nxt, ierr = advance(cur)
+      if ierr then error(ierr, 0) end
+      return nxt, cur.items, cur.i
+    end)
+  end
   if not match and not limit then
-    -- The whole listing, unfiltered (the usual loop): the page and the
+    -- The whole listing, unfiltered (the usual loop; LuaJIT, which
+    -- compiles this iterator into the caller's loop): the page and the
     -- position live in upvalues, which the iterator reads and writes more
-    -- cheaply than the cursor's fields (Lua 5.4: -5 % of list-all's
-    -- instructions). The cursor is brought up to date before advance,
-    -- which does the rest exactly as for the general iterator below.
+    -- cheaply than the cursor's fields (on Lua 5.4, before the C iterator
+    -- above: -5 % of list-all's instructions). The cursor is brought up
+    -- to date before advance, which does the rest exactly as for the
+    -- general iterator below.
     local items, i, last = NO_ITEMS, 0, false
     return function()
       local j = i + 1

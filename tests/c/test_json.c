@@ -1185,6 +1185,159 @@ static void test_hint_cache(void) {
   CHECK(ok, "lookup cache: 40 keys, colliding hints, record and page, parsed and borrowed");
 }
 
+/* The lookup's hit path (a hinted key read again on the next item of a
+ * page, the key compared in place: short_equals): for every key length 1
+ * to 20 and every byte position, a page whose middle item holds the key
+ * with that one byte changed (or one byte longer) must not answer the
+ * key's hinted member, and the items around it must. Keys in exact-size
+ * buffers (no NUL) and a borrowed page in an exact-size buffer, so that
+ * ASan sees any read past either (the text's NUL is part of the
+ * borrow's contract). */
+/* tw_json_lookup (via 0) or tw_json_lookup_str (1: its own hit path). */
+static int lookup_via(int via, tw_jdoc *d, tw_jobj *o, const char *key,
+                      size_t klen, const void *hint) {
+  const char *str;
+  size_t n;
+  if (!via) return tw_json_lookup(d, o, key, klen, hint);
+  return tw_json_lookup_str(d, o, key, klen, hint, &str, &n);
+}
+
+static void test_hint_hits(void) {
+  int ok = 1, len_ok = 1, via;
+  size_t kl, p;
+  for (via = 0; via < 2; via++)
+  for (kl = 1; kl <= 20 && ok; kl++) {
+    for (p = 0; p <= kl && ok; p++) {       /* p == kl: one byte longer */
+      char key[24], other[24], txt[256];
+      char *k = malloc(kl), *ko = malloc(kl + 1), *t;
+      size_t i, n, ol = p < kl ? kl : kl + 1;
+      tw_jerr e;
+      tw_jdoc *d;
+      const tw_jobj *items;
+      int nitems, next;
+      for (i = 0; i < kl; i++) key[i] = (char)('a' + (i * 7 + kl) % 26);
+      memcpy(other, key, kl);
+      if (p < kl) other[p] = (char)(key[p] == 'z' ? 'y' : key[p] + 1);
+      else other[kl] = 'q';
+      memcpy(k, key, kl);
+      memcpy(ko, other, ol);
+      n = (size_t)snprintf(txt, sizeof txt,
+                           "{\"items\": [{\"%.*s\": 1}, {\"%.*s\": 2}, {\"%.*s\": 3}]}",
+                           (int)kl, key, (int)ol, other, (int)kl, key);
+      t = malloc(n + 1);                    /* borrow: text and its NUL */
+      memcpy(t, txt, n + 1);
+      d = tw_jdoc_borrow(t, n, "items", &e);
+      if (!d || tw_json_page(d, "items", &items, &nitems, &next, &e) != 0 || nitems != 3) {
+        ok = 0;
+      } else {
+        tw_jobj o0 = items[0], o1 = items[1], o2 = items[2];
+        int v0 = lookup_via(via, d, &o0, k, kl, k);
+        int v1 = lookup_via(via, d, &o1, k, kl, k);    /* hinted: must miss */
+        int v2 = lookup_via(via, d, &o2, k, kl, k);
+        int w1 = lookup_via(via, d, &o1, ko, ol, ko);
+        int w1b = lookup_via(via, d, &o1, ko, ol, ko); /* hinted: hits */
+        int x1 = lookup_via(via, d, &o1, k, kl, k);    /* still misses */
+        ok = v0 >= 0 && t[v0] == '1' && v1 == -1 && v2 >= 0 && t[v2] == '3' &&
+             w1 >= 0 && t[w1] == '2' && w1b == w1 && x1 == -1;
+        if (p == kl) len_ok = ok;
+      }
+      tw_jdoc_release(d);
+      free(t);
+      free(k);
+      free(ko);
+    }
+  }
+  /* a hinted position past the end of a shorter item: the next item's
+   * member there ("b", laid out to match text in this one) is not this
+   * item's */
+  for (via = 0; via < 2 && ok; via++) {
+    static const char txt[] = "{\"items\": [{\"a\": 1, \"b\": 2}, {\"a\": \"b\"}, {     \"b\": 4}]}";
+    tw_jerr e;
+    tw_jdoc *d = tw_jdoc_parse(txt, sizeof txt - 1, "items", &e);
+    const tw_jobj *items;
+    int nitems, next;
+    if (!d || tw_json_page(d, "items", &items, &nitems, &next, &e) != 0 || nitems != 3) {
+      ok = 0;
+    } else {
+      tw_jobj o0 = items[0], o1 = items[1], o2 = items[2];
+      int b0 = lookup_via(via, d, &o0, "b", 1, txt);
+      int b1 = lookup_via(via, d, &o1, "b", 1, txt);  /* hint idx 1, n 1 */
+      int b2 = lookup_via(via, d, &o2, "b", 1, txt);
+      ok = b0 >= 0 && txt[b0] == '2' && b1 == -1 && b2 >= 0 && txt[b2] == '4';
+    }
+    tw_jdoc_release(d);
+  }
+  CHECK(ok, "lookup hit path (tw_json_lookup, tw_json_lookup_str): a key changed in any one byte (lengths 1-20) is not found on the hinted member");
+  CHECK(len_ok, "lookup hit path: a longer key at the hinted member is not the key");
+}
+
+/* tw_json_lookup_str (the Lua binding's field read) against tw_json_lookup
+ * and tw_json_string: a string of every length 0 to 40, plain or with one
+ * escape at each position, as the last member of a borrowed page in an
+ * exact-size buffer (ASan sees a read past the text), and every other
+ * type; without a hint and hinted. */
+static void test_lookup_str(void) {
+  static const char *const others[] = { "12", "-1.5e3", "null", "true", "false",
+                                        "{\"a\": \"b\"}", "[\"x\"]", "\"\"" };
+  int ok = 1, round, escaped = 0;
+  size_t n, esc_at, which;
+  char val[64], txt[256];
+  for (which = 0; which < 41 * 42 + 8 && ok; which++) {
+    size_t m;
+    n = which / 42;
+    esc_at = which % 42;          /* 41: no escape; else only if < n */
+    if (which >= 41 * 42) {
+      snprintf(val, sizeof val, "%s", others[which - 41 * 42]);
+    } else {
+      if (esc_at < 41 && esc_at + 1 >= n) continue;   /* room for \\n */
+      memset(val, 0, sizeof val);
+      val[0] = '"';
+      memset(val + 1, 'x', n);
+      if (esc_at < 41) {
+        val[1 + esc_at] = '\\';
+        val[2 + esc_at] = 'n';
+        escaped++;
+      }
+      val[n + 1] = '"';
+    }
+    m = (size_t)snprintf(txt, sizeof txt,
+                         "{\"items\": [{\"pad\": 1, \"k\": %s}, {\"pad\": 2, \"k\": %s}]}",
+                         val, val);   /* the second read hinted: the hit path */
+    for (round = 0; round < 2 && ok; round++) {
+      tw_jerr e;
+      char *t = malloc(m + 1);
+      tw_jdoc *d;
+      const tw_jobj *items;
+      int nitems, next, i;
+      memcpy(t, txt, m + 1);
+      d = round ? tw_jdoc_borrow(t, m, "items", &e) : tw_jdoc_parse(t, m, "items", &e);
+      if (!d || tw_json_page(d, "items", &items, &nitems, &next, &e) != 0 || nitems != 2) {
+        ok = 0;
+      } else {
+        for (i = 0; i < 4 && ok; i++) {
+          tw_jobj o = items[i & 1], o2 = items[i & 1];
+          const char *str = (const char *)1, *want = NULL;
+          size_t len = 0, wn = 0;
+          int esc = 0;
+          int v = tw_json_lookup_str(d, &o, "k", 1, i >= 2 ? "k" : NULL, &str, &len);
+          int w = tw_json_lookup(d, &o2, "k", 1, NULL);
+          if (w >= 0 && tw_json_type(d, w) == TW_JSTRING) {
+            want = tw_json_string(d, w, &wn, &esc);
+            if (esc) want = NULL;
+          }
+          ok = v == w && (want ? str == want && len == wn : str == NULL);
+        }
+        ok = ok && tw_json_lookup_str(d, (tw_jobj *)&items[0], "nope", 4, NULL,
+                                      &(const char *){ 0 }, &(size_t){ 0 }) == -1;
+      }
+      tw_jdoc_release(d);
+      free(t);
+    }
+  }
+  CHECK(escaped == 780, "lookup_str: every escape position tried");
+  CHECK(ok, "lookup_str: strings of 0-40 bytes, with an escape at each place or none, and every other type, as lookup + tw_json_string");
+}
+
 int main(void) {
 #ifdef TEST_JSON_EXTRA
   TEST_JSON_EXTRA();         /* test_json_scalar.c, test_json_sse2.c */
@@ -1207,5 +1360,7 @@ int main(void) {
   test_chain_item_ends();
   test_single_record_growth();
   test_hint_cache();
+  test_hint_hits();
+  test_lookup_str();
   return TAP_DONE();
 }

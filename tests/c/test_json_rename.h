@@ -21,6 +21,7 @@
 #define tw_json_find         tt_json_find
 #define tw_json_obj          tt_json_obj
 #define tw_json_lookup       tt_json_lookup
+#define tw_json_lookup_str   tt_json_lookup_str
 #define tw_json_unescape     tt_json_unescape
 #define tw_json_has_escape   tt_json_has_escape
 #define tw_json_number       tt_json_number
