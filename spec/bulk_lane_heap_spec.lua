@@ -18,6 +18,7 @@
 -- a quiet run with the sizing cannot reach them. TWILIO_TEST_VERBOSE=1
 -- prints the figure.
 local server = require "helpers.static_server"
+local child = require "helpers.child"
 
 local CHILD = [=[
 local twilio = require "twilio"
@@ -56,22 +57,14 @@ describe("update_many's fast phase", function()
   teardown(function() if srv then srv:stop() end end)
 
   local function faults(conc, n)
-    local file = os.tmpname()
-    local w = assert(io.open(file, "w"))
-    w:write(CHILD)
-    w:close()
-    local p = assert(io.popen((os.getenv("TWILIO_TEST_VM") or "lua5.4") .. " " .. file .. " "
-                              .. srv.url .. " " .. conc .. " " .. n .. " 2>&1"))
-    local out = p:read("a")
-    p:close()
-    os.remove(file)
+    local out = child.run(CHILD, srv.url, conc, n)
     return assert(tonumber(out), out)
   end
 
   it("keeps 2,000 records without giving the heap back and faulting it in again", function()
     if os.getenv("TWILIO_TEST_ASAN") then return pending("ASan's allocator is not glibc's") end
     if not io.open("/proc/self/stat") then return pending("needs /proc/self/stat") end
-    local jit = os.getenv("TWILIO_TEST_VM") == "luajit"
+    local jit = child.vm() == "luajit"
     local limit = jit and 0.8 or 0.75
     -- the lower of two measurements: how transfers meet in a poll moves the
     -- count by a few hundredths run to run (and more on a loaded machine);

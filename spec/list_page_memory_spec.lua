@@ -10,6 +10,7 @@
 -- with a known heap: how many pages a collector lets pile up depends on
 -- the heap it paces itself with, and busted's grows with the specs loaded.
 local emu = require "helpers.emulator"
+local child = require "helpers.child"
 
 local SCRIPT = [[
 local core = require "twilio.core"
@@ -41,7 +42,6 @@ h:close()
 io.write(PAGES, " ", size, " ", most)
 ]]
 
-local function sh(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
 describe("a listing's pages (twilio.Body, parse_page)", function()
   setup(function() emu.ensure() end)
@@ -51,15 +51,7 @@ describe("a listing's pages (twilio.Body, parse_page)", function()
     local sid = emu.account_sid()
     emu.reset()
     emu.seed(sid, 1000)
-    local file = os.tmpname()
-    local f = assert(io.open(file, "w"))
-    f:write(SCRIPT)
-    f:close()
-    local p = assert(io.popen(table.concat({ os.getenv("TWILIO_TEST_VM") or "lua5.4", file,
-                                             sh(emu.url()), sh(sid), sh(emu.auth_token()) }, " ") .. " 2>&1"))
-    local out = p:read("*a")
-    p:close()
-    os.remove(file)
+    local out = child.run(SCRIPT, emu.url(), sid, emu.auth_token())
     local pages, size, n = out:match("^(%d+) (%d+) (%d+)$")
     assert(pages, out)
     pages, size, n = tonumber(pages), tonumber(size), tonumber(n)

@@ -7,10 +7,10 @@
 -- blocks to the pool at once.
 local emu = require "helpers.emulator"
 local core = require "twilio.core"
+local child = require "helpers.child"
 
 local NUMBERS = 4000                 -- 4 distinct pages, fetched round and round
 
-local function sh(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
 -- The pages' code, shared by the in-process checks and the child process
 -- (page faults): fetch(h, path) -> body, items, next_page_uri.
@@ -186,16 +186,7 @@ local reused = (minflt() - f1) / 20
 h:close()
 io.write(string.format("%d %d %d", math.floor(fresh), math.floor(reused), first))
 ]]
-    local file = os.tmpname()
-    local out = assert(io.open(file, "w"))
-    out:write(script)
-    out:close()
-    local p = assert(io.popen(table.concat({ os.getenv("TWILIO_TEST_VM") or "lua5.4", file,
-                                             sh(emu.url()), sh(emu.account_sid()), sh(emu.auth_token()) }, " ")
-                              .. " 2>&1"))
-    local res = p:read("*a")
-    p:close()
-    os.remove(file)
+    local res = child.run(script, emu.url(), emu.account_sid(), emu.auth_token())
     local fresh, reused, first = res:match("^(%d+) (%d+) (%d+)$")
     assert(fresh, res)
     fresh, reused, first = tonumber(fresh), tonumber(reused), tonumber(first)

@@ -8,6 +8,7 @@
 -- readable, and read as closed, never as freed memory, from a finalizer
 -- that runs after its own.
 local core = require "twilio.core"
+local child = require "helpers.child"
 require "twilio.client"
 
 local function full_gc() collectgarbage(); collectgarbage(); collectgarbage() end
@@ -51,9 +52,7 @@ describe("a single record larger than its first block", function()
     if os.getenv("TWILIO_TEST_ASAN") then return pending("ASan keeps freed memory in quarantine") end
     if not io.open("/proc/self/status") then return pending("needs /proc/self/status") end
     -- in a child process (busted's heap paces the collector otherwise)
-    local file = os.tmpname()
-    local w = assert(io.open(file, "w"))
-    w:write([=[
+    local out = child.run([=[
 local core = require "twilio.core"
 require "twilio.client"
 local function rss_kb()
@@ -75,11 +74,6 @@ local before = rss_kb()
 run(400)
 io.write(rss_kb() - before)
 ]=])
-    w:close()
-    local p = assert(io.popen((os.getenv("TWILIO_TEST_VM") or "lua5.4") .. " " .. file .. " 2>&1"))
-    local out = p:read("a")
-    p:close()
-    os.remove(file)
     local grown = assert(tonumber(out), out)
     -- leaked, each would keep ~150 KB (its members and wide index): 60 MB
     assert.is_true(grown < 24576, "the process grew by " .. grown .. " KB over 400 more parses")

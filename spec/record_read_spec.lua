@@ -6,6 +6,7 @@
 -- (core.record_get), on records of pages that are gone, detached or
 -- replaced, for every JSON type, escapes and nulls.
 local core = require "twilio.core"
+local child = require "helpers.child"
 local record = require "twilio.record"
 require "twilio.client"                  -- every kind's methods (addons define two)
 
@@ -259,14 +260,7 @@ describe("record fields", function()
         io.write(before, " ", debug.getinfo(getmetatable(items[1]).__index, "S").what, " ",
                  items[7].sid, " ", items[7].phone_number)
       ]]
-      local file = os.tmpname()
-      local f = assert(io.open(file, "w"))
-      f:write(script)
-      f:close()
-      local p = assert(io.popen((os.getenv("TWILIO_TEST_VM") or "luajit") .. " " .. file .. " 2>&1"))
-      local out = p:read("*a")
-      p:close()
-      os.remove(file)
+      local out = child.run(script)
       assert.equal("Lua C PN7 +14155557", out)
     end)
   end

@@ -4,6 +4,7 @@
 -- client options checked up front (issue 13, item 5).
 local root = os.getenv("TWILIO_NUMBERS_ROOT") or "."
 local core = require "twilio.core"
+local child = require "helpers.child"
 local runtime = require "twilio.runtime"
 local twilio = require "twilio"
 
@@ -30,18 +31,7 @@ end
 
 -- Runs `code` in a fresh interpreter (the VM under test) with this
 -- checkout's paths: its stdout.
-local function fresh(code)
-  local vm = os.getenv("TWILIO_TEST_VM") or "lua5.4"
-  local tmp = os.tmpname()
-  local f = assert(io.open(tmp, "w"))
-  f:write(code)
-  f:close()
-  local p = assert(io.popen(vm .. " " .. tmp .. " 2>&1"))
-  local out = p:read("*a")
-  p:close()
-  os.remove(tmp)
-  return out
-end
+local function fresh(code) return child.run(code) end
 
 describe("the require graph of lua/", function()
   local graph = {}
