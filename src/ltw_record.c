@@ -383,6 +383,18 @@ static void push_table(lua_State *L, const tw_jdoc *d, int obj) {
 
 #define OWN_MT 200       /* R[OWN_MT + k]: kind k's owner metatable */
 
+/* A record's fields in their safe state: closed (box NULL; the caller
+ * points it to its doc once anchored), not released. owner: an orecord,
+ * whose uservalue is its ctx table itself (uv_ctx). */
+static void init_record(record *r, int kind, int own_uv, int owner) {
+  r->box = NULL;
+  r->kind = (unsigned char)kind;
+  r->released = 0;
+  r->own_uv = (unsigned char)own_uv;
+  r->uv_ctx = (unsigned char)owner;
+  r->owner = (unsigned char)owner;
+}
+
 static int decode_fail(lua_State *L, int nils, const char *msg);
 static void new_record(lua_State *L, int kind, tw_jdoc **box,
                        const tw_jobj *o, int mt, int uv, int own_uv);
@@ -417,12 +429,7 @@ static int new_single(lua_State *L, int kind, const char *body, size_t len,
 #if LTW_BODY_IN_HEAP
   orecord *o = twl_newud(L, offsetof(orecord, body) + len + 1);
   (void)body_idx;
-  o->r.box = NULL;
-  o->r.kind = (unsigned char)kind;
-  o->r.released = 0;
-  o->r.own_uv = 0;
-  o->r.uv_ctx = 1;
-  o->r.owner = 1;
+  init_record(&o->r, kind, 0, 1);
   o->doc = NULL;
   if (len) memcpy(o->body, body, len);
   o->body[len] = '\0';
@@ -485,12 +492,7 @@ static int new_single(lua_State *L, int kind, const char *body, size_t len,
 static void new_record(lua_State *L, int kind, tw_jdoc **box,
                        const tw_jobj *o, int mt, int uv, int own_uv) {
   record *r = twl_newud(L, sizeof *r);
-  r->box = NULL;
-  r->kind = (unsigned char)kind;
-  r->released = 0;
-  r->own_uv = (unsigned char)own_uv;
-  r->uv_ctx = 0;
-  r->owner = 0;
+  init_record(r, kind, own_uv, 0);
   lua_pushvalue(L, mt);
   lua_setmetatable(L, -2);
   lua_pushvalue(L, uv);
@@ -526,12 +528,7 @@ static void new_records(lua_State *L, int kind, tw_jdoc **box,
   lua_replace(L, LUA_ENVIRONINDEX);
   for (i = 0; i < n; i++) {
     record *r = lua_newuserdata(L, sizeof *r);       /* env: uv's table */
-    r->box = NULL;
-    r->kind = (unsigned char)kind;
-    r->released = 0;
-    r->own_uv = 0;
-    r->uv_ctx = 0;
-    r->owner = 0;
+    init_record(r, kind, 0, 0);
     lua_pushvalue(L, mt);
     lua_setmetatable(L, -2);
     r->box = box;
@@ -749,26 +746,6 @@ static int l_parse_record(lua_State *L) {
   return new_single(L, kind, body, len, 2, 4, 5);
 }
 
-/* The fused call's parse (ltw_call.h): l_parse_record for body[0..len)
- * (copied: the caller's buffer may go) and the ctx table at ctx_idx,
- * without this module's upvalue (the kind's owner metatable comes from
- * the registry, under the light userdata &kinds[k], where ltw_open_record
- * put the same table). nil, err gets err.status = status. */
-static int from_bytes(lua_State *L, const char *kind_name, const char *body,
-                      size_t len, int body_idx, int ctx_idx, long status) {
-  int kind;
-  for (kind = 0; kind < NKINDS; kind++)
-    if (strcmp(kind_name, kinds[kind].name) == 0) break;
-  if (kind == NKINDS) return luaL_error(L, "twilio: unknown record kind '%s'", kind_name);
-  ctx_idx = lua_absindex(L, ctx_idx);
-  lua_pushlightuserdata(L, (void *)&single_key[kind]);
-  lua_rawget(L, LUA_REGISTRYINDEX);                 /* top: its metatable */
-  if (new_single(L, kind, body, len, body_idx, ctx_idx, lua_gettop(L)) == 1) return 1;
-  lua_pushinteger(L, (lua_Integer)status);
-  lua_setfield(L, -2, "status");
-  return 2;
-}
-
 /* A page's bytes outside the Lua heap (its Body on LuaJIT, and its
  * doc's index), told to the collector in batches: R[R_PENDING] holds the
  * KB parsed since the last report, reported as one step once they reach
@@ -798,9 +775,25 @@ static void report_off_heap(lua_State *L, const tw_jdoc *d, size_t off_heap) {
   lua_rawseti(L, R_IDX, R_PENDING);
 }
 
+/* The fused call's and the bulk lane's parse (ltw_call.h): l_parse_record
+ * for body[0..len) (copied: the caller's buffer may go) and the ctx table
+ * at ctx_idx, without this module's upvalue (the metatable of the kind's
+ * single records comes from the registry, under the light userdata
+ * &single_key[k], where ltw_open_record put it). nil, err gets
+ * err.status = status. */
 int ltw_record_from_bytes(lua_State *L, const char *kind_name, const char *body,
                           size_t len, int ctx_idx, long status) {
-  return from_bytes(L, kind_name, body, len, 0, ctx_idx, status);
+  int kind;
+  for (kind = 0; kind < NKINDS; kind++)
+    if (strcmp(kind_name, kinds[kind].name) == 0) break;
+  if (kind == NKINDS) return luaL_error(L, "twilio: unknown record kind '%s'", kind_name);
+  ctx_idx = lua_absindex(L, ctx_idx);
+  lua_pushlightuserdata(L, (void *)&single_key[kind]);
+  lua_rawget(L, LUA_REGISTRYINDEX);                 /* top: its metatable */
+  if (new_single(L, kind, body, len, 0, ctx_idx, lua_gettop(L)) == 1) return 1;
+  lua_pushinteger(L, (lua_Integer)status);
+  lua_setfield(L, -2, "status");
+  return 2;
 }
 
 /* items, next_page_uri, err = core.parse_page(kind, items_key, body, ctx)
