@@ -538,8 +538,8 @@ static void *regrow(void *arr, unsigned char *inl, size_t n, size_t cap, size_t 
 static int push_item(tw_jdoc *d, size_t start) {
   tw_jobj *o;
   if (d->nitems == d->items_cap) {
-    /* a few for a single record; about one per KiB of a page (Twilio's
-     * numbers take 1.3 KiB): rarely grown */
+    /* about one per KiB of a page (Twilio's numbers take 1.3 KiB): rarely
+     * grown (a single record's one slot is in the doc's own block) */
     size_t cap = d->items_cap ? d->items_cap * 2 : d->len / 1024 + 4;
     tw_jobj *ni = regrow(d->items, &d->inline_items, d->nitems, cap, sizeof *ni);
     if (!ni) return -1;
@@ -718,10 +718,8 @@ NOINLINE int chain_more(chain_ctx *x, const char *s, size_t p, size_t nmem) {
   return chain_start(x->st, s, x->n, p, &x->c, x->mlim - nmem, x->wend);
 }
 
-/* chain_run's entries: at a key (start == pos, at its '"'; c.r: the stops
- * after it, maybe none), or at a string value's first stop (start == pos
- * at its '"', recorded; c.r: its first stop is the lowest bit). */
-enum { CH_KEY, CH_VALUE };
+/* chain_run's entry: at a key (start == pos, at its '"'; c.r: the stops
+ * after it, maybe none). */
 /* chain_run's exits, each at a place of scan_body's: CX_KEY_MORE,
  * CX_VALUE_MORE: the words ran out at a key or at a string value (start ==
  * pos at its '"'; chain_start, or key_slow: / value_slow:); CX_KEY_END: a
@@ -792,7 +790,7 @@ enum { CX_KEY_MORE, CX_VALUE_MORE, CX_KEY_END, CX_STRING_END, CX_GENERAL,
  * registers: inside scan_body, GCC kept the members array and the word
  * index on the stack), called by scan_body with x's state; returns a
  * CX_. */
-HOT int chain_body(chain_ctx *x, const char *s, int entry) {
+HOT int chain_body(chain_ctx *x, const char *s) {
   uint64_t r = x->c.r;
   size_t blk = x->c.blk;
   const uint64_t *cp = x->c.cp, *cend = x->c.cend;
@@ -814,7 +812,6 @@ HOT int chain_body(chain_ctx *x, const char *s, int entry) {
     x->q = (q_);                                                           \
     goto out;                                                              \
   } while (0)
-  if (entry == CH_VALUE) goto value;
 chain:                       /* START: a key's '"', r: the stops after it */
   if (UNLIKELY(r == 0)) CHAIN_NEXT(START + 1, CX_KEY_MORE);
 key:                         /* the same, r is not 0 */
@@ -981,13 +978,13 @@ out:
 #if TW_JSON_AVX2
 /* chain_body for the BMI1/BMI2 build of scan_body (scan_doc_bmi). */
 __attribute__((target("bmi,bmi2"), noinline))
-static int chain_bmi(chain_ctx *x, const char *s, int entry) {
-  return chain_body(x, s, entry);
+static int chain_bmi(chain_ctx *x, const char *s) {
+  return chain_body(x, s);
 }
 #endif
 
-NOINLINE int chain_run(chain_ctx *x, const char *s, int entry) {
-  return chain_body(x, s, entry);
+NOINLINE int chain_run(chain_ctx *x, const char *s) {
+  return chain_body(x, s);
 }
 #undef CHAIN_CLOSE
 #undef CHAIN_NEXT
@@ -1039,7 +1036,7 @@ HOT int scan_body(tw_jdoc *d, const char *items_key, size_t *at,
   uint32_t w;
   chain_ctx x;               /* the chain's place in the stop words, and
                                 its state while chain_run has it */
-  int entry, rc;             /* chain_run's entry and exit */
+  int rc;                    /* chain_run's exit */
   /* in the chain: 1 when its members are an item's (depth ==
    * item_depth + 1). The chain writes every member's entry, and keeps it
    * (nmem += rec) only then: there is always room (see chain_start). */
@@ -1200,7 +1197,6 @@ key:
 member:                      /* start == pos, at a key's '"' */
   rec = depth == item_depth + 1;      /* for the chain */
   if (chain_start(&st, s, n, pos + 1, &x.c, mlim - nmem, wend)) {
-    entry = CH_KEY;
     goto chain;
   }
 key_slow:                    /* start == pos, at a key's '"' */
@@ -1284,7 +1280,7 @@ string_end:                  /* start == pos, q: the string's first stop */
   }
   goto after;
 
-chain:                       /* chain_run, from x.c; entry: CH_KEY, CH_VALUE */
+chain:                       /* chain_run, from x.c, at a key */
   x.mem = mem;
   x.nmem = nmem;
   x.rec = rec;
@@ -1298,9 +1294,9 @@ chain:                       /* chain_run, from x.c; entry: CH_KEY, CH_VALUE */
   x.mlim = mlim;
   x.plain = !esc && !over;
 #if TW_JSON_AVX2
-  rc = bmi ? chain_bmi(&x, s, entry) : chain_run(&x, s, entry);
+  rc = bmi ? chain_bmi(&x, s) : chain_run(&x, s);
 #else
-  rc = chain_run(&x, s, entry);
+  rc = chain_run(&x, s);
 #endif
   nmem = x.nmem;
   rec = x.rec;
@@ -1332,7 +1328,6 @@ chain:                       /* chain_run, from x.c; entry: CH_KEY, CH_VALUE */
     pos++;                             /* its first key */
     start = pos;
     x.c.r &= x.c.r - 1;                /* its opening quote */
-    entry = CH_KEY;
     goto chain;
   default:                            /* CX_GENERAL: a value at start ends before pos */
     break;
