@@ -180,12 +180,7 @@ static int l_call_record(lua_State *L) {
 
 /* json_type for the bulk lane (ltw_lane.c): the same test of an answer. */
 int ltw_call_json_type(const tw_curl_res *r) {
-  /* a multi transfer's headers, kept by its header callback */
-  size_t pos = 0;
-  const char *name, *value, *ct = NULL;
-  while (tw_curl_header_next(r, &pos, &name, &value))
-    if (strcmp(name, "content-type") == 0) ct = value;
-  return json_ct(ct);
+  return json_ct(tw_curl_res_content_type(r));  /* kept by its header callback */
 }
 
 /* After ltw_open_config and the registration of twilio.Curl. */

@@ -681,18 +681,21 @@ void tw_curl_fill_headers(tw_curl *h) {
 #endif
 }
 
+const char *tw_curl_res_content_type(const tw_curl_res *r) {
+  size_t pos = 0;
+  const char *name, *value, *ct = NULL;
+  while (tw_curl_header_next(r, &pos, &name, &value))
+    if (strcmp(name, "content-type") == 0) ct = value;
+  return ct;
+}
+
 const char *tw_curl_content_type(tw_curl *h) {
   const char *ct = NULL;
   if (h->after) {
     if (curl_easy_getinfo(h->easy, CURLINFO_CONTENT_TYPE, &ct) != CURLE_OK) return NULL;
     return ct;
-  } else {
-    size_t pos = 0;
-    const char *name, *value;
-    while (tw_curl_header_next(&h->res, &pos, &name, &value))
-      if (strcmp(name, "content-type") == 0) ct = value;
-    return ct;
   }
+  return tw_curl_res_content_type(&h->res);
 }
 
 const tw_curl_res *tw_curl_perform(tw_curl *h, const tw_curl_req *rq) {
@@ -755,9 +758,10 @@ struct tw_curl_xfer {
   tw_curl_res res;             /* buffers owned */
   uint64_t token;
   tw_curl_xfer *prev, *next;   /* active list, or done queue (next only) */
-  /* the per-request options as last set on easy (warm: easy went through
-   * setup for this x; 0: set everything next time), as tw_curl keeps them */
-  int warm, cur_fresh, cur_method;
+  /* the per-request options as last set on easy, as tw_curl keeps them
+   * (valid while x has an easy handle: a failed add frees x, so a kept x
+   * with a handle is warm) */
+  int cur_fresh, cur_method;
   long cur_timeout, cur_connect_timeout;
   struct curl_slist *cur_list; /* the header list set on easy */
   tw_buf cur_body;             /* owned: the POST body last copied into easy */
@@ -778,7 +782,7 @@ struct tw_curl_multi {
                                   same lines (freed with the multi) */
   tw_buf hdr_key;              /* owned: the packed lines hdrs was built from */
   long buffer_size;            /* CURLOPT_BUFFERSIZE of its transfers, 0:
-                                  libcurl's default (MULTI_BUF_TOTAL) */
+                                  libcurl's default (16 KiB, MULTI_BUF_MAX) */
   tw_curl_xfer *spare;         /* owned: dropped transfers kept with their
                                   response buffers for the next adds (at
                                   most IDLE_MAX; linked by next) */
@@ -836,7 +840,6 @@ static void xfer_release_easy(tw_curl_multi *m, tw_curl_xfer *x) {
   CURL *e = x->easy;
   if (!e) return;
   x->easy = NULL;
-  x->warm = 0;
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, (char *)NULL);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)NULL);
@@ -949,15 +952,11 @@ static CURLcode set_request_warm(tw_curl_xfer *x, const tw_curl_req *rq,
 }
 
 /* What set_request (or set_request_warm) has just set on x's easy handle
- * for rq, for the next warm request; rc != CURLE_OK: unknown, so the next
- * request of x goes through setup_pooled. */
+ * for rq, for the next warm request; rc != CURLE_OK: nothing (the caller
+ * frees x). */
 static void note_request(tw_curl_xfer *x, const tw_curl_req *rq, struct curl_slist *hdrs,
                          CURLcode rc, int body_noted) {
-  if (rc != CURLE_OK) {
-    x->warm = 0;
-    return;
-  }
-  x->warm = 1;
+  if (rc != CURLE_OK) return;
   x->cur_timeout = rq->timeout_ms;
   x->cur_connect_timeout = rq->connect_timeout_ms;
   x->cur_fresh = rq->fresh_connect ? 1 : 0;
@@ -983,8 +982,7 @@ int tw_curl_multi_add(tw_curl_multi *m, const tw_curl_req *rq, uint64_t token,
     m->nspare--;
     x->next = x->prev = NULL;
     x->hdrs = NULL;
-    warm = x->easy != NULL && x->warm;
-    if (x->easy && !warm) xfer_release_easy(m, x);
+    warm = x->easy != NULL;
   } else {
     x = calloc(1, sizeof *x);                /* owned by m until dropped */
     if (!x) { *err = "out of memory"; return -1; }

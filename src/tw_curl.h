@@ -136,6 +136,9 @@ const tw_curl_res *tw_curl_perform_into(tw_curl *h, const tw_curl_req *rq,
 const tw_curl_res *tw_curl_perform_lean(tw_curl *h, const tw_curl_req *rq);
 void tw_curl_fill_headers(tw_curl *h);
 const char *tw_curl_content_type(tw_curl *h);
+/* The Content-Type among r's kept headers (the last one), or NULL: what a
+ * multi transfer's header callback kept. */
+const char *tw_curl_res_content_type(const tw_curl_res *r);
 
 /* ---- multi: many transfers in flight ---------------------------------- */
 typedef struct tw_curl_multi tw_curl_multi;
