@@ -57,7 +57,8 @@ describe("update_many's fast phase", function()
   teardown(function() if srv then srv:stop() end end)
 
   local function faults(conc, n)
-    local out = child.run(CHILD, srv.url, conc, n)
+    local out, ok = child.run(CHILD, srv.url, conc, n)
+    assert(ok, out)
     return assert(tonumber(out), out)
   end
 

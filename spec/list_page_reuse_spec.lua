@@ -186,7 +186,8 @@ local reused = (minflt() - f1) / 20
 h:close()
 io.write(string.format("%d %d %d", math.floor(fresh), math.floor(reused), first))
 ]]
-    local res = child.run(script, emu.url(), emu.account_sid(), emu.auth_token())
+    local res, ok = child.run(script, emu.url(), emu.account_sid(), emu.auth_token())
+    assert(ok, res)
     local fresh, reused, first = res:match("^(%d+) (%d+) (%d+)$")
     assert(fresh, res)
     fresh, reused, first = tonumber(fresh), tonumber(reused), tonumber(first)

@@ -52,7 +52,7 @@ describe("a single record larger than its first block", function()
     if os.getenv("TWILIO_TEST_ASAN") then return pending("ASan keeps freed memory in quarantine") end
     if not io.open("/proc/self/status") then return pending("needs /proc/self/status") end
     -- in a child process (busted's heap paces the collector otherwise)
-    local out = child.run([=[
+    local out, ok = child.run([=[
 local core = require "twilio.core"
 require "twilio.client"
 local function rss_kb()
@@ -74,6 +74,7 @@ local before = rss_kb()
 run(400)
 io.write(rss_kb() - before)
 ]=])
+    assert(ok, out)
     local grown = assert(tonumber(out), out)
     -- leaked, each would keep ~150 KB (its members and wide index): 60 MB
     assert.is_true(grown < 24576, "the process grew by " .. grown .. " KB over 400 more parses")

@@ -189,7 +189,7 @@ describe("a single record", function()
     -- depends on the heap the collector paces itself with, and busted's
     -- grows with the specs loaded (a full run on LuaJIT grew 32 MB here
     -- with nothing leaked).
-    local out = child.run([=[
+    local out, ok = child.run([=[
 local core = require "twilio.core"
 require "twilio.client"
 local function rss_kb()
@@ -212,6 +212,7 @@ local before = rss_kb()
 run(50000)
 io.write(rss_kb() - before)
 ]=])
+    assert(ok, out)
     local grown = tonumber(out)
     assert(grown, out)
     assert.is_true(grown < 4096, "the process grew by " .. grown .. " KB over 50,000 parses")

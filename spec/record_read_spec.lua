@@ -260,7 +260,8 @@ describe("record fields", function()
         io.write(before, " ", debug.getinfo(getmetatable(items[1]).__index, "S").what, " ",
                  items[7].sid, " ", items[7].phone_number)
       ]]
-      local out = child.run(script)
+      local out, ok = child.run(script)
+      assert(ok, out)
       assert.equal("Lua C PN7 +14155557", out)
     end)
   end

@@ -7,14 +7,12 @@
 -- The VM is TWILIO_TEST_VM (tests/run sets it), else the one running this
 -- spec; LUA_PATH and LUA_CPATH are inherited; the arguments are
 -- shell-quoted (the chunk sees them in `arg`). Returns what the chunk wrote
--- to stdout and stderr.
+-- to stdout and stderr, and whether it exited with status 0 (true or nil).
 local _M = {}
 
 local function sh(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
-_M.sh = sh
-
 function _M.vm()
   return os.getenv("TWILIO_TEST_VM") or (rawget(_G, "jit") and "luajit" or "lua5.4")
 end
@@ -28,9 +26,9 @@ function _M.run(code, ...)
   for i = 1, select("#", ...) do cmd[#cmd + 1] = sh((select(i, ...))) end
   local p = assert(io.popen(table.concat(cmd, " ") .. " 2>&1"))
   local out = p:read("*a")
-  p:close()
+  local ok = p:close()
   os.remove(file)
-  return out
+  return out, ok
 end
 
 return _M
