@@ -120,14 +120,19 @@ static int target_url(lua_State *L, const ltw_config *cfg, const tw_op *op, cons
     lua_pop(L, 1);
     return 0;
   }
-  if (a->ok && a->pre + n + a->suf < TW_URL_MAX && tw_request_segment_ok(s, n) &&
-      tw_check_string(a->p, s, n) == NULL) {
-    memcpy(url, a->url0, a->pre);
-    memcpy(url + a->pre, s, n);
-    memcpy(url + a->pre + n, a->url0 + a->pre + 34, a->suf);
-    url[a->pre + n + a->suf] = '\0';
+  if (a->ok) {
+    /* the checks ltw_rebuild_url gives a path value (it refuses what
+     * these refuse: no second try there) */
+    int ok = a->pre + n + a->suf < TW_URL_MAX && tw_request_segment_ok(s, n) &&
+             tw_check_string(a->p, s, n) == NULL;
+    if (ok) {
+      memcpy(url, a->url0, a->pre);
+      memcpy(url + a->pre, s, n);
+      memcpy(url + a->pre + n, a->url0 + a->pre + 34, a->suf);
+      url[a->pre + n + a->suf] = '\0';
+    }
     lua_pop(L, 1);
-    return 1;
+    return ok;
   }
   lua_setfield(L, A_PATH, "sid");                    /* path.sid = target: anchored */
   return ltw_rebuild_url(L, cfg, op, tu, tl, A_PATH, url) > 0;
