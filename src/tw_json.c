@@ -718,8 +718,14 @@ NOINLINE int chain_more(chain_ctx *x, const char *s, size_t p, size_t nmem) {
   return chain_start(x->st, s, x->n, p, &x->c, x->mlim - nmem, x->wend);
 }
 
-/* chain_run's entry: at a key (start == pos, at its '"'; c.r: the stops
- * after it, maybe none). */
+/* chain_run's entries: at a key (start == pos, at its '"'; c.r: the stops
+ * after it, maybe none), or at a string value's first stop (start == pos
+ * at its '"', recorded; c.r: its first stop is the lowest bit). */
+enum { CH_KEY, CH_VALUE };
+/* scan_body takes only CH_KEY today. The parameter stays: without it GCC
+ * compiles chain_body differently (no constprop clone) and list-all's scan
+ * costs 88 k instructions a page more (callgrind, 51 pages minus 1, / 50:
+ * chain_bmi 75.5 M -> 79.9 M over 51 pages, at 68041a9). */
 /* chain_run's exits, each at a place of scan_body's: CX_KEY_MORE,
  * CX_VALUE_MORE: the words ran out at a key or at a string value (start ==
  * pos at its '"'; chain_start, or key_slow: / value_slow:); CX_KEY_END: a
@@ -790,7 +796,7 @@ enum { CX_KEY_MORE, CX_VALUE_MORE, CX_KEY_END, CX_STRING_END, CX_GENERAL,
  * registers: inside scan_body, GCC kept the members array and the word
  * index on the stack), called by scan_body with x's state; returns a
  * CX_. */
-HOT int chain_body(chain_ctx *x, const char *s) {
+HOT int chain_body(chain_ctx *x, const char *s, int entry) {
   uint64_t r = x->c.r;
   size_t blk = x->c.blk;
   const uint64_t *cp = x->c.cp, *cend = x->c.cend;
@@ -812,6 +818,7 @@ HOT int chain_body(chain_ctx *x, const char *s) {
     x->q = (q_);                                                           \
     goto out;                                                              \
   } while (0)
+  if (entry == CH_VALUE) goto value;
 chain:                       /* START: a key's '"', r: the stops after it */
   if (UNLIKELY(r == 0)) CHAIN_NEXT(START + 1, CX_KEY_MORE);
 key:                         /* the same, r is not 0 */
@@ -978,13 +985,13 @@ out:
 #if TW_JSON_AVX2
 /* chain_body for the BMI1/BMI2 build of scan_body (scan_doc_bmi). */
 __attribute__((target("bmi,bmi2"), noinline))
-static int chain_bmi(chain_ctx *x, const char *s) {
-  return chain_body(x, s);
+static int chain_bmi(chain_ctx *x, const char *s, int entry) {
+  return chain_body(x, s, entry);
 }
 #endif
 
-NOINLINE int chain_run(chain_ctx *x, const char *s) {
-  return chain_body(x, s);
+NOINLINE int chain_run(chain_ctx *x, const char *s, int entry) {
+  return chain_body(x, s, entry);
 }
 #undef CHAIN_CLOSE
 #undef CHAIN_NEXT
@@ -1036,7 +1043,7 @@ HOT int scan_body(tw_jdoc *d, const char *items_key, size_t *at,
   uint32_t w;
   chain_ctx x;               /* the chain's place in the stop words, and
                                 its state while chain_run has it */
-  int rc;                    /* chain_run's exit */
+  int entry, rc;             /* chain_run's entry and exit */
   /* in the chain: 1 when its members are an item's (depth ==
    * item_depth + 1). The chain writes every member's entry, and keeps it
    * (nmem += rec) only then: there is always room (see chain_start). */
@@ -1197,6 +1204,7 @@ key:
 member:                      /* start == pos, at a key's '"' */
   rec = depth == item_depth + 1;      /* for the chain */
   if (chain_start(&st, s, n, pos + 1, &x.c, mlim - nmem, wend)) {
+    entry = CH_KEY;
     goto chain;
   }
 key_slow:                    /* start == pos, at a key's '"' */
@@ -1280,7 +1288,7 @@ string_end:                  /* start == pos, q: the string's first stop */
   }
   goto after;
 
-chain:                       /* chain_run, from x.c, at a key */
+chain:                       /* chain_run, from x.c; entry: CH_KEY, CH_VALUE */
   x.mem = mem;
   x.nmem = nmem;
   x.rec = rec;
@@ -1294,9 +1302,9 @@ chain:                       /* chain_run, from x.c, at a key */
   x.mlim = mlim;
   x.plain = !esc && !over;
 #if TW_JSON_AVX2
-  rc = bmi ? chain_bmi(&x, s) : chain_run(&x, s);
+  rc = bmi ? chain_bmi(&x, s, entry) : chain_run(&x, s, entry);
 #else
-  rc = chain_run(&x, s);
+  rc = chain_run(&x, s, entry);
 #endif
   nmem = x.nmem;
   rec = x.rec;
@@ -1328,6 +1336,7 @@ chain:                       /* chain_run, from x.c, at a key */
     pos++;                             /* its first key */
     start = pos;
     x.c.r &= x.c.r - 1;                /* its opening quote */
+    entry = CH_KEY;
     goto chain;
   default:                            /* CX_GENERAL: a value at start ends before pos */
     break;
@@ -1842,28 +1851,41 @@ NOINLINE int lookup_scan(tw_jdoc *d, tw_jobj *o, const char *key, size_t klen,
   return -1;
 }
 
+/* The hinted member of o, when the hint cache has key's position there
+ * and the key is at it, for the common case only (the caller checked: a
+ * narrow index, no escaped keys, klen <= 16): its value's offset, or -1
+ * (no hint, or not there: the caller scans). */
+HOT int hint_hit(const tw_jdoc *d, const tw_jobj *o, const char *key, size_t klen,
+                 const void *hint) {
+  unsigned h = hint_slot(d, hint), i;
+  if ((d->hint_set >> h & 1) && d->hint[h].key == hint && (i = d->hint[h].idx) < o->n) {
+    unsigned m = d->members[o->first + i];
+    const char *s = d->text;
+    size_t k = (size_t)o->start + (m & 0xFFFFu);
+    if (klen <= d->len - k && s[k + klen] == '"' && short_equals(s + k, key, klen))
+      return o->start + (int)(m >> 16);
+  }
+  return -1;
+}
+
+/* Whether o's hinted lookups take hint_hit's common case. */
+#define HINT_COMMON(o, klen) ((o)->state == TW_JOBJ_NARROW && !(o)->esc && (klen) <= 16)
+
 HOT int lookup(tw_jdoc *d, tw_jobj *o, const char *key, size_t klen,
                const void *hint) {
   /* The hint cache remembers, per key, its position among the members;
    * records of one page share a layout, so the guess is right and the
    * scan is skipped. The guess is always verified (the key's bytes at
-   * that member). The common case, a narrow index and a key without
-   * escapes, is spelled out here. */
+   * that member). */
   if (hint && o->state != TW_JOBJ_NONE) {
-    unsigned h = hint_slot(d, hint), i;
-    if ((d->hint_set >> h & 1) && d->hint[h].key == hint &&
-        (i = d->hint[h].idx) < o->n) {
-      size_t k;
-      int v;
-      if (o->state == TW_JOBJ_NARROW && !o->esc && klen <= 16) {
-        unsigned m = d->members[o->first + i];
-        const char *s = d->text;
-        k = (size_t)o->start + (m & 0xFFFFu);
-        if (klen <= d->len - k && s[k + klen] == '"' &&
-            short_equals(s + k, key, klen))
-          return o->start + (int)(m >> 16);
-      } else {
-        v = member(d, o, i, &k);
+    if (HINT_COMMON(o, klen)) {
+      int v = hint_hit(d, o, key, klen, hint);
+      if (v >= 0) return v;
+    } else {
+      unsigned h = hint_slot(d, hint), i;
+      if ((d->hint_set >> h & 1) && d->hint[h].key == hint && (i = d->hint[h].idx) < o->n) {
+        size_t k;
+        int v = member(d, o, i, &k);
         if (member_key_equals(d, o, k, key, klen)) return v;
       }
     }
@@ -1888,36 +1910,31 @@ HOT void plain_string(const tw_jdoc *d, int v, const char **str, size_t *len) {
   *len = e - (size_t)v - 1;
 }
 
+/* tw_json_lookup_str past its hit path; hinted: hint_hit was tried
+ * already (missed), so straight to the scan. */
 NOINLINE int lookup_str_slow(tw_jdoc *d, tw_jobj *o, const char *key,
-                             size_t klen, const void *hint, const char **str,
-                             size_t *len) {
-  int v = lookup(d, o, key, klen, hint);
+                             size_t klen, const void *hint, int hinted,
+                             const char **str, size_t *len) {
+  int v = hinted ? lookup_scan(d, o, key, klen, hint) : lookup(d, o, key, klen, hint);
   *str = NULL;
   if (v >= 0) plain_string(d, v, str, len);
   return v;
 }
 
 /* The common read (a hinted key on a narrow index without escaped keys)
- * spelled out without calls, so that it needs no frame; the rest goes to
- * lookup_str_slow, which is lookup as tw_json_lookup. */
+ * without calls, so that it needs no frame; the rest goes to
+ * lookup_str_slow. */
 int tw_json_lookup_str(tw_jdoc *d, tw_jobj *o, const char *key, size_t klen,
                        const void *hint, const char **str, size_t *len) {
-  if (hint && o->state == TW_JOBJ_NARROW && !o->esc && klen <= 16) {
-    unsigned h = hint_slot(d, hint), i;
-    if ((d->hint_set >> h & 1) && d->hint[h].key == hint &&
-        (i = d->hint[h].idx) < o->n) {
-      unsigned m = d->members[o->first + i];
-      const char *s = d->text;
-      size_t k = (size_t)o->start + (m & 0xFFFFu);
-      if (klen <= d->len - k && s[k + klen] == '"' &&
-          short_equals(s + k, key, klen)) {
-        int v = o->start + (int)(m >> 16);
-        plain_string(d, v, str, len);
-        return v;
-      }
+  int hinted = hint && HINT_COMMON(o, klen);
+  if (hinted) {
+    int v = hint_hit(d, o, key, klen, hint);
+    if (v >= 0) {
+      plain_string(d, v, str, len);
+      return v;
     }
   }
-  return lookup_str_slow(d, o, key, klen, hint, str, len);
+  return lookup_str_slow(d, o, key, klen, hint, hinted, str, len);
 }
 
 /* ---- value decoding ----------------------------------------------------- */
