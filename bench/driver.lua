@@ -53,21 +53,27 @@ if PEERS then IMPLS[#IMPLS + 1] = "python"; IMPLS[#IMPLS + 1] = "node" end
 -- against the page server's access log at the end
 local peer_requests = { python = 0, node = 0 }
 
+-- BENCH_CPU (bench/run): the one CPU that every measured process shares with
+-- the servers ("none": where the scheduler puts them; see "Servers, and why"
+-- in docs/PERFORMANCE.md).
+local CPU = env("BENCH_CPU", "none")
+local PIN = CPU ~= "none" and fmt("taskset -c %s env ", sh(CPU)) or ""
+
 local function command(impl, job, url, sid, token, n)
   local args = table.concat({ sh(job), sh(url), sh(sid), sh(token), tostring(n or 0),
                               sh(env("BENCH_SIDS", "/dev/null")) }, " ")
   if impl == "baseline" then
-    return sh(ROOT .. "/build/bench/baseline") .. " " .. args
+    return PIN .. sh(ROOT .. "/build/bench/baseline") .. " " .. args
   elseif impl == "python" then
-    return "/usr/bin/python3 " .. sh(ROOT .. "/bench/peer_python.py") .. " " .. args
+    return PIN .. "/usr/bin/python3 " .. sh(ROOT .. "/bench/peer_python.py") .. " " .. args
   elseif impl == "node" then
-    return fmt("NODE_PATH=%s node %s %s", sh(ROOT .. "/build/peers/node/node_modules"),
+    return fmt("%sNODE_PATH=%s node %s %s", PIN, sh(ROOT .. "/build/peers/node/node_modules"),
                sh(ROOT .. "/bench/peer_node.js"), args)
   end
   local vm, dir = "lua5.4", "5.4"
   if impl == "ours-jit" then vm, dir = "luajit", "jit" end
-  return fmt("LUA_PATH=%s LUA_CPATH=%s %s %s %s", sh(ROOT .. "/lua/?.lua;;"), sh(ROOT .. "/build/" .. dir .. "/?.so;;"),
-             vm, sh(ROOT .. "/bench/ours.lua"), args)
+  return fmt("%sLUA_PATH=%s LUA_CPATH=%s %s %s %s", PIN, sh(ROOT .. "/lua/?.lua;;"),
+             sh(ROOT .. "/build/" .. dir .. "/?.so;;"), vm, sh(ROOT .. "/bench/ours.lua"), args)
 end
 
 -- One run: { seconds=, maxrss_kb=, items=, errors=, lua_peak_kb= } | nil, output
@@ -328,7 +334,9 @@ function _M.main()
   end
 
   print(fmt("make bench: %d repetitions per job (list-all-%dk: %d), implementations interleaved in a shuffled order;"
-            .. " seconds are medians (min)", reps, big, math.min(reps, 3)))
+            .. " seconds are medians (min); %s", reps, big, math.min(reps, 3),
+            CPU ~= "none" and fmt("clients and servers on CPU %s (BENCH_CPU)", CPU)
+              or "clients and servers not pinned (BENCH_CPU=none)"))
   print("")
   print_table(rows)
 
