@@ -13,8 +13,8 @@
  *   - proxies: CURLOPT_PROXY is never set, so libcurl reads its standard
  *     environment variables itself (http_proxy, HTTPS_PROXY / https_proxy,
  *     ALL_PROXY, NO_PROXY); CONNECT responses are kept out of the headers;
- *   - "Expect:" is sent empty with a POST body of EXPECT_MIN_BODY bytes
- *     or more, so its body is never held for a 100-continue round trip;
+ *   - "Expect:" is sent empty with a POST body over EXPECT_MIN_BODY
+ *     bytes, so its body is never held for a 100-continue round trip;
  *     a shorter body, or none, is a list without it: libcurl asks for a
  *     100-continue only above a threshold (1 MiB in 7.88, 1 KiB in old
  *     versions), and every custom line costs ~0.7 k instructions per
@@ -924,9 +924,9 @@ void tw_curl_multi_free(tw_curl_multi *m) {
 }
 
 /* The header list for rq: the multi's shared one of rq's kind
- * (wants_expect) when rq's lines are the ones it was built from (check_req already left a POST's form
- * Content-Type to libcurl, for the easy handle and the multi alike)
- * (the usual case: every request of a batch sends the same few headers;
+ * (wants_expect) when rq's lines are the ones it was built from
+ * (check_req already left a POST's form Content-Type to libcurl, for the
+ * easy handle and the multi alike) (the usual case: every request of a batch sends the same few headers;
  * callgrind, bench/ours.lua update-concurrent, 1,100 minus 100 updates:
  * 193.3 k -> 188.1 k instructions per update on 5.4), else a new list
  * that x owns. The first request's list of each kind becomes the shared
@@ -1032,7 +1032,7 @@ static void note_request(tw_curl_xfer *x, const tw_curl_req *rq, struct curl_sli
  * warm handles keep it off: setup_pooled and set_request_warm leave the
  * header options alone). A header callback costs ~1.3 k instructions per
  * transfer in libcurl and on_header; a 2xx in the bulk lane reads only
- * the Content-Type, from libcurl (callgrind: see tw_curl_multi_peek_done_lean). */
+ * the Content-Type, from libcurl (tw_curl_multi_peek_done_lean). */
 static CURLcode multi_after(tw_curl_multi *m, CURL *e) {
   CURLcode rc = CURLE_OK;
   if (!m->after_known) {
