@@ -78,6 +78,35 @@ describe("request header lines (libcurl)", function()
     assert.equal(FORM, e.headers["content-type"])
   end)
 
+  -- "Expect:" (empty: never wait for a 100-continue) goes first into the
+  -- list of a POST whose body is long enough for libcurl to ask for a
+  -- 100-continue (over 1 KiB: src/tw_curl.c wants_expect); shorter ones,
+  -- and GET and DELETE, go without the line. The server must never see
+  -- an Expect header, whatever the body's size, on either handle.
+  it("never sends Expect: 100-continue, whatever the POST body's size", function()
+    local m = core.curl_multi_new{ max_connections = 2 }
+    local sizes = { 0, 3, 1024, 1025, 1536 * 1024 }
+    for i, n in ipairs(sizes) do
+      local body = n > 0 and ("b"):rep(n) or nil
+      local req = { method = "POST", headers = with{ ["Content-Type"] = FORM }, body = body }
+      local e = echo(h, req)
+      assert.is_nil(e.headers.expect, "easy, " .. n .. " bytes")
+      assert.equal(tostring(n), e.headers["content-length"])
+      assert(m:add(i, { method = "POST", url = srv.url .. "/echo", headers = req.headers, body = body }))
+      e = echo(h, { method = "GET", headers = with() })   -- and a GET in between
+      assert.is_nil(e.headers.expect)
+    end
+    local got = {}
+    while m:pending() > 0 do
+      for _, d in ipairs(m:poll(1000)) do got[d.id] = cjson.decode(assert(d.res).body) end
+    end
+    m:close()
+    for i, n in ipairs(sizes) do
+      assert.is_nil(got[i].headers.expect, "multi, " .. n .. " bytes")
+      assert.equal(tostring(n), got[i].headers["content-length"])
+    end
+  end)
+
   it("sends the same lines from a multi handle", function()
     local m = core.curl_multi_new{ max_connections = 2 }
     assert(m:add(1, { method = "POST", url = srv.url .. "/echo", headers = with{ ["Content-Type"] = FORM },
@@ -95,11 +124,12 @@ describe("request header lines (libcurl)", function()
     assert.equal("Basic eDp5", got[2].headers.authorization)
   end)
 
-  -- The easy handle reads the headers it keeps from libcurl's own store
-  -- after the transfer (src/tw_curl.c tw_curl_fill_headers; no header
-  -- callback); a handle keeping every header, and a multi handle, still
-  -- take them through the callback. The kept ones must be the same either
-  -- way: lower-case names, trimmed values, the last of a repeated one.
+  -- The easy handle and a multi handle read the headers they keep from
+  -- libcurl's own store after the transfer (src/tw_curl.c
+  -- headers_from_store; no header callback); a handle keeping every
+  -- header (easy or multi) still takes them through the callback. The
+  -- kept ones must be the same either way: lower-case names, trimmed
+  -- values, the last of a repeated one; and none left from the last answer.
   local KEPT = { "content-type", "content-length", "retry-after", "location", "www-authenticate",
                  "twilio-request-id" }
   local function kept(headers)
@@ -111,6 +141,15 @@ describe("request header lines (libcurl)", function()
   it("keeps the same response headers read after the transfer as through the callback", function()
     local all = core.curl_new{ all_headers = true }
     local m = core.curl_multi_new{ max_connections = 1 }
+    local mall = core.curl_multi_new{ max_connections = 1, all_headers = true }
+    local function multi(mh, req)
+      assert(mh:add(1, req))
+      local got
+      while mh:pending() > 0 do
+        for _, d in ipairs(mh:poll(1000)) do got = assert(d.res) end
+      end
+      return got
+    end
     for _, code in ipairs{ 200, 429, 503 } do
       local req = { method = "GET", url = srv.url .. "/kept?code=" .. code, headers = with() }
       local res = assert(h:perform(req))
@@ -121,12 +160,14 @@ describe("request header lines (libcurl)", function()
         ["content-type"] = "application/json; charset=utf-8", ["content-length"] = "2",
         ["retry-after"] = "7", location = "/2010-04-01/x", ["www-authenticate"] = 'Basic realm="t"',
         ["twilio-request-id"] = "RQ0123" }, res.headers)
-      assert(m:add(code, req))
-      local got
-      while m:pending() > 0 do
-        for _, d in ipairs(m:poll(1000)) do got = assert(d.res) end
-      end
+      local got = multi(m, req)
       assert.same(res.headers, got.headers)
+      assert.same(kept(multi(mall, req).headers), got.headers)
+      assert.equal("number", type(got.new_connections))
+      assert.is_true(got.total_time > 0)
+      got = multi(m, { method = "GET", url = srv.url .. "/big?n=3", headers = with() })
+      assert.same({ ["content-type"] = got.headers["content-type"] }, kept(got.headers))
+      assert.equal("xxx", got.body)
       -- and a POST on the same handle, then a GET without them: nothing stays
       res = assert(h:perform{ method = "POST", url = srv.url .. "/kept?code=" .. code, headers = with(),
                               body = "a=1" })
@@ -137,6 +178,7 @@ describe("request header lines (libcurl)", function()
     end
     all:close()
     m:close()
+    mall:close()
   end)
 
   -- The fused call (core.call_record) sends the header lines its config

@@ -214,7 +214,9 @@ static int l_lane_run(lua_State *L) {
     }
     if (inflight == 0) break;
     tw_curl_multi_poll(mh, POLL_MS);                 /* no Lua inside */
-    while ((r = tw_curl_multi_peek_done(mh, &token)) != NULL) {
+    /* lean: a 2xx reads only its Content-Type from libcurl (no header
+     * callback, no headers copied); anything else is filled first */
+    while ((r = tw_curl_multi_peek_done_lean(mh, &token)) != NULL) {
       lua_Integer i = (lua_Integer)(token & ~LANE_TOKEN);
       inflight--;
       if (r->kind == TW_CURL_OK && r->status >= 200 && r->status < 300 && ltw_call_json_type(r)) {
@@ -244,6 +246,7 @@ static int l_lane_run(lua_State *L) {
       } else {
         int nv;
         lua_createtable(L, 2, 0);
+        tw_curl_multi_fill_done(mh);                 /* its headers and counters */
         nv = ltw_curl_push_result(L, r, NULL, NULL); /* as m:poll gives it */
         tw_curl_multi_drop_done(mh);
         if (nv == 2) {

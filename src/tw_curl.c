@@ -13,9 +13,12 @@
  *   - proxies: CURLOPT_PROXY is never set, so libcurl reads its standard
  *     environment variables itself (http_proxy, HTTPS_PROXY / https_proxy,
  *     ALL_PROXY, NO_PROXY); CONNECT responses are kept out of the headers;
- *   - "Expect:" is sent empty with a POST, so its body is never held for
- *     a 100-continue round trip (the easy handle's GET and DELETE lists
- *     leave it out: a body-less request has no use for it);
+ *   - "Expect:" is sent empty with a POST body over EXPECT_MIN_BODY
+ *     bytes, so its body is never held for a 100-continue round trip;
+ *     a shorter body, or none, is a list without it: libcurl asks for a
+ *     100-continue only above a threshold (1 MiB in 7.88, 1 KiB in old
+ *     versions), and every custom line costs ~0.7 k instructions per
+ *     request (libcurl compares each with every header it may add);
  *   - a multi transfer's body is copied by libcurl (CURLOPT_COPYPOSTFIELDS),
  *     so it never points into a Lua string while Lua runs; the easy handle
  *     borrows it for the perform only (CURLOPT_POSTFIELDS, set again by
@@ -27,15 +30,18 @@
  * a request sets only what varies (URL, method and body, header list,
  * timeouts, fresh connect), and only when it differs from the last
  * request's (set_request_easy); the header list is rebuilt only when the
- * lines change. Multi transfers take a pooled handle, curl_easy_reset it
- * and set everything (their buffers differ per transfer).
+ * lines change. Multi transfers keep their handle from one transfer to the
+ * next (set_request_warm: the same); a new one is set up in full.
  * The easy handle has no header callback (libcurl 7.84+, built with its
  * header API, and not all_headers): libcurl stores every header anyway,
  * and the kept ones are read from that store after the transfer, only
  * when someone wants them (tw_curl_fill_headers: the result table; the
  * fused call reads only the Content-Type of a 2xx); the body is sized
  * from Content-Length at its first bytes instead (size_from_length).
- * Multi transfers keep the callback (on_header).
+ * Multi transfers do the same (not all_headers): the bulk lane reads
+ * only a 2xx's Content-Type (tw_curl_multi_peek_done_lean), m:poll the
+ * kept headers (tw_curl_multi_peek_done); the handle stays with the
+ * finished transfer, with its store, until tw_curl_multi_drop_done.
  * Buffers: a response's body buffer is kept from one request to the next
  * (dropped only when it is over 4 MiB and over 4x the last body), and is
  * sized from Content-Length before the body arrives, so a 1.3 MB page is
@@ -143,6 +149,7 @@ static void res_reset(tw_curl_res *r, size_t max_body) {
   r->total_time = 0;
   r->max_body = max_body;
   r->too_big = 0;
+  r->unfilled = 0;
   r->message[0] = '\0';
   r->errbuf[0] = '\0';
 }
@@ -303,9 +310,18 @@ static CURLcode set_constant(CURL *e, tw_curl_res *r, const char *ca_file, int v
   return rc;
 }
 
-/* A new header list: rq's lines, copied, after "Expect:" (an empty value:
- * never wait for a 100-continue) when expect is set. NULL when out of
- * memory, or for no lines at all. */
+/* Whether rq's header list needs "Expect:" (an empty value: never wait
+ * for a 100-continue): a POST body long enough for libcurl to ask for
+ * one. At or below EXPECT_MIN_BODY bytes no libcurl version does
+ * (7.88: over 1 MiB; older ones: over 1 KiB), so the line would only cost
+ * its compares. */
+#define EXPECT_MIN_BODY 1024
+static int wants_expect(const tw_curl_req *rq) {
+  return rq->method == TW_METHOD_POST && rq->body && rq->body_len > EXPECT_MIN_BODY;
+}
+
+/* A new header list: rq's lines, copied, after "Expect:" when expect is
+ * set. NULL when out of memory, or for no lines at all. */
 static struct curl_slist *build_list_opt(const tw_curl_req *rq, int expect) {
   struct curl_slist *list = NULL, *tmp;
   size_t p = 0;
@@ -373,10 +389,12 @@ static CURLcode setup(CURL *e, const tw_curl_req *rq, tw_curl_res *r,
  * bench/ours.lua update-concurrent against a server that answers at once
  * (1,100 minus 100 updates): 214.0 k -> 211.3 k instructions per update. */
 static CURLcode setup_pooled(CURL *e, const tw_curl_req *rq, tw_curl_res *r,
-                             struct curl_slist *hdrs) {
+                             struct curl_slist *hdrs, int after) {
   CURLcode rc = CURLE_OK;
   SET(e, CURLOPT_WRITEDATA, (void *)r);
-  SET(e, CURLOPT_HEADERDATA, (void *)r);
+  if (!after) SET(e, CURLOPT_HEADERDATA, (void *)r);   /* with no callback,
+                                    libcurl would write headers through
+                                    on_body into a set HEADERDATA */
   SET(e, CURLOPT_ERRORBUFFER, r->errbuf);
   if (rc == CURLE_OK) rc = set_request(e, rq, hdrs);
   return rc;
@@ -446,7 +464,46 @@ static void finish_as(CURL *e, CURLcode rc, tw_curl_res *r, int lean) {
            r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
 }
 
-static void finish(CURL *e, CURLcode rc, tw_curl_res *r) { finish_as(e, rc, r, 0); }
+
+/* The TW_CURL_HEADERS of the final answer on e into r->headers, from
+ * libcurl's store (after the transfer, without a header callback), as
+ * on_header would have kept them: lower-case name, trimmed value, the
+ * last one of a repeated name (what res.headers shows: last one wins). */
+static void headers_from_store(CURL *e, tw_curl_res *r) {
+#if LIBCURL_VERSION_NUM >= 0x075400
+  size_t i;
+  r->headers.len = 0;
+  if (r->kind != TW_CURL_OK) return;
+  for (i = 0; i < sizeof KEEP / sizeof KEEP[0]; i++) {
+    struct curl_header *hh;
+    size_t vn;
+    if (curl_easy_header(e, KEEP[i].name, 0, CURLH_HEADER, -1, &hh) != CURLHE_OK) continue;
+    if (hh->amount > 1 &&
+        curl_easy_header(e, KEEP[i].name, hh->amount - 1, CURLH_HEADER, -1, &hh) != CURLHE_OK)
+      continue;
+    vn = strlen(hh->value);
+    if (buf_reserve(&r->headers, KEEP[i].len + vn + 2) < 0) return;
+    tw_buf_add(&r->headers, KEEP[i].name, KEEP[i].len + 1);   /* room reserved */
+    tw_buf_add(&r->headers, hh->value, vn + 1);
+  }
+#else
+  (void)e;
+  (void)r;
+#endif
+}
+
+/* Whether e's libcurl keeps the answer's headers in its store
+ * (curl_easy_header: 7.84+, unless built without that API). */
+static int store_built_in(CURL *e) {
+#if LIBCURL_VERSION_NUM >= 0x075400
+  struct curl_header *hh;
+  return curl_easy_header(e, "content-type", 0, CURLH_HEADER, -1, &hh) != CURLHE_NOT_BUILT_IN;
+#else
+  (void)e;
+  return 0;
+#endif
+}
+
 
 /* ---- global ------------------------------------------------------------ */
 
@@ -472,11 +529,12 @@ struct tw_curl {
   CURL *easy;              /* owned; curl_easy_cleanup in tw_curl_free */
   char *ca_file;           /* owned copy or NULL */
   int verbose;
-  /* Header lists, one per kind of request: [0] GET and DELETE, [1] POST
-   * (with "Expect:" first: a body-less request has no use for it, and
-   * libcurl compares every custom header with each header it may add, so
-   * a line less is ~1 k instructions less per request). Alternating
-   * kinds swaps lists without rebuilding them. */
+  /* Header lists, one per kind of request: [0] without "Expect:" (GET,
+   * DELETE, a POST with a short body or none), [1] with it first (a
+   * longer POST body: wants_expect). libcurl compares every custom
+   * header with each header it may add, so a line less is ~0.7 k
+   * instructions less per request. Alternating kinds swaps lists without
+   * rebuilding them. */
   struct curl_slist *hdrs[2]; /* owned; NULL before the first request of
                                  that kind (or for no lines) */
   tw_buf hdr_key[2];       /* owned; the packed lines hdrs[k] was built from */
@@ -528,8 +586,7 @@ tw_curl *tw_curl_new(const char *ca_file, int verbose, int all_headers) {
    * 7.84): read the kept ones from there, unless it was built without
    * that API, or every header is wanted (on_header keeps them all) */
   if (!all_headers) {
-    struct curl_header *hh;
-    if (curl_easy_header(h->easy, "content-type", 0, CURLH_HEADER, -1, &hh) != CURLHE_NOT_BUILT_IN &&
+    if (store_built_in(h->easy) &&
         curl_easy_setopt(h->easy, CURLOPT_HEADERFUNCTION, (curl_write_callback)NULL) == CURLE_OK &&
         curl_easy_setopt(h->easy, CURLOPT_HEADERDATA, (void *)NULL) == CURLE_OK) {
       h->after = 1;
@@ -558,7 +615,7 @@ void tw_curl_free(tw_curl *h) {
  * of a client sends the same few headers), else a new one. */
 static CURLcode use_headers(tw_curl *h, const tw_curl_req *rq) {
   struct curl_slist *list;
-  int k = rq->method == TW_METHOD_POST;
+  int k = wants_expect(rq);
   size_t len = rq->hdr_lines ? rq->hdr_len : 0;
   if (h->hdr_key_ok[k] && len == h->hdr_key[k].len &&
       (len == 0 || memcmp(h->hdr_key[k].data, rq->hdr_lines, len) == 0)) {
@@ -650,40 +707,24 @@ const tw_curl_res *tw_curl_perform_lean(tw_curl *h, const tw_curl_req *rq) {
   return &h->res;
 }
 
-/* The TW_CURL_HEADERS of the final answer from libcurl's store, as
- * on_header would have kept them: lower-case name, trimmed value, the last
- * one of a repeated name (what res.headers shows: last one wins). */
+/* The counters, and the kept headers from libcurl's store when the handle
+ * reads them after the transfer (headers_from_store). */
 void tw_curl_fill_headers(tw_curl *h) {
-#if LIBCURL_VERSION_NUM >= 0x075400
-  size_t i;
   if (h->filled) return;
   h->filled = 1;
   finish_counters(h->easy, &h->res);
-  if (!h->after) return;
-  h->res.headers.len = 0;
-  if (h->res.kind != TW_CURL_OK) return;
-  for (i = 0; i < sizeof KEEP / sizeof KEEP[0]; i++) {
-    struct curl_header *hh;
-    size_t vn;
-    if (curl_easy_header(h->easy, KEEP[i].name, 0, CURLH_HEADER, -1, &hh) != CURLHE_OK) continue;
-    if (hh->amount > 1 &&
-        curl_easy_header(h->easy, KEEP[i].name, hh->amount - 1, CURLH_HEADER, -1, &hh) != CURLHE_OK)
-      continue;
-    vn = strlen(hh->value);
-    if (buf_reserve(&h->res.headers, KEEP[i].len + vn + 2) < 0) return;
-    tw_buf_add(&h->res.headers, KEEP[i].name, KEEP[i].len + 1);   /* room reserved */
-    tw_buf_add(&h->res.headers, hh->value, vn + 1);
-  }
-#else
-  if (h->filled) return;
-  h->filled = 1;
-  finish_counters(h->easy, &h->res);
-#endif
+  if (h->after) headers_from_store(h->easy, &h->res);
 }
 
 const char *tw_curl_res_content_type(const tw_curl_res *r) {
   size_t pos = 0;
   const char *name, *value, *ct = NULL;
+  if (r->unfilled) {                      /* as headers_from_store would keep it */
+    if (r->kind != TW_CURL_OK ||
+        curl_easy_getinfo((CURL *)r->easy, CURLINFO_CONTENT_TYPE, &ct) != CURLE_OK)
+      return NULL;
+    return ct;
+  }
   while (tw_curl_header_next(r, &pos, &name, &value))
     if (strcmp(name, "content-type") == 0) ct = value;
   return ct;
@@ -777,12 +818,19 @@ struct tw_curl_multi {
   size_t ndone, count;
   CURL *idle[IDLE_MAX];        /* reusable easy handles, owned */
   size_t nidle;
-  struct curl_slist *hdrs;     /* owned: the header list of the first
-                                  request, shared by every transfer with the
-                                  same lines (freed with the multi) */
-  tw_buf hdr_key;              /* owned: the packed lines hdrs was built from */
+  struct curl_slist *hdrs[2];  /* owned: the header list of the first
+                                  request of each kind (without "Expect:",
+                                  with it: wants_expect), shared by every
+                                  transfer of that kind with the same lines
+                                  (freed with the multi) */
+  tw_buf hdr_key[2];           /* owned: the packed lines hdrs[k] was built from */
   long buffer_size;            /* CURLOPT_BUFFERSIZE of its transfers, 0:
                                   libcurl's default (16 KiB, MULTI_BUF_MAX) */
+  int after, after_known;      /* after: its transfers have no header
+                                  callback (decided on the first easy
+                                  handle: store_built_in, not all_headers);
+                                  their headers are read from libcurl's
+                                  store when someone wants them */
   tw_curl_xfer *spare;         /* owned: dropped transfers kept with their
                                   response buffers for the next adds (at
                                   most IDLE_MAX; linked by next) */
@@ -840,6 +888,7 @@ static void xfer_release_easy(tw_curl_multi *m, tw_curl_xfer *x) {
   CURL *e = x->easy;
   if (!e) return;
   x->easy = NULL;
+  x->res.easy = NULL;
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, (char *)NULL);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)NULL);
@@ -866,35 +915,43 @@ void tw_curl_multi_free(tw_curl_multi *m) {
   }
   for (i = 0; i < m->nidle; i++) curl_easy_cleanup(m->idle[i]);
   curl_multi_cleanup(m->multi);
-  curl_slist_free_all(m->hdrs);         /* no transfer is left to use it */
-  tw_buf_free(&m->hdr_key);
+  curl_slist_free_all(m->hdrs[0]);      /* no transfer is left to use them */
+  curl_slist_free_all(m->hdrs[1]);
+  tw_buf_free(&m->hdr_key[0]);
+  tw_buf_free(&m->hdr_key[1]);
   free(m->ca_file);
   free(m);
 }
 
-/* The header list for rq: the multi's shared one when rq's lines
- * are the ones it was built from (check_req already left a POST's form
- * Content-Type to libcurl, for the easy handle and the multi alike)
- * (the usual case: every request of a batch sends the same few headers;
+/* The header list for rq: the multi's shared one of rq's kind
+ * (wants_expect) when rq's lines are the ones it was built from
+ * (check_req already left a POST's form Content-Type to libcurl, for the
+ * easy handle and the multi alike) (the usual case: every request of a batch sends the same few headers;
  * callgrind, bench/ours.lua update-concurrent, 1,100 minus 100 updates:
  * 193.3 k -> 188.1 k instructions per update on 5.4), else a new list
- * that x owns. The first request's list becomes the shared one. NULL when
- * out of memory. */
-static struct curl_slist *multi_headers(tw_curl_multi *m, tw_curl_xfer *x,
-                                        const tw_curl_req *rq) {
+ * that x owns. The first request's list of each kind becomes the shared
+ * one. *out: the list (NULL for no lines and no "Expect:"); -1 when out
+ * of memory. */
+static int multi_headers(tw_curl_multi *m, tw_curl_xfer *x, const tw_curl_req *rq,
+                         struct curl_slist **out) {
   struct curl_slist *list;
+  int k = wants_expect(rq);
   size_t len = rq->hdr_lines ? rq->hdr_len : 0;
-  if (m->hdrs && len == m->hdr_key.len &&
-      (len == 0 || memcmp(m->hdr_key.data, rq->hdr_lines, len) == 0))
-    return m->hdrs;
-  list = build_list_opt(rq, 1);
-  if (!list) return NULL;
-  if (!m->hdrs && tw_buf_add(&m->hdr_key, rq->hdr_lines ? rq->hdr_lines : "", len) == 0) {
-    m->hdrs = list;                          /* the multi owns it */
-    return list;
+  *out = NULL;
+  if (!k && len == 0) return 0;              /* nothing to send */
+  if (m->hdrs[k] && len == m->hdr_key[k].len &&
+      (len == 0 || memcmp(m->hdr_key[k].data, rq->hdr_lines, len) == 0)) {
+    *out = m->hdrs[k];
+    return 0;
   }
-  x->hdrs = list;                            /* x owns it */
-  return list;
+  list = build_list_opt(rq, k);
+  if (!list) return -1;
+  if (!m->hdrs[k] && tw_buf_add(&m->hdr_key[k], rq->hdr_lines ? rq->hdr_lines : "", len) == 0)
+    m->hdrs[k] = list;                       /* the multi owns it */
+  else
+    x->hdrs = list;                          /* x owns it */
+  *out = list;
+  return 0;
 }
 
 /* set_request for a warm transfer (x's easy handle went through setup
@@ -970,6 +1027,24 @@ static void note_request(tw_curl_xfer *x, const tw_curl_req *rq, struct curl_sli
   }
 }
 
+/* For a new easy handle e of m (after setup): decides m->after on the
+ * first one, and without the header callback, takes it off e (pooled and
+ * warm handles keep it off: setup_pooled and set_request_warm leave the
+ * header options alone). A header callback costs ~1.3 k instructions per
+ * transfer in libcurl and on_header; a 2xx in the bulk lane reads only
+ * the Content-Type, from libcurl (tw_curl_multi_peek_done_lean). */
+static CURLcode multi_after(tw_curl_multi *m, CURL *e) {
+  CURLcode rc = CURLE_OK;
+  if (!m->after_known) {
+    m->after = !m->all_headers && store_built_in(e);
+    m->after_known = 1;
+  }
+  if (!m->after) return CURLE_OK;
+  SET(e, CURLOPT_HEADERFUNCTION, (curl_write_callback)NULL);
+  SET(e, CURLOPT_HEADERDATA, (void *)NULL);
+  return rc;
+}
+
 int tw_curl_multi_add(tw_curl_multi *m, const tw_curl_req *rq, uint64_t token,
                       const char **err) {
   tw_curl_xfer *x;
@@ -995,15 +1070,15 @@ int tw_curl_multi_add(tw_curl_multi *m, const tw_curl_req *rq, uint64_t token,
   }
   res_reset(&x->res, rq->max_body);
   x->res.all_headers = m->all_headers;
-  hdrs = multi_headers(m, x, rq);
-  if (!hdrs) {
+  if (multi_headers(m, x, rq, &hdrs) < 0) {
     rc = CURLE_OUT_OF_MEMORY;
   } else if (warm) {
     rc = set_request_warm(x, rq, hdrs);
     note_request(x, rq, hdrs, rc, 1);
   } else {
-    rc = pooled ? setup_pooled(x->easy, rq, &x->res, hdrs)
+    rc = pooled ? setup_pooled(x->easy, rq, &x->res, hdrs, m->after)
                 : setup(x->easy, rq, &x->res, m->ca_file, 0, hdrs);
+    if (rc == CURLE_OK && !pooled) rc = multi_after(m, x->easy);
     /* kept by pooled and warm handles: only setup resets them */
     if (rc == CURLE_OK && !pooled && m->buffer_size)
       rc = curl_easy_setopt(x->easy, CURLOPT_BUFFERSIZE, m->buffer_size);
@@ -1011,11 +1086,13 @@ int tw_curl_multi_add(tw_curl_multi *m, const tw_curl_req *rq, uint64_t token,
     note_request(x, rq, hdrs, rc, 0);
   }
   if (rc != CURLE_OK) {
-    xfer_release_easy(m, x);
+    /* a new handle whose setup failed goes with x: its options are unknown */
+    if (warm || pooled) xfer_release_easy(m, x);
     xfer_free(x);
     *err = curl_easy_strerror(rc);
     return -1;
   }
+  x->res.easy = m->after ? x->easy : NULL;   /* on_body sizes the body by it */
   if (curl_multi_add_handle(m->multi, x->easy) != CURLM_OK) {
     xfer_release_easy(m, x);
     xfer_free(x);
@@ -1038,7 +1115,10 @@ static void collect(tw_curl_multi *m) {
     if (msg->msg != CURLMSG_DONE) continue;
     curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
     if (!x) continue;
-    finish(x->easy, msg->data.result, &x->res);
+    /* without the header callback, the headers and counters stay in
+     * libcurl's store until tw_curl_multi_fill_done */
+    finish_as(x->easy, msg->data.result, &x->res, m->after);
+    x->res.unfilled = m->after;
     curl_multi_remove_handle(m->multi, x->easy);
     /* the easy handle stays with x (warm: the next add on x sets only
      * what changed); a list x owns goes, so the handle forgets it */
@@ -1075,10 +1155,24 @@ size_t tw_curl_multi_poll(tw_curl_multi *m, long timeout_ms) {
   return m->ndone;
 }
 
-const tw_curl_res *tw_curl_multi_peek_done(tw_curl_multi *m, uint64_t *token) {
+const tw_curl_res *tw_curl_multi_peek_done_lean(tw_curl_multi *m, uint64_t *token) {
   if (!m->done_head) return NULL;
   *token = m->done_head->token;
   return &m->done_head->res;
+}
+
+void tw_curl_multi_fill_done(tw_curl_multi *m) {
+  tw_curl_xfer *x = m->done_head;
+  if (!x || !x->res.unfilled) return;
+  x->res.unfilled = 0;
+  finish_counters(x->easy, &x->res);
+  headers_from_store(x->easy, &x->res);
+}
+
+const tw_curl_res *tw_curl_multi_peek_done(tw_curl_multi *m, uint64_t *token) {
+  const tw_curl_res *r = tw_curl_multi_peek_done_lean(m, token);
+  if (r) tw_curl_multi_fill_done(m);
+  return r;
 }
 
 void tw_curl_multi_drop_done(tw_curl_multi *m) {

@@ -73,8 +73,12 @@ typedef struct tw_curl_res {
   int too_big;                   /* the body went over max_body */
   int all_headers;               /* set by the handle: keep every header */
   void *easy;                    /* the CURL * when headers are read after the
-                                    transfer (tw_curl_new): on_body sizes the
-                                    body from Content-Length through it */
+                                    transfer (tw_curl_new; a multi without
+                                    all_headers): on_body sizes the body
+                                    from Content-Length through it */
+  int unfilled;                  /* a multi transfer's headers and counters
+                                    are still in libcurl's store (read by
+                                    tw_curl_multi_fill_done) */
   char message[TW_CURL_MSG_SIZE]; /* error message */
   char errbuf[TW_CURL_MSG_SIZE];  /* libcurl's CURLOPT_ERRORBUFFER */
 } tw_curl_res;
@@ -136,8 +140,8 @@ const tw_curl_res *tw_curl_perform_into(tw_curl *h, const tw_curl_req *rq,
 const tw_curl_res *tw_curl_perform_lean(tw_curl *h, const tw_curl_req *rq);
 void tw_curl_fill_headers(tw_curl *h);
 const char *tw_curl_content_type(tw_curl *h);
-/* The Content-Type among r's kept headers (the last one), or NULL: what a
- * multi transfer's header callback kept. */
+/* The Content-Type among r's kept headers (the last one), or NULL; for a
+ * multi transfer not filled yet, libcurl's (CURLINFO_CONTENT_TYPE). */
 const char *tw_curl_res_content_type(const tw_curl_res *r);
 
 /* ---- multi: many transfers in flight ---------------------------------- */
@@ -155,8 +159,15 @@ int tw_curl_multi_add(tw_curl_multi *m, const tw_curl_req *rq, uint64_t token,
  * finished transfers waiting to be taken. */
 size_t tw_curl_multi_poll(tw_curl_multi *m, long timeout_ms);
 /* The oldest finished transfer (NULL if none); it stays owned by m until
- * tw_curl_multi_drop_done, so a failure while reading it leaks nothing. */
+ * tw_curl_multi_drop_done, so a failure while reading it leaks nothing.
+ * Its headers and counters are read. */
 const tw_curl_res *tw_curl_multi_peek_done(tw_curl_multi *m, uint64_t *token);
+/* The same without reading them when the multi reads headers after the
+ * transfer (no all_headers): res->headers is empty and the counters 0
+ * until tw_curl_multi_fill_done; tw_curl_res_content_type works either
+ * way. For the bulk lane, which needs only the Content-Type of a 2xx. */
+const tw_curl_res *tw_curl_multi_peek_done_lean(tw_curl_multi *m, uint64_t *token);
+void tw_curl_multi_fill_done(tw_curl_multi *m);
 void tw_curl_multi_drop_done(tw_curl_multi *m);
 /* Transfers added and not yet dropped (in flight + finished). */
 size_t tw_curl_multi_count(const tw_curl_multi *m);

@@ -61,6 +61,7 @@ http {
   keepalive_timeout 60s;
   keepalive_requests 10000;
   client_body_buffer_size 1m;
+  client_max_body_size 4m;
   server {
     listen 127.0.0.1:@PORT@ backlog=512;
     location ~ "^/2010-04-01/Accounts/AC0{30}99/IncomingPhoneNumbers/(PN[0-9a-f]{32})[.]json$" {
