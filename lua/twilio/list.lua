@@ -106,11 +106,14 @@ function List:cursor(params, opts)
   -- one would be looked up in Cursor through the metatable on every item.
   return setmetatable({ list = self, req = req, limit = limit or false, count = 0, i = 0, opts = opts,
                         match = match or false, items = false,
-                        next_uri = false, last = false, done = false, pages = 0 }, Cursor)
+                        next_uri = false, last = false, done = false, pages = 0, lazy = false }, Cursor)
 end
 
 -- Fetch the page `req` points at: items, next_uri | nil, nil, err
-function List:fetch_page(req, opts)
+-- lazy (Lua 5.4, list:each{}'s C iterator only): items is a lazy page
+-- (core.parse_page, src/ltw_record.c), whose records are made as they are
+-- handed out.
+function List:fetch_page(req, opts, lazy)
   -- the curl transport then writes the page into a twilio.Body (no copy into
   -- a Lua string; parse_page reads it in place); other transports ignore it
   req.body_object = true
@@ -118,7 +121,7 @@ function List:fetch_page(req, opts)
   if not res then return nil, nil, err end
   local body, cerr = record.body(res, req)
   if not body then return nil, nil, cerr end
-  local items, next_uri, perr = core.parse_page(self.kind, self.items_key, body, self.ctx)
+  local items, next_uri, perr = core.parse_page(self.kind, self.items_key, body, self.ctx, lazy)
   if not items then
     perr.status, perr.method, perr.url = res.status, req.method, req.url
     return nil, nil, perr
@@ -155,6 +158,9 @@ local function advance(self)
         if not req then self.done = true; self.items = false; return nil, ferr end
         self.req = req
         self.items = false
+        -- a lazy page anchors its doc: this frame must not hold it during the
+        -- fetch (a dead local register is still marked by the collector)
+        items = nil                -- luacheck: ignore 311
         -- The caller's loop variable still holds the item handed out last:
         -- it would keep this page alive during the next page's fetch and
         -- parse (two pages at once; and in generational mode an old page
@@ -164,7 +170,7 @@ local function advance(self)
       end
     end
     if not self.items then
-      local its, next_uri, err = self.list:fetch_page(self.req, self.opts)
+      local its, next_uri, err = self.list:fetch_page(self.req, self.opts, self.lazy)
       if not its then self.done = true; return nil, err end
       self.items, self.i, self.next_uri = its, 0, next_uri or false
       self.pages = self.pages + 1
@@ -213,7 +219,9 @@ function List:each(params, opts)
     -- iterator costs a reentry of the VM per item there. refill gets the
     -- item handed out last (false when advance handed it out: the cursor
     -- has it) and its position, and does what the iterator below does at
-    -- the end of a page.
+    -- the end of a page. Its pages are lazy: each record is made as the
+    -- iterator hands it out (advance's items[i] makes a page's first).
+    cur.lazy = true
     return page_iter(function(last, i)
       cur.i = i
       if last then cur.last = last end
