@@ -119,10 +119,14 @@ typedef struct record {
 typedef struct orecord {
   record r;              /* first: an orecord is a record */
   tw_jdoc *doc;          /* owned: one reference; NULL until parsed, after a
-                            failed parse and once finalized */
+                            failed parse and once finalized (LuaJIT: in
+                            body, owned when tw_jdoc_external) */
   char body[1];          /* LTW_BODY_IN_HEAP: len bytes and a NUL, the
-                            text doc reads; else unused (the doc's copy) */
+                            text doc reads; else the doc's block
+                            (tw_jdoc_parse_in, tw_jdoc_in_size bytes) */
 } orecord;
+/* the doc's block is aligned for a pointer (tw_jdoc_parse_in) */
+typedef char orecord_body_aligned[offsetof(orecord, body) % sizeof(void *) == 0 ? 1 : -1];
 
 enum { U_CTX = 1, U_BODY = 2, U_DOC = 3 };   /* uservalue table slots */
 #define U_N 3
@@ -396,8 +400,6 @@ static void init_record(record *r, int kind, int own_uv, int owner) {
 }
 
 static int decode_fail(lua_State *L, int nils, const char *msg);
-static void new_record(lua_State *L, int kind, tw_jdoc **box,
-                       const tw_jobj *o, int mt, int uv, int own_uv);
 
 /* __gc of the owner metatables: drops the doc (idempotent). Any record
  * passes check_record; only an orecord has a doc to drop. */
@@ -423,9 +425,10 @@ static int own_gc(lua_State *L) {
  * LuaJIT: a record as a page's, of a one-record page (a body string, a
  * doc box and a uservalue table): see orecord for why. */
 static int new_single(lua_State *L, int kind, const char *body, size_t len,
-                      int body_idx, int ctx, int mt) {
+                      int body_idx, int ctx, int sk) {
   tw_jdoc *d;
   tw_jerr e;
+  tw_jhints *hints = lua_touserdata(L, sk);
 #if LTW_BODY_IN_HEAP
   orecord *o = twl_newud(L, offsetof(orecord, body) + len + 1);
   (void)body_idx;
@@ -433,11 +436,11 @@ static int new_single(lua_State *L, int kind, const char *body, size_t len,
   o->doc = NULL;
   if (len) memcpy(o->body, body, len);
   o->body[len] = '\0';
-  lua_pushvalue(L, mt);
+  twl_getuv(L, sk);
   lua_setmetatable(L, -2);
   lua_pushvalue(L, ctx);
   twl_setuv(L, -2);
-  d = tw_jdoc_borrow(o->body, len, NULL, &e);        /* reads o->body */
+  d = tw_jdoc_borrow_hinted(o->body, len, hints, &e);   /* reads o->body */
   if (!d) {
     if (is_oom(&e)) return luaL_error(L, "twilio: out of memory");
     lua_pop(L, 1);
@@ -455,36 +458,43 @@ static int new_single(lua_State *L, int kind, const char *body, size_t len,
   o->r.box = &o->doc;
   return 1;
 #else
-  int top = lua_gettop(L);
-  doc_box *box;
-  if (!body_idx) {
-    lua_pushlstring(L, body, len);                   /* top + 1 */
-    body_idx = top + 1;
-  } else {
-    lua_pushnil(L);                                  /* top + 1: unused */
-  }
-  box = new_box(L);                                  /* top + 2 */
-  push_uv(L, ctx, body_idx, top + 2);                /* top + 3 */
-  body = lua_tolstring(L, body_idx, &len);
-  /* d reads the body string in place; the uservalue table anchors it */
-  d = tw_jdoc_borrow(body, len, NULL, &e);
+  /* LuaJIT: the doc and its copy of the body in the orecord's block */
+  size_t need = tw_jdoc_in_size(len);
+  orecord *o;
+  (void)body_idx;
+  if (!need) return decode_fail(L, 0, "response is too large (more than 256 MiB)");
+  o = twl_newud(L, offsetof(orecord, body) + need);
+  init_record(&o->r, kind, 0, 1);
+  o->doc = NULL;
+  d = tw_jdoc_parse_in(o->body, need, body, len, hints, &e);
   if (!d) {
     if (is_oom(&e)) return luaL_error(L, "twilio: out of memory");
-    lua_settop(L, top);
+    lua_pop(L, 1);
     return decode_fail(L, 0, e.msg);
   }
-  box->doc = d;                                      /* the box owns d */
-  gc_pressure(L, d, 0);
   if (tw_json_type(d, tw_jdoc_root(d)) != TW_JOBJECT) {
-    box_drop(box);
-    lua_settop(L, top);
+    tw_jdoc_release(d);                 /* what it malloc'd, if anything */
+    lua_pop(L, 1);
     return decode_fail(L, 0, "response is not a JSON object");
   }
-  new_record(L, kind, &box->doc, tw_jdoc_root_obj(d), mt, top + 3, 1);
+  o->doc = d;
+  if (tw_jdoc_external(d)) {            /* o owns d: the owner metatable */
+    lua_pushlightuserdata(L, (void *)&kinds[kind]);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+  } else {
+    twl_getuv(L, sk);                   /* the page metatable: no __gc */
+  }
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, ctx);
+  twl_setuv(L, -2);
+  o->r.obj = *tw_jdoc_root_obj(d);
+  o->r.box = &o->doc;
+  gc_pressure(L, d, 0);                 /* tw_jdoc_bytes: its own memory */
   return 1;
 #endif
 }
 
+#if LUA_VERSION_NUM >= 502            /* new_records' (LuaJIT has its own) */
 /* Pushes a new record for object o of the doc in box, with metatable at
  * mt and the uservalue table at uv (absolute indices; the table anchors
  * the box and the body its doc borrows). Built closed first; it points to
@@ -500,6 +510,7 @@ static void new_record(lua_State *L, int kind, tw_jdoc **box,
   r->box = box;
   r->obj = *o;
 }
+#endif
 
 /* Appends a record for each of the n objects of items (a page's, in the
  * doc in box) to the table on top, as new_record makes them (metatable at
@@ -738,11 +749,8 @@ static int l_parse_record(lua_State *L) {
   const char *body = luaL_checklstring(L, 2, &len);
   lua_settop(L, 3);
   push_ctx(L, 3);                                   /* 4 */
-#if LTW_BODY_IN_HEAP
-  lua_rawgeti(L, R_IDX, OWN_MT + kind);             /* 5: owner metatable */
-#else
-  lua_rawgeti(L, R_IDX, kind + 1);                  /* 5: metatable */
-#endif
+  lua_pushlightuserdata(L, (void *)&single_key[kind]);
+  lua_rawget(L, LUA_REGISTRYINDEX);                 /* 5: its single_kind */
   return new_single(L, kind, body, len, 2, 4, 5);
 }
 
@@ -1334,8 +1342,17 @@ void ltw_open_record(lua_State *L) {
     }
     om = lua_gettop(L);
     lua_pushlightuserdata(L, (void *)&single_key[k]);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      tw_jhints_init(twl_newud(L, tw_jhints_size()));
+      lua_pushlightuserdata(L, (void *)&single_key[k]);
+      lua_pushvalue(L, -2);
+      lua_rawset(L, LUA_REGISTRYINDEX);   /* registry[&single_key[k]] */
+    }
     lua_pushvalue(L, LTW_BODY_IN_HEAP ? om : mt);
-    lua_rawset(L, LUA_REGISTRYINDEX);     /* registry[&single_key[k]] */
+    twl_setuv(L, -2);
+    lua_pop(L, 1);
     lua_pushstring(L, kinds[k].mt);
     lua_setfield(L, om, "__name");
     lua_pushvalue(L, R);
