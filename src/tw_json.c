@@ -1569,6 +1569,10 @@ tw_jdoc *tw_jdoc_parse_in(void *mem, size_t cap, const char *body, size_t len,
 
 tw_jdoc *tw_jdoc_borrow_hinted(const char *body, size_t len, tw_jhints *hints,
                                tw_jerr *err) {
+  if (!hints) {                        /* the caller's mistake */
+    set_err(err, 0, "tw_jdoc_borrow_hinted: no hint cache", 0);
+    return NULL;
+  }
   if (body[len] != '\0') {
     set_err(err, 0, "tw_jdoc_borrow: body is not NUL-terminated", 0);
     return NULL;

@@ -112,10 +112,12 @@ int tw_jdoc_external(const tw_jdoc *d);
  * (aligned for a pointer), which must outlive every document using it;
  * tw_jhints_init makes it empty. No locking: the documents sharing one are
  * read by one thread at a time (one Lua state). */
-tw_jdoc *tw_jdoc_borrow_hinted(const char *body, size_t len, tw_jhints *hints,
-                               tw_jerr *err);
 size_t tw_jhints_size(void);
 tw_jhints *tw_jhints_init(void *mem);
+/* tw_jdoc_borrow(body, len, NULL, err) for a single record whose doc
+ * shares hints (not NULL) instead of a cache of its own. */
+tw_jdoc *tw_jdoc_borrow_hinted(const char *body, size_t len, tw_jhints *hints,
+                               tw_jerr *err);
 /* The root (a single record's object, with its key index when the parse
  * had no items_key). */
 const tw_jobj *tw_jdoc_root_obj(const tw_jdoc *d);
