@@ -39,6 +39,29 @@ describe("a single record", function()
     assert.is_function(c.search)
   end)
 
+  it("reads its own members when records of one kind order their keys differently (a shared cache)", function()
+    -- a kind's single records share where a key was found last (the first
+    -- read of a fresh record is a hit); a record of another layout must
+    -- still read its own member, also one whose key starts alike
+    local layouts = {
+      '{"sid":"%s","s":"short","phone_number":"+1","n":1}',
+      '{"s":"short","n":2,"phone_number":"+2","sid":"%s"}',
+      '{"phone_number":"+3","sid":"%s","sidx":"x","n":3,"s":"short"}',
+    }
+    for round = 1, 4 do
+      for i, l in ipairs(layouts) do
+        local sid = "PN" .. round .. i
+        local r = assert(core.parse_record("PhoneNumber", l:format(sid)))
+        assert.equal(sid, r.sid)
+        assert.equal("short", r.s)
+        assert.equal("+" .. i, r.phone_number)
+        assert.equal(i, r.n)
+        assert.is_nil(r.si)
+        assert.equal(sid, r.sid)
+      end
+    end
+  end)
+
   it("keeps the ctx it was given; set_ctx changes its own only", function()
     local ctx = { account_sid = "AC1" }
     local a = assert(core.parse_record("PhoneNumber", number("PN1"), ctx))

@@ -92,37 +92,51 @@ typedef struct record {
 } record;
 
 /* A single record that owns its text (parse_record, the fused call, the
- * bulk lane): one userdata holds the record, its body (a copy, NUL
- * terminated) and the doc reading that copy in place (tw_jdoc_borrow:
- * the key index, malloc'd). Its uservalue is the ctx table itself (no
- * uservalue table, no doc box, no body string); its kind's owner
- * metatable (R[OWN_MT + k]: the same methods, plus __gc) frees the doc.
+ * bulk lane): one userdata holds the record and its text, with the ctx
+ * table itself as its uservalue (no uservalue table, no doc box, no body
+ * string). Its doc shares its lookup cache with the kind's other single
+ * records (single_kind, below): the first read of rec.sid on a fresh
+ * record finds the key where the previous record of that kind had it,
+ * without scanning the members (verified as any hint; ~1 k instructions
+ * less per fetch).
+ * Lua 5.4 (LTW_BODY_IN_HEAP): the userdata holds a copy of the body, NUL
+ * terminated, and the doc reading that copy in place (tw_jdoc_borrow: the
+ * key index, malloc'd); its kind's owner metatable (R[OWN_MT + k]: the
+ * same methods, plus __gc) frees the doc.
+ * LuaJIT: the userdata holds the doc's whole block (tw_jdoc_parse_in: the
+ * doc, its copy of the body, its key index), nothing malloc'd, and has
+ * the kind's page metatable, without __gc; a doc that needed memory of
+ * its own (tw_jdoc_external: an index larger than its block, an object
+ * over 64 KiB) gets the owner metatable and its __gc instead. (Before: a
+ * body string, a doc box with __gc and a uservalue table per record, as a
+ * one-record page's: LuaJIT lowers its estimate of the live heap by the
+ * size of the userdata it finalizes, so a finalized userdata holding the
+ * body made it run a full cycle 4x as often; one without a finalizer has
+ * no such cost. On 5.4 the same layout took as many instructions as the
+ * malloc'd doc and finalizer: fetch 115.2 k vs 115.3 k per call.)
  * r.box points to doc, so every reader (the C __index, the FFI reader,
  * json, totable) reads it as any record, through *box: NULL once
- * finalized (own_gc), so a record resurrected after that reads as closed.
- * Page records (1000 per page) stay without __gc: finalizers cost the
- * collector per object. record_replace may point r.box elsewhere (the
- * record then gets a uservalue table like a page record's, uv_ctx 0);
- * doc stays owned until __gc, since another record that replaced from
- * this one may read it through &doc (and anchors this one).
- * Memory: the body is in the Lua heap (the collector counts it); the doc
- * (its key index, outside the heap) is about as large (gc_pressure
- * reports it when large).
- * Lua 5.4 only (LTW_BODY_IN_HEAP). On LuaJIT a single record is made as a
- * page's (new_single): LuaJIT lowers its estimate of the live heap by the
- * size of the userdata it finalizes, so with the body inside an orecord it
- * ran a full cycle 4x as often (28 instead of 7 in 4,000 fetches), +2.9 k
- * instructions per fetch; with the body in a malloc'd doc instead
- * (tw_jdoc_parse), -1.8 k per fetch but the collector saw too little of
- * it: VmHWM 22.0 MB after 10,000 fetches, 24.6 MB after 100,000 (16.2
- * flat before). The owner metatables exist there too, unused. */
+ * finalized (own_gc), so a record resurrected after that reads as closed
+ * (one without __gc is never finalized: its memory lives while anything
+ * reaches it). Page records (1000 per page) stay without __gc:
+ * finalizers cost the collector per object. record_replace may point
+ * r.box elsewhere (the record then gets a uservalue table like a page
+ * record's, uv_ctx 0); doc stays until __gc, since another record that
+ * replaced from this one may read it through &doc (and anchors this one).
+ * Memory: the body is in the Lua heap (the collector counts it); on 5.4
+ * the doc (its key index, outside the heap) is about half as large
+ * (gc_pressure reports a doc's own memory when large). */
 typedef struct orecord {
   record r;              /* first: an orecord is a record */
   tw_jdoc *doc;          /* owned: one reference; NULL until parsed, after a
-                            failed parse and once finalized */
+                            failed parse and once finalized (LuaJIT: in
+                            body, owned when tw_jdoc_external) */
   char body[1];          /* LTW_BODY_IN_HEAP: len bytes and a NUL, the
-                            text doc reads; else unused (the doc's copy) */
+                            text doc reads; else the doc's block
+                            (tw_jdoc_parse_in, tw_jdoc_in_size bytes) */
 } orecord;
+/* the doc's block is aligned for a pointer (tw_jdoc_parse_in) */
+typedef char orecord_body_aligned[offsetof(orecord, body) % sizeof(void *) == 0 ? 1 : -1];
 
 enum { U_CTX = 1, U_BODY = 2, U_DOC = 3 };   /* uservalue table slots */
 #define U_N 3
@@ -224,8 +238,12 @@ static int box_gc(lua_State *L) {
 /* Pushes an empty box (safe state: NULLs, __gc armed) and returns it. */
 /* Registry keys (light userdata: a lookup without interning a name, ~450
  * instructions less per lookup on LuaJIT): registry[&box_key] is the doc
- * box metatable, registry[&single_key[k]] the metatable of kind k's single
- * records (new_single: the owner metatable on 5.4, the page one on LuaJIT). */
+ * box metatable, registry[&single_key[k]] kind k's single_kind: what its
+ * single records share (new_single), a userdata holding their lookup
+ * cache (tw_jhints_size() bytes), whose uservalue is the metatable they
+ * get (the owner metatable on 5.4, the page one on LuaJIT). Made once per
+ * Lua state (ltw_open_record keeps it when the module reloads), so it
+ * outlives every record whose doc uses its cache. */
 static const char box_key = 0;
 static const char single_key[8] = { 0 };
 
@@ -396,13 +414,17 @@ static void init_record(record *r, int kind, int own_uv, int owner) {
 }
 
 static int decode_fail(lua_State *L, int nils, const char *msg);
-static void new_record(lua_State *L, int kind, tw_jdoc **box,
-                       const tw_jobj *o, int mt, int uv, int own_uv);
 
 /* __gc of the owner metatables: drops the doc (idempotent). Any record
- * passes check_record; only an orecord has a doc to drop. */
+ * passes check_record; only an orecord has a doc to drop. The collector's
+ * call (a record with this kind's owner metatable: upvalue 2 holds its
+ * address) skips check_record's lookup: ~250 of ~450 instructions a
+ * single record's finalizer took on 5.4. */
 static int own_gc(lua_State *L) {
-  record *r = check_record(L, 1);
+  record *r = lua_touserdata(L, 1);
+  if (!r || !lua_getmetatable(L, 1) ||
+      lua_topointer(L, -1) != lua_touserdata(L, lua_upvalueindex(2)))
+    r = check_record(L, 1);
   if (r->owner) {
     orecord *o = (orecord *)r;
     tw_jdoc *d = o->doc;
@@ -412,32 +434,31 @@ static int own_gc(lua_State *L) {
   return 0;
 }
 
-/* Pushes a new single record of kind for body[0..len) (the string at
- * body_idx, or 0: bytes to copy), the metatable at mt (LTW_BODY_IN_HEAP:
- * the kind's owner metatable; else its page metatable) and the ctx table
- * at ctx (absolute indices): returns 1; or nil, err (kind "decode") for a
- * body that is not a JSON object: returns 2.
- * Lua 5.4 (LTW_BODY_IN_HEAP): an orecord, born in a safe state: closed
- * (box NULL) and doc NULL, with __gc armed, before anything can fail; it
- * points to its doc only once the parse succeeded.
- * LuaJIT: a record as a page's, of a one-record page (a body string, a
- * doc box and a uservalue table): see orecord for why. */
+/* Pushes a new single record (an orecord) of kind for body[0..len)
+ * (copied: the caller's bytes may go), with the ctx table at ctx and the
+ * kind's single_kind at sk (absolute indices): returns 1; or nil, err
+ * (kind "decode") for a body that is not a JSON object: returns 2.
+ * Born in a safe state: closed (box NULL) and doc NULL; it points to its
+ * doc only once the parse succeeded. Lua 5.4: its metatable (with __gc)
+ * is set before anything can fail. LuaJIT: it gets its metatable once
+ * parsed (with __gc only when the doc holds memory of its own; nothing
+ * between the parse and lua_setmetatable raises). */
 static int new_single(lua_State *L, int kind, const char *body, size_t len,
-                      int body_idx, int ctx, int mt) {
+                      int ctx, int sk) {
   tw_jdoc *d;
   tw_jerr e;
+  tw_jhints *hints = lua_touserdata(L, sk);
 #if LTW_BODY_IN_HEAP
   orecord *o = twl_newud(L, offsetof(orecord, body) + len + 1);
-  (void)body_idx;
   init_record(&o->r, kind, 0, 1);
   o->doc = NULL;
   if (len) memcpy(o->body, body, len);
   o->body[len] = '\0';
-  lua_pushvalue(L, mt);
+  twl_getuv(L, sk);
   lua_setmetatable(L, -2);
   lua_pushvalue(L, ctx);
   twl_setuv(L, -2);
-  d = tw_jdoc_borrow(o->body, len, NULL, &e);        /* reads o->body */
+  d = tw_jdoc_borrow_hinted(o->body, len, hints, &e);   /* reads o->body */
   if (!d) {
     if (is_oom(&e)) return luaL_error(L, "twilio: out of memory");
     lua_pop(L, 1);
@@ -455,36 +476,42 @@ static int new_single(lua_State *L, int kind, const char *body, size_t len,
   o->r.box = &o->doc;
   return 1;
 #else
-  int top = lua_gettop(L);
-  doc_box *box;
-  if (!body_idx) {
-    lua_pushlstring(L, body, len);                   /* top + 1 */
-    body_idx = top + 1;
-  } else {
-    lua_pushnil(L);                                  /* top + 1: unused */
-  }
-  box = new_box(L);                                  /* top + 2 */
-  push_uv(L, ctx, body_idx, top + 2);                /* top + 3 */
-  body = lua_tolstring(L, body_idx, &len);
-  /* d reads the body string in place; the uservalue table anchors it */
-  d = tw_jdoc_borrow(body, len, NULL, &e);
+  /* LuaJIT: the doc and its copy of the body in the orecord's block */
+  size_t need = tw_jdoc_in_size(len);
+  orecord *o;
+  if (!need) return decode_fail(L, 0, "response is too large (more than 256 MiB)");
+  o = twl_newud(L, offsetof(orecord, body) + need);
+  init_record(&o->r, kind, 0, 1);
+  o->doc = NULL;
+  d = tw_jdoc_parse_in(o->body, need, body, len, hints, &e);
   if (!d) {
     if (is_oom(&e)) return luaL_error(L, "twilio: out of memory");
-    lua_settop(L, top);
+    lua_pop(L, 1);
     return decode_fail(L, 0, e.msg);
   }
-  box->doc = d;                                      /* the box owns d */
-  gc_pressure(L, d, 0);
   if (tw_json_type(d, tw_jdoc_root(d)) != TW_JOBJECT) {
-    box_drop(box);
-    lua_settop(L, top);
+    tw_jdoc_release(d);                 /* what it malloc'd, if anything */
+    lua_pop(L, 1);
     return decode_fail(L, 0, "response is not a JSON object");
   }
-  new_record(L, kind, &box->doc, tw_jdoc_root_obj(d), mt, top + 3, 1);
+  o->doc = d;
+  if (tw_jdoc_external(d)) {            /* o owns d: the owner metatable */
+    lua_pushlightuserdata(L, (void *)&kinds[kind]);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+  } else {
+    twl_getuv(L, sk);                   /* the page metatable: no __gc */
+  }
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, ctx);
+  twl_setuv(L, -2);
+  o->r.obj = *tw_jdoc_root_obj(d);
+  o->r.box = &o->doc;
+  gc_pressure(L, d, 0);                 /* tw_jdoc_bytes: its own memory */
   return 1;
 #endif
 }
 
+#if LUA_VERSION_NUM >= 502            /* new_records' (LuaJIT has its own) */
 /* Pushes a new record for object o of the doc in box, with metatable at
  * mt and the uservalue table at uv (absolute indices; the table anchors
  * the box and the body its doc borrows). Built closed first; it points to
@@ -500,6 +527,7 @@ static void new_record(lua_State *L, int kind, tw_jdoc **box,
   r->box = box;
   r->obj = *o;
 }
+#endif
 
 /* Appends a record for each of the n objects of items (a page's, in the
  * doc in box) to the table on top, as new_record makes them (metatable at
@@ -738,12 +766,9 @@ static int l_parse_record(lua_State *L) {
   const char *body = luaL_checklstring(L, 2, &len);
   lua_settop(L, 3);
   push_ctx(L, 3);                                   /* 4 */
-#if LTW_BODY_IN_HEAP
-  lua_rawgeti(L, R_IDX, OWN_MT + kind);             /* 5: owner metatable */
-#else
-  lua_rawgeti(L, R_IDX, kind + 1);                  /* 5: metatable */
-#endif
-  return new_single(L, kind, body, len, 2, 4, 5);
+  lua_pushlightuserdata(L, (void *)&single_key[kind]);
+  lua_rawget(L, LUA_REGISTRYINDEX);                 /* 5: its single_kind */
+  return new_single(L, kind, body, len, 4, 5);
 }
 
 /* A page's bytes outside the Lua heap (its Body on LuaJIT, and its
@@ -777,8 +802,8 @@ static void report_off_heap(lua_State *L, const tw_jdoc *d, size_t off_heap) {
 
 /* The fused call's and the bulk lane's parse (ltw_call.h): l_parse_record
  * for body[0..len) (copied: the caller's buffer may go) and the ctx table
- * at ctx_idx, without this module's upvalue (the metatable of the kind's
- * single records comes from the registry, under the light userdata
+ * at ctx_idx, without this module's upvalue (what the kind's single
+ * records share comes from the registry, under the light userdata
  * &single_key[k], where ltw_open_record put it). nil, err gets
  * err.status = status. */
 int ltw_record_from_bytes(lua_State *L, const char *kind_name, const char *body,
@@ -789,8 +814,8 @@ int ltw_record_from_bytes(lua_State *L, const char *kind_name, const char *body,
   if (kind == NKINDS) return luaL_error(L, "twilio: unknown record kind '%s'", kind_name);
   ctx_idx = lua_absindex(L, ctx_idx);
   lua_pushlightuserdata(L, (void *)&single_key[kind]);
-  lua_rawget(L, LUA_REGISTRYINDEX);                 /* top: its metatable */
-  if (new_single(L, kind, body, len, 0, ctx_idx, lua_gettop(L)) == 1) return 1;
+  lua_rawget(L, LUA_REGISTRYINDEX);                 /* top: its single_kind */
+  if (new_single(L, kind, body, len, ctx_idx, lua_gettop(L)) == 1) return 1;
   lua_pushinteger(L, (lua_Integer)status);
   lua_setfield(L, -2, "status");
   return 2;
@@ -1543,14 +1568,24 @@ void ltw_open_record(lua_State *L) {
     }
     om = lua_gettop(L);
     lua_pushlightuserdata(L, (void *)&single_key[k]);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      tw_jhints_init(twl_newud(L, tw_jhints_size()));
+      lua_pushlightuserdata(L, (void *)&single_key[k]);
+      lua_pushvalue(L, -2);
+      lua_rawset(L, LUA_REGISTRYINDEX);   /* registry[&single_key[k]] */
+    }
     lua_pushvalue(L, LTW_BODY_IN_HEAP ? om : mt);
-    lua_rawset(L, LUA_REGISTRYINDEX);     /* registry[&single_key[k]] */
+    twl_setuv(L, -2);
+    lua_pop(L, 1);
     lua_pushstring(L, kinds[k].mt);
     lua_setfield(L, om, "__name");
     lua_pushvalue(L, R);
     luaL_setfuncs(L, meta, 1);
     lua_pushvalue(L, R);
-    lua_pushcclosure(L, own_gc, 1);
+    lua_pushlightuserdata(L, (void *)lua_topointer(L, om));
+    lua_pushcclosure(L, own_gc, 2);
     lua_setfield(L, om, "__gc");
     lua_pushvalue(L, R);
     lua_newtable(L);                      /* methods: set_methods */

@@ -46,12 +46,17 @@
 #include "tw_json.h"
 
 /* tw_json_lookup's cache: 2^HINT_BITS slots for a page (its items share
- * their keys' order, read thousands of times), 2^HINT_BITS_ONE for a single
- * record (a few reads, and kept by the thousand in a bulk call's results:
- * 1 KiB of cache each was a third of a record's memory). */
+ * their keys' order, read thousands of times) and for a cache that single
+ * records share (tw_jhints), 2^HINT_BITS_ONE for a single record's own (a
+ * few reads, and kept by the thousand in a bulk call's results: 1 KiB of
+ * cache each was a third of a record's memory). */
 #define HINT_BITS 6
 #define HINT_BITS_ONE 3
 typedef struct { const void *key; unsigned idx; } hint_slot_t;
+struct tw_jhints {
+  uint64_t set;              /* bit h: slot[h] was written; never cleared */
+  hint_slot_t slot[];        /* 2^(the doc's hint_bits) */
+};
 #define PAD 16                 /* zero bytes after the text: 16-byte loads */
 #define ITEMS_KEY_MAX 64
 
@@ -81,20 +86,21 @@ struct tw_jdoc {
   arena_blk *arena;          /* owned: wide key indexes */
   size_t arena_next;         /* size of the next block, in unsigned */
   size_t arena_bytes;
-  uint64_t hint_set;         /* bit h: hint[h] was written */
-  unsigned hint_bits;        /* hint has 2^hint_bits slots (<= 6) */
+  unsigned hint_bits;        /* hc has 2^hint_bits slots (<= 6) */
   const char *text;          /* the body (BOM removed), text[len] == NUL:
                                 copy[] (tw_jdoc_parse), or borrowed
                                 (tw_jdoc_borrow: the caller's, never
                                 written, never read past text[len]) */
   int borrowed;
+  unsigned char in_place;    /* d is in the caller's block
+                                (tw_jdoc_parse_in): never freed here */
+  unsigned char shared_hc;   /* hc is the caller's (tw_jhints) */
   unsigned char inline_members, inline_items;  /* members / items live in
                                 d's own block (a single record's doc_parse):
                                 never realloc'd nor freed on their own */
-  hint_slot_t *hint;         /* tw_json_lookup's cache, in d's own block
+  tw_jhints *hc;             /* tw_json_lookup's cache: in d's own block
                                 after the text (and a single record's
-                                arrays), valid where hint_set says: never
-                                cleared */
+                                arrays), or the caller's (shared_hc) */
   char copy[];               /* owned with the struct: body + NUL + PAD,
                                 tw_jdoc_parse only */
 };
@@ -1391,16 +1397,44 @@ static int scan_doc(tw_jdoc *d, const char *items_key, size_t *at,
  * Offsets from a 16-byte aligned block; returns the block's size. */
 enum { ALIGN = 16 };                   /* >= the alignment of tw_jobj, unsigned */
 static size_t one_layout(size_t text_bytes, size_t mem_cap, size_t *items_at,
-                         size_t *items_cap, size_t *members_at, size_t *hints_at) {
+                         size_t *items_cap, size_t *members_at, size_t *hints_at,
+                         int own_hints) {
   *items_at = (sizeof(tw_jdoc) + text_bytes + ALIGN - 1) / ALIGN * ALIGN;
   *items_cap = 1;
   *members_at = *items_at + *items_cap * sizeof(tw_jobj);
   *hints_at = (*members_at + mem_cap * sizeof(unsigned) + ALIGN - 1) / ALIGN * ALIGN;
-  return *hints_at + ((size_t)1 << HINT_BITS_ONE) * sizeof(hint_slot_t);
+  return *hints_at + (own_hints ? sizeof(tw_jhints) +
+                      ((size_t)1 << HINT_BITS_ONE) * sizeof(hint_slot_t) : 0);
 }
 
+/* The text's bytes in a doc that copies it: body + NUL + PAD. */
+#define TEXT_BYTES(n) ((n) + 1 + PAD)
+/* The members a doc's first array holds for a text of n bytes. */
+#define MEM_CAP(n) ((n) / 28 + 16)   /* ~35 bytes per member in Twilio's
+                                        objects: this rarely grows */
+
+size_t tw_jdoc_in_size(size_t len) {
+  size_t a, b, c, h;
+  if (len > TW_JSON_MAX_BODY) return 0;
+  return one_layout(TEXT_BYTES(len), MEM_CAP(len), &a, &b, &c, &h, 0);
+}
+
+size_t tw_jhints_size(void) {
+  return sizeof(tw_jhints) + ((size_t)1 << HINT_BITS) * sizeof(hint_slot_t);
+}
+
+tw_jhints *tw_jhints_init(void *mem) {
+  tw_jhints *h = mem;
+  h->set = 0;
+  return h;
+}
+
+/* mem: NULL, or the caller's block of cap bytes for a single record's doc
+ * (tw_jdoc_parse_in; then items_key is NULL and borrow 0). hints: NULL, or
+ * the caller's shared cache (single records only). */
 static tw_jdoc *doc_parse(const char *body, size_t len, const char *items_key,
-                          tw_jerr *err, int borrow) {
+                          tw_jerr *err, int borrow, void *mem, size_t cap,
+                          tw_jhints *hints) {
   tw_jdoc *d;
   size_t off = 0, at = 0, i, text_bytes, mem_cap, total;
   size_t items_at = 0, items_cap = 0, members_at = 0, hints_at;
@@ -1421,26 +1455,41 @@ static tw_jdoc *doc_parse(const char *body, size_t len, const char *items_key,
    * items_key) also holds its first members and items arrays in the same
    * block: one malloc and one free per record instead of three (grown, they
    * move to malloc'd arrays of their own: grow_members, push_item). */
-  text_bytes = borrow ? 0 : (len - off) + 1 + PAD;
-  mem_cap = (len - off) / 28 + 16;   /* ~35 bytes per member in Twilio's
-                                        objects: this rarely grows */
+  text_bytes = borrow ? 0 : TEXT_BYTES(len - off);
+  mem_cap = MEM_CAP(len - off);
   one = items_key == NULL;
   if (one) {
-    total = one_layout(text_bytes, mem_cap, &items_at, &items_cap, &members_at, &hints_at);
-    hint_bits = HINT_BITS_ONE;
+    total = one_layout(text_bytes, mem_cap, &items_at, &items_cap, &members_at, &hints_at,
+                       hints == NULL);
+    hint_bits = hints ? HINT_BITS : HINT_BITS_ONE;
   } else {
     total = sizeof *d + text_bytes;
     hint_bits = HINT_BITS;
     hints_at = (total + ALIGN - 1) / ALIGN * ALIGN;   /* the hint cache ends the block */
-    total = hints_at + ((size_t)1 << hint_bits) * sizeof(hint_slot_t);
+    total = hints_at + sizeof(tw_jhints) + ((size_t)1 << hint_bits) * sizeof(hint_slot_t);
   }
-  d = malloc(total);
-  if (!d) {
-    set_err(err, 0, "out of memory", 0);
-    return NULL;
+  if (mem) {
+    if (total > cap) {                 /* the caller's mistake */
+      set_err(err, 0, "tw_jdoc_parse_in: block too small", 0);
+      return NULL;
+    }
+    d = mem;
+  } else {
+    d = malloc(total);
+    if (!d) {
+      set_err(err, 0, "out of memory", 0);
+      return NULL;
+    }
   }
-  memset(d, 0, sizeof *d);                 /* not the hint cache: hint_set says */
-  d->hint = (hint_slot_t *)(void *)((char *)d + hints_at);
+  memset(d, 0, sizeof *d);             /* not the hint slots: hc->set says */
+  d->in_place = mem != NULL;
+  if (hints) {
+    d->hc = hints;
+    d->shared_hc = 1;
+  } else {
+    d->hc = (tw_jhints *)(void *)((char *)d + hints_at);
+    d->hc->set = 0;
+  }
   d->hint_bits = hint_bits;
   d->refs = 1;
   d->len = len - off;
@@ -1506,7 +1555,34 @@ static tw_jdoc *doc_parse(const char *body, size_t len, const char *items_key,
 
 tw_jdoc *tw_jdoc_parse(const char *body, size_t len, const char *items_key,
                        tw_jerr *err) {
-  return doc_parse(body, len, items_key, err, 0);
+  return doc_parse(body, len, items_key, err, 0, NULL, 0, NULL);
+}
+
+tw_jdoc *tw_jdoc_parse_in(void *mem, size_t cap, const char *body, size_t len,
+                          tw_jhints *hints, tw_jerr *err) {
+  if (!hints) {                        /* the caller's mistake */
+    set_err(err, 0, "tw_jdoc_parse_in: no hint cache", 0);
+    return NULL;
+  }
+  return doc_parse(body, len, NULL, err, 0, mem, cap, hints);
+}
+
+tw_jdoc *tw_jdoc_borrow_hinted(const char *body, size_t len, tw_jhints *hints,
+                               tw_jerr *err) {
+  if (!hints) {                        /* the caller's mistake */
+    set_err(err, 0, "tw_jdoc_borrow_hinted: no hint cache", 0);
+    return NULL;
+  }
+  if (body[len] != '\0') {
+    set_err(err, 0, "tw_jdoc_borrow: body is not NUL-terminated", 0);
+    return NULL;
+  }
+  return doc_parse(body, len, NULL, err, 1, NULL, 0, hints);
+}
+
+int tw_jdoc_external(const tw_jdoc *d) {
+  return !d->in_place || !d->inline_members || !d->inline_items || d->arena ||
+         d->root_obj.state != TW_JOBJ_NARROW;
 }
 
 tw_jdoc *tw_jdoc_borrow(const char *body, size_t len, const char *items_key,
@@ -1515,7 +1591,7 @@ tw_jdoc *tw_jdoc_borrow(const char *body, size_t len, const char *items_key,
     set_err(err, 0, "tw_jdoc_borrow: body is not NUL-terminated", 0);
     return NULL;
   }
-  return doc_parse(body, len, items_key, err, 1);
+  return doc_parse(body, len, items_key, err, 1, NULL, 0, NULL);
 }
 
 void tw_jdoc_retain(tw_jdoc *d) { d->refs++; }
@@ -1531,12 +1607,16 @@ void tw_jdoc_release(tw_jdoc *d) {
   }
   if (!d->inline_members) free(d->members);
   if (!d->inline_items) free(d->items);
-  free(d);
+  if (!d->in_place) free(d);
 }
 
 size_t tw_jdoc_bytes(const tw_jdoc *d) {
+  if (d->in_place)                     /* the caller's block: what it malloc'd */
+    return (d->inline_items ? 0 : d->items_cap * sizeof *d->items) +
+           (d->inline_members ? 0 : d->mem_cap * sizeof *d->members) + d->arena_bytes;
   return sizeof *d + (d->borrowed ? 0 : d->len + 1 + PAD) +
-         ((size_t)1 << d->hint_bits) * sizeof *d->hint +
+         (d->shared_hc ? 0 : sizeof *d->hc +
+          ((size_t)1 << d->hint_bits) * sizeof(hint_slot_t)) +
          d->items_cap * sizeof *d->items +
          d->mem_cap * sizeof *d->members + d->arena_bytes;
 }
@@ -1841,9 +1921,10 @@ NOINLINE int lookup_scan(tw_jdoc *d, tw_jobj *o, const char *key, size_t klen,
     if (member_key_equals(d, o, k, key, klen)) {
       if (hint) {
         h = hint_slot(d, hint);
-        d->hint[h].key = hint;
-        d->hint[h].idx = i;
-        d->hint_set |= (uint64_t)1 << h;
+        tw_jhints *c = d->hc;
+        c->slot[h].key = hint;
+        c->slot[h].idx = i;
+        c->set |= (uint64_t)1 << h;
       }
       return v;
     }
@@ -1858,7 +1939,8 @@ NOINLINE int lookup_scan(tw_jdoc *d, tw_jobj *o, const char *key, size_t klen,
 HOT int hint_hit(const tw_jdoc *d, const tw_jobj *o, const char *key, size_t klen,
                  const void *hint) {
   unsigned h = hint_slot(d, hint), i;
-  if ((d->hint_set >> h & 1) && d->hint[h].key == hint && (i = d->hint[h].idx) < o->n) {
+  const tw_jhints *c = d->hc;
+  if ((c->set >> h & 1) && c->slot[h].key == hint && (i = c->slot[h].idx) < o->n) {
     unsigned m = d->members[o->first + i];
     const char *s = d->text;
     size_t k = (size_t)o->start + (m & 0xFFFFu);
@@ -1883,7 +1965,8 @@ HOT int lookup(tw_jdoc *d, tw_jobj *o, const char *key, size_t klen,
       if (v >= 0) return v;
     } else {
       unsigned h = hint_slot(d, hint), i;
-      if ((d->hint_set >> h & 1) && d->hint[h].key == hint && (i = d->hint[h].idx) < o->n) {
+      const tw_jhints *c = d->hc;
+      if ((c->set >> h & 1) && c->slot[h].key == hint && (i = c->slot[h].idx) < o->n) {
         size_t k;
         int v = member(d, o, i, &k);
         if (member_key_equals(d, o, k, key, klen)) return v;

@@ -86,6 +86,38 @@ tw_jdoc *tw_jdoc_parse(const char *body, size_t len, const char *items_key,
  * last release. */
 tw_jdoc *tw_jdoc_borrow(const char *body, size_t len, const char *items_key,
                         tw_jerr *err);
+/* A single record's document in the caller's block, which also holds the
+ * body's copy: no malloc while the record's fields are read as usual.
+ * tw_jdoc_in_size(len): the bytes the block needs for a body of len bytes
+ * (0 when len is over TW_JSON_MAX_BODY). tw_jdoc_parse_in parses
+ * body[0..len) (copied into mem; the caller's bytes may go) as
+ * tw_jdoc_parse(body, len, NULL, err) does, into mem[0..cap) (aligned for
+ * a pointer; cap >= tw_jdoc_in_size(len), else NULL and an error). The
+ * block must outlive the document and stay where it is. hints: the
+ * lookup cache the document shares (below; the block has no room for one
+ * of its own). Ownership as any document's, except that its last
+ * tw_jdoc_release frees only what it malloc'd on its own; while
+ * tw_jdoc_external(d) is 0 that is nothing and none is needed, and it
+ * stays 0 as long as lookups are on the root's object (tw_jdoc_root_obj:
+ * its key index is built; another object's is built on first use). */
+size_t tw_jdoc_in_size(size_t len);
+typedef struct tw_jhints tw_jhints;
+tw_jdoc *tw_jdoc_parse_in(void *mem, size_t cap, const char *body, size_t len,
+                          tw_jhints *hints, tw_jerr *err);
+int tw_jdoc_external(const tw_jdoc *d);
+/* A lookup hint cache (see tw_json_lookup) that single records' documents
+ * share (tw_jdoc_parse_in): what a read found in one record is where the
+ * next record of the same layout finds its key at once (the guess is
+ * verified as ever). In the caller's memory of tw_jhints_size() bytes
+ * (aligned for a pointer), which must outlive every document using it;
+ * tw_jhints_init makes it empty. No locking: the documents sharing one are
+ * read by one thread at a time (one Lua state). */
+size_t tw_jhints_size(void);
+tw_jhints *tw_jhints_init(void *mem);
+/* tw_jdoc_borrow(body, len, NULL, err) for a single record whose doc
+ * shares hints (not NULL) instead of a cache of its own. */
+tw_jdoc *tw_jdoc_borrow_hinted(const char *body, size_t len, tw_jhints *hints,
+                               tw_jerr *err);
 /* The root (a single record's object, with its key index when the parse
  * had no items_key). */
 const tw_jobj *tw_jdoc_root_obj(const tw_jdoc *d);

@@ -214,8 +214,9 @@ do
       return jit_status() and funcbc(f, 0) % 256 ~= IFUNCF
     end
     fast_index = function(kind, methods)
-      -- mt: page records'; own_mt: single records' on Lua 5.4 (the same, plus
-      -- __gc; LuaJIT makes single records as a page's, src/ltw_record.c orecord)
+      -- mt: page records' and LuaJIT's single records'; own_mt: the same plus
+      -- __gc, a single record's whose doc holds memory of its own
+      -- (src/ltw_record.c orecord)
       local mt, c_index, api, own_mt = core.record_reader(kind)
       local read = ffi_cast(API, api).read
       local reads, index = 0, nil

@@ -1202,6 +1202,38 @@ static int lookup_via(int via, tw_jdoc *d, tw_jobj *o, const char *key,
   return tw_json_lookup_str(d, o, key, klen, hint, &str, &n);
 }
 
+/* Every slot of a document's lookup cache can be written: 400 different
+ * hints (addresses) fill all of them, on a page's doc and a single
+ * record's (their caches differ in size; an overrun is an ASan error), and
+ * every read finds its own member. */
+static void test_hint_slots(void) {
+  static const char page[] = "{\"items\": [{\"a\": 1, \"b\": 2}, {\"a\": 3, \"b\": 4}]}";
+  static const char one[] = "{\"a\": 5, \"b\": 6}";
+  static char hints[400];
+  int ok = 1, round;
+  for (round = 0; round < 2; round++) {
+    tw_jerr e;
+    tw_jdoc *d = round ? tw_jdoc_parse(one, sizeof one - 1, NULL, &e)
+                       : tw_jdoc_parse(page, sizeof page - 1, "items", &e);
+    const tw_jobj *items;
+    tw_jobj o;
+    int nitems, next, i, v;
+    if (!d) {
+      ok = 0;
+      continue;
+    }
+    if (round) o = *tw_jdoc_root_obj(d);
+    else if (tw_json_page(d, "items", &items, &nitems, &next, &e) == 0 && nitems == 2) o = items[1];
+    else ok = 0;
+    for (i = 0; ok && i < 400; i++) {
+      v = tw_json_lookup(d, &o, i % 2 ? "b" : "a", 1, &hints[i]);
+      ok = v >= 0 && tw_jdoc_text(d, NULL)[v] == (round ? "56" : "34")[i % 2];
+    }
+    tw_jdoc_release(d);
+  }
+  CHECK(ok, "every slot of a page's and a single record's lookup cache takes a hint");
+}
+
 static void test_hint_hits(void) {
   int ok = 1, len_ok = 1, via;
   size_t kl, p;
@@ -1361,6 +1393,7 @@ int main(void) {
   test_single_record_growth();
   test_hint_cache();
   test_hint_hits();
+  test_hint_slots();
   test_lookup_str();
   return TAP_DONE();
 }

@@ -5,6 +5,12 @@
 #define TEST_JSON_RENAME_H
 #define tw_jdoc_parse        tt_jdoc_parse
 #define tw_jdoc_borrow       tt_jdoc_borrow
+#define tw_jdoc_borrow_hinted tt_jdoc_borrow_hinted
+#define tw_jdoc_parse_in     tt_jdoc_parse_in
+#define tw_jdoc_in_size      tt_jdoc_in_size
+#define tw_jdoc_external     tt_jdoc_external
+#define tw_jhints_size       tt_jhints_size
+#define tw_jhints_init       tt_jhints_init
 #define tw_jdoc_root_obj     tt_jdoc_root_obj
 #define tw_jdoc_retain       tt_jdoc_retain
 #define tw_jdoc_release      tt_jdoc_release

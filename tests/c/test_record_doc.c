@@ -87,8 +87,142 @@ static void test_dense(void) {
   CHECK(ok, "records of 1 to 3,000 short members (past the first index size) read every member");
 }
 
+/* The string value of key in d, read with hint through the lookup a record
+ * uses, into out (at most 31 bytes), or "" when missing. */
+static const char *read_str(tw_jdoc *d, const char *key, const void *hint, char *out) {
+  tw_jobj o = *tw_jdoc_root_obj(d);
+  const char *s;
+  size_t n;
+  int v = tw_json_lookup_str(d, &o, key, strlen(key), hint, &s, &n);
+  out[0] = '\0';
+  if (v >= 0 && s && n < 32) {
+    memcpy(out, s, n);
+    out[n] = '\0';
+  }
+  return out;
+}
+
+/* Single records' docs sharing one lookup cache (tw_jhints, what
+ * ltw_record.c's single_kind holds per kind): a read on one record is a
+ * hint for the next record's first read of that key, every hit verified. */
+static void test_shared_hints(void) {
+  static const char A[] = "{\"a\":1,\"b\":2,\"sid\":\"PNa\",\"t\":\"x\"}";
+  static const char B[] = "{\"sid\":\"PNb\",\"a\":1,\"s\":\"z\",\"t\":\"y\"}";
+  /* a key twice: which occurrence a hinted lookup finds shows the hint */
+  static const char DUP[] = "{\"sid\":\"first\",\"q\":0,\"sid\":\"third\"}";
+  static const char key_sid[] = "sid", key_t[] = "t";
+  void *mem = malloc(tw_jhints_size());
+  tw_jhints *h = mem ? tw_jhints_init(mem) : NULL;
+  tw_jerr e;
+  tw_jdoc *a, *b, *dup, *own;
+  char out[32];
+  int ok = 1, i;
+  if (!h) {
+    CHECK(0, "out of memory");
+    return;
+  }
+  for (i = 0; i < 3; i++) {            /* layouts alternate: every hint verified */
+    a = tw_jdoc_borrow_hinted(A, sizeof A - 1, h, &e);
+    b = tw_jdoc_borrow_hinted(B, sizeof B - 1, h, &e);
+    if (!a || !b) ok = 0;
+    if (a && b) {
+      ok &= strcmp(read_str(a, "sid", key_sid, out), "PNa") == 0;
+      ok &= strcmp(read_str(b, "sid", key_sid, out), "PNb") == 0;
+      ok &= strcmp(read_str(a, "t", key_t, out), "x") == 0;
+      ok &= strcmp(read_str(b, "t", key_t, out), "y") == 0;
+      ok &= strcmp(read_str(a, "sid", key_sid, out), "PNa") == 0;
+      ok &= strcmp(read_str(b, "nope", key_sid, out), "") == 0;   /* a hint, no such key */
+    }
+    tw_jdoc_release(a);
+    tw_jdoc_release(b);
+  }
+  CHECK(ok, "single records of two layouts sharing a lookup cache read their own members");
+  /* A's layout puts "sid" at member 2; a fresh doc sharing the cache takes
+   * that guess first (verified: DUP's member 2 is a "sid"), a doc with a
+   * cache of its own scans and finds the first */
+  a = tw_jdoc_borrow_hinted(A, sizeof A - 1, h, &e);
+  dup = tw_jdoc_borrow_hinted(DUP, sizeof DUP - 1, h, &e);
+  own = tw_jdoc_borrow(DUP, sizeof DUP - 1, NULL, &e);
+  ok = a && dup && own;
+  if (ok) {
+    ok &= strcmp(read_str(a, "sid", key_sid, out), "PNa") == 0;
+    ok &= strcmp(read_str(own, "sid", key_sid, out), "first") == 0;
+    ok &= strcmp(read_str(dup, "sid", key_sid, out), "third") == 0;
+  }
+  CHECK(ok, "a fresh doc's first read takes the key's place from the shared cache");
+  tw_jdoc_release(a);
+  tw_jdoc_release(dup);
+  tw_jdoc_release(own);
+  free(mem);
+}
+
+/* A single record's doc in the caller's block (tw_jdoc_parse_in: LuaJIT's
+ * single records): its own copy of the body, nothing malloc'd for a
+ * Twilio number (tw_jdoc_external 0: no finalizer needed), what a denser
+ * record grows into freed by its last release (ASan's leak check). */
+static void test_in_place(void) {
+  size_t need = tw_jdoc_in_size(sizeof NUMBER - 1), i, len = 0;
+  void *hm = malloc(tw_jhints_size());
+  char *mem = malloc(need + 64), *copy = malloc(sizeof NUMBER), *s;
+  tw_jhints *h = hm ? tw_jhints_init(hm) : NULL;
+  tw_jerr e;
+  tw_jdoc *d;
+  int ok;
+  if (!mem || !copy || !h) {
+    CHECK(0, "out of memory");
+    return;
+  }
+  memcpy(copy, NUMBER, sizeof NUMBER);
+  CHECK(need > sizeof NUMBER && need < sizeof NUMBER + 700,
+        "a number's block: its body and under 700 bytes more");
+  CHECK(tw_jdoc_parse_in(mem, need - 1, copy, sizeof NUMBER - 1, h, &e) == NULL &&
+        strstr(e.msg, "too small") != NULL, "a block too small is refused");
+  d = tw_jdoc_parse_in(mem, need, copy, sizeof NUMBER - 1, h, &e);
+  CHECK(d != NULL && (char *)d == mem, "a number parses in the caller's block");
+  if (!d) return;
+  memset(copy, 'x', sizeof NUMBER - 1);   /* the caller's bytes may go */
+  ok = reads(d, "sid", "PN1558a3ff0d961ec30000000000000001") && reads(d, "type", "local");
+  CHECK(ok, "it reads its own copy of the body");
+  CHECK(!tw_jdoc_external(d) && tw_jdoc_bytes(d) == 0,
+        "it holds no memory of its own (no finalizer needed)");
+  tw_jdoc_release(d);                     /* frees nothing; mem stays ours */
+  CHECK(tw_jdoc_parse_in(mem, need, "[1]", 3, h, &e) != NULL,
+        "a block fits a smaller body");
+  CHECK(tw_jdoc_parse_in(mem, need, "{\"a\":", 5, h, &e) == NULL &&
+        strstr(e.msg, "truncated") != NULL, "invalid JSON is refused as by tw_jdoc_parse");
+  free(mem);
+  /* 3,000 members: more than the block's index holds */
+  s = malloc(40000);
+  if (!s) return;
+  len += (size_t)snprintf(s, 40000, "{");
+  for (i = 0; i < 3000; i++)
+    len += (size_t)snprintf(s + len, 40000 - len, "%s\"k%zu\":%zu", i ? "," : "", i, i);
+  len += (size_t)snprintf(s + len, 40000 - len, "}");
+  need = tw_jdoc_in_size(len);
+  mem = malloc(need);
+  d = mem ? tw_jdoc_parse_in(mem, need, s, len, h, &e) : NULL;
+  if (d) {
+    tw_jobj o = *tw_jdoc_root_obj(d);
+    int v = tw_json_lookup(d, &o, "k2999", 5, NULL);
+    size_t n;
+    const char *raw = v >= 0 ? tw_json_raw(d, v, &n) : NULL;
+    ok = raw && n == 4 && memcmp(raw, "2999", 4) == 0;
+    if (!ok || !tw_jdoc_external(d) || !tw_jdoc_bytes(d))
+      printf("#   read %d external %d bytes %zu\n", ok, tw_jdoc_external(d), tw_jdoc_bytes(d));
+  }
+  CHECK(d && ok && tw_jdoc_external(d) && tw_jdoc_bytes(d) > 0,
+        "a denser record grows its index outside the block: external, then freed");
+  tw_jdoc_release(d);
+  free(mem);
+  free(s);
+  free(copy);
+  free(hm);
+}
+
 int main(void) {
+  test_in_place();
   test_number();
   test_dense();
+  test_shared_hints();
   return TAP_DONE();
 }
