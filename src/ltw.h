@@ -86,6 +86,9 @@ void ltw_describe(lua_State *L, int idx, char *out, size_t cap);
 #define LTW_UV_UA 2
 #define LTW_UV_HDR_GET 3
 #define LTW_UV_HDR_FORM 4
+#define LTW_UV_MEMO 5      /* the params memo's strings (ltw_request.c) */
+#define LTW_MEMO_MAX 8     /* params entries the memo keeps, at most */
+#define LTW_MEMO_ENC 512   /* bytes of their encoding, at most */
 #define LTW_OPS_CAP 64     /* operations whose placeholders a config keeps */
 #define LTW_HINTS 32      /* params key lookup hints a config keeps */
 #define LTW_PH_CAP 4       /* = TW_PATH_MAX (tw_request.h; checked there) */
@@ -109,6 +112,22 @@ typedef struct ltw_config {
    * string's address remembers the operation and parameter that key named
    * last; a hint is always checked against the name (tw_op_param_at). */
   struct { const char *key; const void *op; unsigned param; } hint[LTW_HINTS];
+  /* The last params table that passed the checks, as its entries came
+   * from lua_next (ltw_request.c): each key's and string value's bytes
+   * (the Lua strings are kept in the uservalue's [LTW_UV_MEMO], so no
+   * other string can have these addresses while they are here), each
+   * key's parameter, each value's kind, and the encoding they gave. */
+  struct {
+    const void *op;                     /* NULL: nothing kept */
+    int busy;                           /* being written: not used */
+    size_t n, nvals, enc_len;
+    size_t kept;                        /* [LTW_UV_MEMO]'s pairs */
+    const char *key[LTW_MEMO_MAX];
+    const char *val[LTW_MEMO_MAX];      /* a string value's bytes, or NULL */
+    unsigned char vt[LTW_MEMO_MAX];     /* 0 string, 1 false, 2 true */
+    unsigned char pidx[LTW_MEMO_MAX];   /* the key's index in op->params */
+    char enc[LTW_MEMO_ENC];
+  } memo;
 } ltw_config;
 ltw_config *ltw_check_config(lua_State *L, int idx);
 /* Whether k[0..n) is a key cfg:build accepts in a path table (ltw_request.c). */

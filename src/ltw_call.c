@@ -59,6 +59,10 @@ static void add(lua_State *L, tw_buf *b, const char *s, size_t n) {
 
 static void encode(lua_State *L, tw_buf *b, const ltw_checked *c) {
   sink k;
+  if (c->enc) {                      /* the params memo's (no Lua ran since) */
+    add(L, b, c->enc, c->enc_len);
+    return;
+  }
   k.b = b;
   k.failed = 0;
   tw_request_encode(c->vals, c->nvals, emit_buf, &k);

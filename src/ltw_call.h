@@ -15,12 +15,17 @@
 #define LTW_MAX_PARAMS 64
 
 /* A request checked by ltw_request_check: the operation, the URL without
- * its query, and the values to send (strings anchored on the Lua stack or
- * in the params table: valid while those stay). */
+ * its query, and the values to send: their encoding (tw_request_encode's)
+ * in enc[0..enc_len) when enc is not NULL (the config's params memo: read
+ * it before anything can run Lua), else vals[0..nvals) (strings anchored on
+ * the Lua stack or in the params table: valid while those stay). nvals is
+ * the number of values either way. */
 typedef struct ltw_checked {
   const tw_op *op;
   tw_repr repr;
   size_t nvals;
+  const char *enc;
+  size_t enc_len;
   tw_value vals[LTW_MAX_PARAMS];
   char url[TW_URL_MAX];
 } ltw_checked;

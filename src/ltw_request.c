@@ -431,6 +431,82 @@ static void emit_buffer(void *ud, const char *s, size_t n) {
   luaL_addlstring((luaL_Buffer *)ud, s, n);
 }
 
+/* tw_request_encode's output into a fixed array; overflow: it does not fit. */
+typedef struct fixed_sink {
+  char *buf;
+  size_t n, cap;
+  int overflow;
+} fixed_sink;
+
+static void emit_fixed(void *ud, const char *s, size_t n) {
+  fixed_sink *k = ud;
+  if (k->overflow || n > k->cap - k->n) { k->overflow = 1; return; }
+  memcpy(k->buf + k->n, s, n);
+  k->n += n;
+}
+
+/* Keeps the params table's nent entries (all checked: c->vals their
+ * values; entry i's value at stack index estk[i], its key just below it,
+ * as step 2 leaves them; its parameter op->params[epidx[i]]) as cfg's
+ * memo, when their encoding fits (else the memo stays as it was), and
+ * points c at it.
+ * Its strings go into the uservalue's [LTW_UV_MEMO] first: while they are
+ * written (Lua may run a finalizer there, which may build a request on
+ * this config) the memo is empty and busy, so nothing reads or writes it;
+ * the C fields are filled once every string is kept. A raised error (out
+ * of memory) leaves it empty and busy: no memo on this config after. */
+static void memo_store(lua_State *L, ltw_config *cfg, const tw_op *op,
+                       ltw_checked *c, const int *estk, const unsigned char *epidx,
+                       size_t nent) {
+  fixed_sink k;
+  char enc[LTW_MEMO_ENC];
+  size_t i, old = cfg->memo.kept;
+  k.buf = enc;
+  k.n = 0;
+  k.cap = sizeof enc;
+  k.overflow = 0;
+  tw_request_encode(c->vals, c->nvals, emit_fixed, &k);
+  if (k.overflow) return;                  /* too long to keep: the memo stays */
+  cfg->memo.op = NULL;
+  cfg->memo.n = 0;
+  cfg->memo.busy = 1;
+  twl_getuv(L, 1);
+  lua_rawgeti(L, -1, LTW_UV_MEMO);
+  if (lua_type(L, -1) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, 2 * LTW_MEMO_MAX, 0);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, -3, LTW_UV_MEMO);
+  }
+  for (i = 0; i < nent; i++) {             /* step 2's copies, in its order */
+    int v = estk[i];
+    cfg->memo.key[i] = lua_tostring(L, v - 1);
+    cfg->memo.pidx[i] = epidx[i];
+    cfg->memo.val[i] = lua_type(L, v) == LUA_TSTRING ? lua_tostring(L, v) : NULL;
+    cfg->memo.vt[i] = lua_type(L, v) == LUA_TSTRING ? 0 : (unsigned char)(1 + lua_toboolean(L, v));
+    lua_pushvalue(L, v - 1);
+    lua_rawseti(L, -2, (int)(2 * i + 1));
+    lua_pushvalue(L, v);
+    lua_rawseti(L, -2, (int)(2 * i + 2));
+  }
+  for (; i < old; i++) {                   /* the last memo's other strings go */
+    lua_pushnil(L);
+    lua_rawseti(L, -2, (int)(2 * i + 1));
+    lua_pushnil(L);
+    lua_rawseti(L, -2, (int)(2 * i + 2));
+  }
+  lua_pop(L, 2);                           /* the memo's table, the uservalue */
+  cfg->memo.kept = nent;
+  cfg->memo.n = nent;
+  cfg->memo.nvals = c->nvals;
+  memcpy(cfg->memo.enc, enc, k.n);
+  cfg->memo.enc_len = k.n;
+  cfg->memo.op = op;
+  cfg->memo.busy = 0;
+  c->enc = cfg->memo.enc;
+  c->enc_len = k.n;
+}
+
 /* Steps 0-4 of cfg:build: the operation (its name at stack index 2), the
  * path table (3) and the params table (4) of the config at 1 checked, the
  * URL written into c->url and the values to send listed in c->vals (their
@@ -447,7 +523,10 @@ int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, ltw_checked *
   int at[LTW_MAX_PARAMS];               /* given[i]: its value's stack index */
   int idx;
   int path_idx = 0, params_idx = 0;
-  int has_phone = 0, has_area = 0;
+  int has_phone = 0, has_area = 0, memoable = 1;
+  size_t nent = 0;                      /* params entries */
+  int estk[LTW_MEMO_MAX];               /* the first ones' values' stack indexes */
+  unsigned char epidx[LTW_MEMO_MAX];    /* and their parameters' indexes */
   tw_repr repr = TW_REPR_JSON;
 
   if (!op) {
@@ -479,18 +558,28 @@ int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, ltw_checked *
   c->op = op;
   c->repr = repr;
   c->nvals = 0;
+  c->enc = NULL;
+  c->enc_len = 0;
   luaL_checkstack(L, 2 * (LTW_MAX_PARAMS + NPATH_KEYS) + 10, "twilio: request too large");
 
   /* 1. path */
   if (build_path(L, cfg, op, path_idx, repr, c->url, sizeof c->url)) return 2;
 
-  /* 2. every key is a known parameter holding a scalar */
+  /* 2. every key is a known parameter holding a scalar. Each entry is
+   *    compared with the memo's (the last params table that passed, for
+   *    this operation): a key the memo has at this place names the same
+   *    parameter (the same string: the memo keeps it), so find_param is
+   *    not asked; when every key and value is the memo's, in the same
+   *    order and number, steps 3 and 4 gave the memo's encoding and are
+   *    not done again. */
   if (params_idx) {
+    int same = !cfg->memo.busy && cfg->memo.op == (const void *)op;
     lua_pushnil(L);
     while (lua_next(L, params_idx)) {
       size_t n;
       const char *k;
       const tw_param *p;
+      int vt;
       if (lua_type(L, -2) != LUA_TSTRING) {
         char msg[300], got[160];
         ltw_describe(L, -2, got, sizeof got);
@@ -499,11 +588,33 @@ int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, ltw_checked *
         return ltw_invalid(L, op->id, NULL, msg);
       }
       k = lua_tolstring(L, -2, &n);
-      p = find_param(cfg, op, k, n);
-      if (!p) return unknown_param(L, op, k, n);
+      vt = lua_type(L, -1);
+      if (same && nent < cfg->memo.n && cfg->memo.key[nent] == k) {
+        p = &op->params[cfg->memo.pidx[nent]];
+        if (vt == LUA_TSTRING)
+          same = cfg->memo.vt[nent] == 0 && lua_tostring(L, -1) == cfg->memo.val[nent];
+        else
+          same = vt == LUA_TBOOLEAN && cfg->memo.vt[nent] == 1 + lua_toboolean(L, -1);
+      } else {
+        same = 0;
+        p = find_param(cfg, op, k, n);
+        if (!p) return unknown_param(L, op, k, n);
+      }
+      if (vt != LUA_TSTRING && vt != LUA_TBOOLEAN) memoable = 0;
+      if (nent < LTW_MEMO_MAX) {
+        estk[nent] = lua_gettop(L);
+        epidx[nent] = (unsigned char)(p - op->params);
+      }
       given[p - op->params] = 1;
       at[p - op->params] = lua_gettop(L);   /* the value stays for step 3, */
       lua_pushvalue(L, -2);                 /* a copy of its key goes on */
+      nent++;
+    }
+    if (same && nent == cfg->memo.n) {      /* the memo's params: checked */
+      c->nvals = cfg->memo.nvals;
+      c->enc = cfg->memo.enc;
+      c->enc_len = cfg->memo.enc_len;
+      return 0;
     }
   }
 
@@ -547,6 +658,8 @@ int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, ltw_checked *
       return ltw_invalid(L, op->id, "area_code", msg);
     }
   }
+  if (params_idx && memoable && nent > 0 && nent <= LTW_MEMO_MAX && !cfg->memo.busy)
+    memo_store(L, cfg, op, c, estk, epidx, nent);
   return 0;
 }
 
@@ -561,12 +674,16 @@ static int cfg_build(lua_State *L) {
   form = strcmp(c.op->method, "POST") == 0;
   {
     luaL_Buffer b;
+    char enc[LTW_MEMO_ENC];   /* the memo's encoding, copied before Lua runs */
+    size_t encn = c.enc ? c.enc_len : 0;
+    if (c.enc) memcpy(enc, c.enc, encn);
     luaL_buffinit(L, &b);
     if (!form) {
       luaL_addstring(&b, c.url);
       if (c.nvals) luaL_addchar(&b, '?');
     }
-    tw_request_encode(c.vals, c.nvals, emit_buffer, &b);
+    if (c.enc) luaL_addlstring(&b, enc, encn);
+    else tw_request_encode(c.vals, c.nvals, emit_buffer, &b);
     luaL_pushresult(&b);
   }
   if (form) {
