@@ -154,3 +154,58 @@ describe("the params memo", function()
     for _, b in ipairs(inner) do assert.matches("^FriendlyName=gc%d$", b) end
   end)
 end)
+
+describe("the URL prefix a config keeps", function()
+  local SUB = "AC" .. string.rep("fedcba9876543210", 2)
+  local PN2 = "PN" .. string.rep("0123456789abcdef", 2)
+  local XE = "XE" .. string.rep("ab", 16)
+
+  -- cfg's URL (or error) for op and path, checked against a fresh config's
+  local function url(cfg, op, path)
+    local req, err = cfg:build(op, path)
+    local fresh, ferr = config():build(op, path)
+    assert.equal(fresh and fresh.url, req and req.url)
+    assert.equal(ferr and ferr.message, err and err.message)
+    return req and req.url or ("error " .. err.message)
+  end
+
+  it("changes only the last value, and only on the config's own account", function()
+    local cfg = config()
+    local base = "https://api.twilio.com/2010-04-01/Accounts/"
+    assert.equal(base .. AC .. "/IncomingPhoneNumbers/" .. PN .. ".json",
+                 url(cfg, "FetchIncomingPhoneNumber", { sid = PN }))
+    assert.equal(base .. AC .. "/IncomingPhoneNumbers/" .. PN2 .. ".json",
+                 url(cfg, "FetchIncomingPhoneNumber", { account_sid = AC, sid = PN2 }))
+    assert.equal(base .. SUB .. "/IncomingPhoneNumbers/" .. PN2 .. ".json",
+                 url(cfg, "FetchIncomingPhoneNumber", { account_sid = SUB, sid = PN2 }))
+    assert.equal(base .. AC .. "/IncomingPhoneNumbers/" .. PN .. ".json",
+                 url(cfg, "FetchIncomingPhoneNumber", { sid = PN }))
+    assert.equal(base .. AC .. "/IncomingPhoneNumbers/" .. PN .. "/AssignedAddOns/" .. XE .. ".json",
+                 url(cfg, "FetchIncomingPhoneNumberAssignedAddOn", { resource_sid = PN, sid = XE }))
+    assert.equal(base .. AC .. "/IncomingPhoneNumbers/" .. PN2 .. "/AssignedAddOns/" .. XE .. ".json",
+                 url(cfg, "FetchIncomingPhoneNumberAssignedAddOn", { resource_sid = PN2, sid = XE }))
+    assert.equal(base .. AC .. "/IncomingPhoneNumbers/" .. PN .. ".json",
+                 url(cfg, "FetchIncomingPhoneNumber", { sid = PN }))
+    assert.equal(base .. SUB .. "/IncomingPhoneNumbers.json",
+                 url(cfg, "ListIncomingPhoneNumber", { account_sid = SUB }))
+    assert.equal(base .. AC .. "/IncomingPhoneNumbers.json", url(cfg, "ListIncomingPhoneNumber", {}))
+    assert.equal(base .. SUB .. "/IncomingPhoneNumbers.json",
+                 url(cfg, "ListIncomingPhoneNumber", { account_sid = SUB }))
+  end)
+
+  it("refuses a bad last value after it kept the prefix, with the same message", function()
+    local cfg = config()
+    url(cfg, "FetchIncomingPhoneNumber", { sid = PN })
+    assert.matches("^error sid must be", url(cfg, "FetchIncomingPhoneNumber", { sid = "PN../x" }))
+    assert.matches("^error sid must be", url(cfg, "FetchIncomingPhoneNumber", { sid = "" }))
+  end)
+
+  it("is the config's own: two base URLs never mix", function()
+    local a = assert(core.config{ account_sid = AC, auth_token = TOKEN, base_url = "http://127.0.0.1:1" })
+    local b = assert(core.config{ account_sid = AC, auth_token = TOKEN, base_url = "http://127.0.0.1:2" })
+    for _ = 1, 2 do
+      assert.matches("^http://127.0.0.1:1/", assert(a:build("FetchIncomingPhoneNumber", { sid = PN })).url)
+      assert.matches("^http://127.0.0.1:2/", assert(b:build("FetchIncomingPhoneNumber", { sid = PN })).url)
+    end
+  end)
+end)

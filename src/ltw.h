@@ -89,6 +89,7 @@ void ltw_describe(lua_State *L, int idx, char *out, size_t cap);
 #define LTW_UV_MEMO 5      /* the params memo's strings (ltw_request.c) */
 #define LTW_MEMO_MAX 8     /* params entries the memo keeps, at most */
 #define LTW_MEMO_ENC 512   /* bytes of their encoding, at most */
+#define LTW_URL_PREFIX 512 /* bytes of a kept URL prefix, at most */
 #define LTW_OPS_CAP 64     /* operations whose placeholders a config keeps */
 #define LTW_HINTS 32      /* params key lookup hints a config keeps */
 #define LTW_PH_CAP 4       /* = TW_PATH_MAX (tw_request.h; checked there) */
@@ -112,6 +113,16 @@ typedef struct ltw_config {
    * string's address remembers the operation and parameter that key named
    * last; a hint is always checked against the name (tw_op_param_at). */
   struct { const char *key; const void *op; unsigned param; } hint[LTW_HINTS];
+  /* The URL of the last operation whose path template ends with a
+   * placeholder after which only text follows, with every placeholder but
+   * the last one this config's account SID (ltw_request.c): its bytes up
+   * to the last placeholder's value, and the text after it in op->path. */
+  struct {
+    const void *op;                     /* NULL: nothing kept */
+    size_t plen, tailn;
+    const char *tail;
+    char prefix[LTW_URL_PREFIX];
+  } url;
   /* The last params table that passed the checks, as its entries came
    * from lua_next (ltw_request.c): each key's and string value's bytes
    * (the Lua strings are kept in the uservalue's [LTW_UV_MEMO], so no

@@ -349,6 +349,52 @@ static size_t placeholders(ltw_config *cfg, const tw_op *op, const tw_param **ph
   return n;
 }
 
+/* The URL prefix (cfg->url): the placeholders before the last one all hold
+ * the config's account SID (build_path gives its bytes, checked when the
+ * config was made), so base URL, template and those values are the same
+ * for every call of the operation; only the last value changes. */
+static int url_ours(const ltw_config *cfg, const tw_value *seg, size_t nseg) {
+  size_t j;
+  for (j = 0; j + 1 < nseg; j++)
+    if (seg[j].s != cfg->account_sid) return 0;
+  return 1;
+}
+
+/* Keeps url (tw_request_url's, for op; last: its last placeholder's value)
+ * as cfg->url, when the template has text after its last placeholder and
+ * no other placeholder there. */
+static void url_keep(ltw_config *cfg, const tw_op *op, const tw_value *last,
+                     const char *url) {
+  const char *close = strrchr(op->path, '}');
+  size_t tailn, n = strlen(url);
+  if (!close) return;
+  tailn = strlen(close + 1);
+  if (n < tailn + last->n || n - tailn - last->n >= sizeof cfg->url.prefix) return;
+  cfg->url.op = NULL;
+  cfg->url.plen = n - tailn - last->n;
+  memcpy(cfg->url.prefix, url, cfg->url.plen);
+  cfg->url.tail = close + 1;
+  cfg->url.tailn = tailn;
+  cfg->url.op = op;
+}
+
+/* The URL from cfg->url with last as the last placeholder's value: 1, or
+ * 0 when that value is no path segment or the URL does not fit (then
+ * tw_request_url says which). */
+static int url_with_prefix(const ltw_config *cfg, const tw_value *last, char *url,
+                           size_t cap) {
+  size_t o = cfg->url.plen;
+  if (last->kind != TW_V_STRING || !tw_request_segment_ok(last->s, last->n) ||
+      o + last->n + cfg->url.tailn >= cap)
+    return 0;
+  memcpy(url, cfg->url.prefix, o);
+  memcpy(url + o, last->s, last->n);
+  o += last->n;
+  memcpy(url + o, cfg->url.tail, cfg->url.tailn);
+  url[o + cfg->url.tailn] = '\0';
+  return 1;
+}
+
 /* The path table's values are kept on the stack as its keys are checked
  * (at[key's index in PATH_KEYS]), so the placeholders read them there. */
 static int build_path(lua_State *L, ltw_config *cfg, const tw_op *op,
@@ -420,9 +466,15 @@ static int build_path(lua_State *L, ltw_config *cfg, const tw_op *op,
       }
     }
   }
+  if (nseg > 0 && repr == TW_REPR_JSON && cfg->url.op == (const void *)op &&
+      url_ours(cfg, seg, nseg) &&
+      url_with_prefix(cfg, &seg[nseg - 1], url, cap))
+    return 0;
   if (tw_request_url(url, cap, cfg->base_url, op, seg, repr, &bad) == 0)
     return ltw_invalid(L, op->id, bad ? bad->name : NULL,
                        bad ? "path value must be letters and digits" : "URL too long");
+  if (nseg > 0 && repr == TW_REPR_JSON && url_ours(cfg, seg, nseg))
+    url_keep(cfg, op, &seg[nseg - 1], url);
   return 0;
 }
 
