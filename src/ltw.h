@@ -113,6 +113,10 @@ typedef struct ltw_config {
    * string's address remembers the operation and parameter that key named
    * last; a hint is always checked against the name (tw_op_param_at). */
   struct { const char *key; const void *op; unsigned param; } hint[LTW_HINTS];
+  /* The last operation asked for (ltw_request.c) and its name's length:
+   * a call of the same operation finds it by one compare. */
+  const void *last_op;
+  size_t last_opn;
   /* The URL of the last operation whose path template ends with a
    * placeholder after which only text follows, with every placeholder but
    * the last one this config's account SID (ltw_request.c): its bytes up

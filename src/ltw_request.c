@@ -570,7 +570,8 @@ static void memo_store(lua_State *L, ltw_config *cfg, const tw_op *op,
 int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, ltw_checked *c) {
   size_t opn, i, npresent = 0;
   const char *opid = luaL_checklstring(L, 2, &opn);
-  const tw_op *op = tw_op_find(opid, opn);
+  const tw_op *op = cfg->last_op;
+
   unsigned char given[LTW_MAX_PARAMS];  /* given[i]: params has op->params[i] */
   int at[LTW_MAX_PARAMS];               /* given[i]: its value's stack index */
   int idx;
@@ -581,6 +582,13 @@ int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, ltw_checked *
   unsigned char epidx[LTW_MEMO_MAX];    /* and their parameters' indexes */
   tw_repr repr = TW_REPR_JSON;
 
+  if (!op || opn != cfg->last_opn || memcmp(op->id, opid, opn) != 0) {
+    op = tw_op_find(opid, opn);
+    if (op) {
+      cfg->last_op = op;
+      cfg->last_opn = opn;
+    }
+  }
   if (!op) {
     const char *best = NULL;
     size_t d = (size_t)-1;
