@@ -4,6 +4,8 @@
  *
  *   rec                      = core.call_record(cfg, op, path, params, h, kind, ctx,
  *                                               timeout, connect_timeout, max_body)
+ *   (path: a table as cfg:build's, or a SID string standing for
+ *   { sid = it } on the config's own account: no table to walk)
  *   (timeout, connect_timeout in seconds: floor(s * 1000) ms, as client:send)
  *   nil, err                 (cfg:build's error, or the record's parse error)
  *   false, req, res          (any other answer: the general path takes it)
@@ -129,7 +131,7 @@ static int l_call_record(lua_State *L) {
   timeout_ms = seconds_ms(L, 8, "timeout_ms");
   connect_timeout_ms = seconds_ms(L, 9, "connect_timeout_ms");
   max_body = ltw_curl_number(L, 10, "max_body", LTW_CURL_MAX_BODY);
-  if (ltw_request_check(L, cfg, 0, &c)) return 2;           /* nil, err */
+  if (ltw_request_check(L, cfg, 0, 1, &c)) return 2;        /* nil, err */
 
   method = c.op->method;
   post = strcmp(method, "POST") == 0;

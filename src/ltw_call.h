@@ -33,11 +33,13 @@ typedef struct ltw_checked {
 /* cfg:build's checks: the config at stack index 1 (cfg: it, checked by the
  * caller), the operation's name at
  * 2, the path table at 3, the params table at 4 (either may be nil), the
- * representation ("json" | "csv") at repr_idx (0: JSON). Returns 0 and
+ * representation ("json" | "csv") at repr_idx (0: JSON). sid_alone: a
+ * string at 3 is taken as the path table { sid = it } (the account: the
+ * config's own), checked and placed the same way. Returns 0 and
  * fills c, or 2 with nil, err pushed (an expected failure: the error
  * cfg:build returns); misuse raises as cfg:build does. Pushes values above
  * the top it was given. */
-int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx,
+int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, int sid_alone,
                       ltw_checked *c);
 /* Replaces url and body (or nil) on the top of the stack with the request
  * table cfg:build returns ({ method, url, body, headers, op, idempotent });

@@ -398,7 +398,7 @@ static int url_with_prefix(const ltw_config *cfg, const tw_value *last, char *ur
 /* The path table's values are kept on the stack as its keys are checked
  * (at[key's index in PATH_KEYS]), so the placeholders read them there. */
 static int build_path(lua_State *L, ltw_config *cfg, const tw_op *op,
-                      int path_idx, tw_repr repr, char *url, size_t cap) {
+                      int path_idx, int sid_idx, tw_repr repr, char *url, size_t cap) {
   char msg[400];
   const tw_param *ph[TW_PATH_MAX], *bad;
   tw_value seg[TW_PATH_MAX];
@@ -432,6 +432,7 @@ static int build_path(lua_State *L, ltw_config *cfg, const tw_op *op,
       lua_pushvalue(L, -2);          /* key goes on (cheaper than lua_insert) */
     }
   }
+  if (sid_idx) at[1] = sid_idx;        /* PATH_KEYS[1]: "sid" */
   nseg = placeholders(cfg, op, ph);
   if (nseg == (size_t)-1)
     return luaL_error(L, "twilio: %s: bad path template", op->id);
@@ -564,10 +565,12 @@ static void memo_store(lua_State *L, ltw_config *cfg, const tw_op *op,
  * URL written into c->url and the values to send listed in c->vals (their
  * strings anchored in params or pushed above the arguments). repr_idx: the
  * stack index of the representation argument ("json" | "csv"), or 0 for
- * JSON. Returns 0, or 2 with nil, err pushed (an expected failure); misuse
+ * JSON. sid_alone: a string at 3 stands for the path table { sid = it }
+ * (the config's own account; core.call_record's). Returns 0, or 2 with nil, err pushed (an expected failure); misuse
  * raises. Leaves values on the stack above the arguments: call it with the
  * arguments at 1..4 and whatever the caller keeps above them. */
-int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, ltw_checked *c) {
+int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, int sid_alone,
+                      ltw_checked *c) {
   size_t opn, i, npresent = 0;
   const char *opid = luaL_checklstring(L, 2, &opn);
   const tw_op *op = cfg->last_op;
@@ -575,7 +578,7 @@ int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, ltw_checked *
   unsigned char given[LTW_MAX_PARAMS];  /* given[i]: params has op->params[i] */
   int at[LTW_MAX_PARAMS];               /* given[i]: its value's stack index */
   int idx;
-  int path_idx = 0, params_idx = 0;
+  int path_idx = 0, params_idx = 0, sid_idx = 0;
   int has_phone = 0, has_area = 0, memoable = 1;
   size_t nent = 0;                      /* params entries */
   int estk[LTW_MEMO_MAX];               /* the first ones' values' stack indexes */
@@ -607,7 +610,8 @@ int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, ltw_checked *
   if (op->nparams > LTW_MAX_PARAMS)
     return luaL_error(L, "twilio: %s has too many parameters", op->id);
   memset(given, 0, op->nparams);
-  if (!lua_isnoneornil(L, 3)) { luaL_checktype(L, 3, LUA_TTABLE); path_idx = 3; }
+  if (sid_alone && lua_type(L, 3) == LUA_TSTRING) sid_idx = 3;   /* { sid = it } */
+  else if (!lua_isnoneornil(L, 3)) { luaL_checktype(L, 3, LUA_TTABLE); path_idx = 3; }
   if (!lua_isnoneornil(L, 4)) { luaL_checktype(L, 4, LUA_TTABLE); params_idx = 4; }
   if (repr_idx && !lua_isnoneornil(L, repr_idx)) {   /* "json" | "csv" */
     static const char *const REPRS[] = { "json", "csv", NULL };
@@ -623,7 +627,7 @@ int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, ltw_checked *
   luaL_checkstack(L, 2 * (LTW_MAX_PARAMS + NPATH_KEYS) + 10, "twilio: request too large");
 
   /* 1. path */
-  if (build_path(L, cfg, op, path_idx, repr, c->url, sizeof c->url)) return 2;
+  if (build_path(L, cfg, op, path_idx, sid_idx, repr, c->url, sizeof c->url)) return 2;
 
   /* 2. every key is a known parameter holding a scalar. Each entry is
    *    compared with the memo's (the last params table that passed, for
@@ -728,7 +732,7 @@ static int cfg_build(lua_State *L) {
   int form;
   ltw_config *cfg = ltw_check_config(L, 1);
   lua_settop(L, 5);
-  if (ltw_request_check(L, cfg, 5, &c)) return 2;
+  if (ltw_request_check(L, cfg, 5, 0, &c)) return 2;
 
   /* 5. encode: query for GET/DELETE, form body for POST */
   form = strcmp(c.op->method, "POST") == 0;
