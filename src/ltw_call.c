@@ -76,7 +76,7 @@ static void encode(lua_State *L, tw_buf *b, const ltw_checked *c) {
  * res.headers: libcurl's CURLINFO_CONTENT_TYPE is the last one too). */
 static int json_ct(const char *ct) {
   size_t i, n;
-  if (!ct) return 1;
+  if (!ct || strncmp(ct, "application/json", 16) == 0) return 1;   /* the usual one */
   n = strlen(ct);
   for (i = 0; i + 4 <= n; i++)
     if ((ct[i] | 32) == 'j' && (ct[i + 1] | 32) == 's' && (ct[i + 2] | 32) == 'o' &&
