@@ -30,6 +30,7 @@ local floor, getenv = math.floor, os.getenv
 local fmt = string.format
 local monotonic = core.monotonic
 local call_record = core.call_record
+local runtime_handle = runtime.handle   -- rt:handle()
 
 local _M = {}
 local Client = {}
@@ -326,7 +327,7 @@ end
 -- Every other case is request + from_response. path: a path table, or a
 -- SID alone for { sid = it } on the client's own account.
 function Client:request_record(op, path, params, opts, kind, ctx)
-  local h = not self.debug and not self.batch and self.runtime:handle()
+  local h = not self.debug and not self.batch and runtime_handle(self.runtime)
   if h then
     local timeout, connect_timeout = self.timeout, self.connect_timeout
     if opts then
