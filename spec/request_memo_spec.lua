@@ -103,6 +103,27 @@ describe("the params memo", function()
     same(cfg, p)
   end)
 
+  it("keeps a table only when it comes again: tables that change every call cost no memo writes", function()
+    local cfg = config()
+    -- the strings the memo holds: the config's uservalue's [5] (src/ltw.h)
+    local function kept()
+      local uv = debug.getuservalue and debug.getuservalue(cfg) or debug.getfenv(cfg)
+      local n = 0
+      for _ in pairs(uv[5] or {}) do n = n + 1 end
+      return n
+    end
+    for i = 1, 20 do outcome(cfg, { friendly_name = "n" .. i }) end
+    assert.equal(0, kept())
+    local p = { friendly_name = "again", voice_url = "https://example.com/v" }
+    assert.equal("FriendlyName=again&VoiceUrl=https%3A%2F%2Fexample.com%2Fv", same(cfg, p))
+    assert.equal(0, kept())
+    assert.equal("FriendlyName=again&VoiceUrl=https%3A%2F%2Fexample.com%2Fv", same(cfg, p))
+    assert.equal(4, kept())                                -- two keys, two values
+    assert.equal("FriendlyName=again&VoiceUrl=https%3A%2F%2Fexample.com%2Fv", same(cfg, p))
+    assert.equal("FriendlyName=other", same(cfg, { friendly_name = "other" }))
+    assert.equal(4, kept())                                -- still p's
+  end)
+
   it("never takes a new string for a collected one at the same address", function()
     local cfg = config()
     -- long strings (Lua 5.4 makes each one anew), made and dropped in turn

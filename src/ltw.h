@@ -142,6 +142,15 @@ typedef struct ltw_config {
     unsigned char vt[LTW_MEMO_MAX];     /* 0 string, 1 false, 2 true */
     unsigned char pidx[LTW_MEMO_MAX];   /* the key's index in op->params */
     char enc[LTW_MEMO_ENC];
+    /* The last params table checked that the memo did not have: its
+     * operation, entries, keys' and values' addresses (a boolean as 1 or
+     * 2), not held. The memo takes a table only when it comes again like
+     * this (a hint: the memo's own compare is on strings it holds), so
+     * tables that change every call cost no memo writes. */
+    const void *seen_op;
+    size_t seen_n;
+    const char *seen_key[LTW_MEMO_MAX];
+    const char *seen_val[LTW_MEMO_MAX];
   } memo;
 } ltw_config;
 ltw_config *ltw_check_config(lua_State *L, int idx);

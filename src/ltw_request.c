@@ -498,9 +498,29 @@ static void emit_fixed(void *ud, const char *s, size_t n) {
   k->n += n;
 }
 
+/* Whether the params table just checked (nent entries: keys' bytes ek,
+ * values' ev and kinds evt) is the one seen last time the memo did not
+ * have the table; if not, it is the one seen now. Addresses only, not
+ * held: a hint of whether to keep it, never a reason to skip a check. */
+static int seen_again(ltw_config *cfg, const tw_op *op, const char *const *ek,
+                      const char *const *ev, const unsigned char *evt, size_t nent) {
+  size_t i;
+  int again = cfg->memo.seen_op == (const void *)op && cfg->memo.seen_n == nent;
+  for (i = 0; i < nent; i++) {
+    const char *v = evt[i] ? (const char *)(size_t)evt[i] : ev[i];
+    if (again && (cfg->memo.seen_key[i] != ek[i] || cfg->memo.seen_val[i] != v)) again = 0;
+    cfg->memo.seen_key[i] = ek[i];
+    cfg->memo.seen_val[i] = v;
+  }
+  cfg->memo.seen_op = op;
+  cfg->memo.seen_n = nent;
+  return again;
+}
+
 /* Keeps the params table's nent entries (all checked: c->vals their
  * values; entry i's value at stack index estk[i], its key just below it,
- * as step 2 leaves them; its parameter op->params[epidx[i]]) as cfg's
+ * as step 2 leaves them; its parameter op->params[epidx[i]], its key's
+ * bytes ek[i], its value's ev[i] and kind evt[i]) as cfg's
  * memo, when their encoding fits (else the memo stays as it was), and
  * points c at it.
  * Its strings go into the uservalue's [LTW_UV_MEMO] first: while they are
@@ -510,7 +530,8 @@ static void emit_fixed(void *ud, const char *s, size_t n) {
  * of memory) leaves it empty and busy: no memo on this config after. */
 static void memo_store(lua_State *L, ltw_config *cfg, const tw_op *op,
                        ltw_checked *c, const int *estk, const unsigned char *epidx,
-                       size_t nent) {
+                       const char *const *ek, const char *const *ev,
+                       const unsigned char *evt, size_t nent) {
   fixed_sink k;
   char enc[LTW_MEMO_ENC];
   size_t i, old = cfg->memo.kept;
@@ -533,10 +554,10 @@ static void memo_store(lua_State *L, ltw_config *cfg, const tw_op *op,
   }
   for (i = 0; i < nent; i++) {             /* step 2's copies, in its order */
     int v = estk[i];
-    cfg->memo.key[i] = lua_tostring(L, v - 1);
+    cfg->memo.key[i] = ek[i];
     cfg->memo.pidx[i] = epidx[i];
-    cfg->memo.val[i] = lua_type(L, v) == LUA_TSTRING ? lua_tostring(L, v) : NULL;
-    cfg->memo.vt[i] = lua_type(L, v) == LUA_TSTRING ? 0 : (unsigned char)(1 + lua_toboolean(L, v));
+    cfg->memo.val[i] = ev[i];
+    cfg->memo.vt[i] = evt[i];
     lua_pushvalue(L, v - 1);
     lua_rawseti(L, -2, (int)(2 * i + 1));
     lua_pushvalue(L, v);
@@ -581,8 +602,11 @@ int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, int sid_alone
   int path_idx = 0, params_idx = 0, sid_idx = 0;
   int has_phone = 0, has_area = 0, memoable = 1;
   size_t nent = 0;                      /* params entries */
-  int estk[LTW_MEMO_MAX];               /* the first ones' values' stack indexes */
-  unsigned char epidx[LTW_MEMO_MAX];    /* and their parameters' indexes */
+  int estk[LTW_MEMO_MAX];               /* the first ones' values' stack indexes, */
+  unsigned char epidx[LTW_MEMO_MAX];    /* their parameters' indexes, */
+  const char *ek[LTW_MEMO_MAX];         /* their keys' bytes */
+  const char *ev[LTW_MEMO_MAX];         /* their string values' bytes (or NULL) */
+  unsigned char evt[LTW_MEMO_MAX];      /* and kinds, as the memo keeps them */
   tw_repr repr = TW_REPR_JSON;
 
   if (!op || opn != cfg->last_opn || memcmp(op->id, opid, opn) != 0) {
@@ -653,18 +677,22 @@ int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, int sid_alone
       }
       k = lua_tolstring(L, -2, &n);
       vt = lua_type(L, -1);
+      if (nent >= LTW_MEMO_MAX || (vt != LUA_TSTRING && vt != LUA_TBOOLEAN)) {
+        memoable = 0;
+        same = 0;
+      } else {                           /* its value as the memo has it */
+        ek[nent] = k;
+        evt[nent] = vt == LUA_TSTRING ? 0 : (unsigned char)(1 + lua_toboolean(L, -1));
+        ev[nent] = vt == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+      }
       if (same && nent < cfg->memo.n && cfg->memo.key[nent] == k) {
         p = &op->params[cfg->memo.pidx[nent]];
-        if (vt == LUA_TSTRING)
-          same = cfg->memo.vt[nent] == 0 && lua_tostring(L, -1) == cfg->memo.val[nent];
-        else
-          same = vt == LUA_TBOOLEAN && cfg->memo.vt[nent] == 1 + lua_toboolean(L, -1);
+        same = cfg->memo.vt[nent] == evt[nent] && cfg->memo.val[nent] == ev[nent];
       } else {
         same = 0;
         p = find_param(cfg, op, k, n);
         if (!p) return unknown_param(L, op, k, n);
       }
-      if (vt != LUA_TSTRING && vt != LUA_TBOOLEAN) memoable = 0;
       if (nent < LTW_MEMO_MAX) {
         estk[nent] = lua_gettop(L);
         epidx[nent] = (unsigned char)(p - op->params);
@@ -722,8 +750,10 @@ int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, int sid_alone
       return ltw_invalid(L, op->id, "area_code", msg);
     }
   }
-  if (params_idx && memoable && nent > 0 && nent <= LTW_MEMO_MAX && !cfg->memo.busy)
-    memo_store(L, cfg, op, c, estk, epidx, nent);
+  if (params_idx && memoable && nent > 0 && !cfg->memo.busy) {
+    if (seen_again(cfg, op, ek, ev, evt, nent))
+      memo_store(L, cfg, op, c, estk, epidx, ek, ev, evt, nent);
+  }
   return 0;
 }
 
