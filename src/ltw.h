@@ -86,6 +86,10 @@ void ltw_describe(lua_State *L, int idx, char *out, size_t cap);
 #define LTW_UV_UA 2
 #define LTW_UV_HDR_GET 3
 #define LTW_UV_HDR_FORM 4
+#define LTW_UV_MEMO 5      /* the params memo's strings (ltw_request.c) */
+#define LTW_MEMO_MAX 8     /* params entries the memo keeps, at most */
+#define LTW_MEMO_ENC 512   /* bytes of their encoding, at most */
+#define LTW_URL_PREFIX 512 /* bytes of a kept URL prefix, at most */
 #define LTW_OPS_CAP 64     /* operations whose placeholders a config keeps */
 #define LTW_HINTS 32      /* params key lookup hints a config keeps */
 #define LTW_PH_CAP 4       /* = TW_PATH_MAX (tw_request.h; checked there) */
@@ -109,6 +113,45 @@ typedef struct ltw_config {
    * string's address remembers the operation and parameter that key named
    * last; a hint is always checked against the name (tw_op_param_at). */
   struct { const char *key; const void *op; unsigned param; } hint[LTW_HINTS];
+  /* The last operation asked for (ltw_request.c) and its name's length:
+   * a call of the same operation finds it by one compare. */
+  const void *last_op;
+  size_t last_opn;
+  /* The URL of the last operation whose path template ends with a
+   * placeholder after which only text follows, with every placeholder but
+   * the last one this config's account SID (ltw_request.c): its bytes up
+   * to the last placeholder's value, and the text after it in op->path. */
+  struct {
+    const void *op;                     /* NULL: nothing kept */
+    size_t plen, tailn;
+    const char *tail;
+    char prefix[LTW_URL_PREFIX];
+  } url;
+  /* The last params table that passed the checks, as its entries came
+   * from lua_next (ltw_request.c): each key's and string value's bytes
+   * (the Lua strings are kept in the uservalue's [LTW_UV_MEMO], so no
+   * other string can have these addresses while they are here), each
+   * key's parameter, each value's kind, and the encoding they gave. */
+  struct {
+    const void *op;                     /* NULL: nothing kept */
+    int busy;                           /* being written: not used */
+    size_t n, nvals, enc_len;
+    size_t kept;                        /* [LTW_UV_MEMO]'s pairs */
+    const char *key[LTW_MEMO_MAX];
+    const char *val[LTW_MEMO_MAX];      /* a string value's bytes, or NULL */
+    unsigned char vt[LTW_MEMO_MAX];     /* 0 string, 1 false, 2 true */
+    unsigned char pidx[LTW_MEMO_MAX];   /* the key's index in op->params */
+    char enc[LTW_MEMO_ENC];
+    /* The last params table checked that the memo did not have: its
+     * operation, entries, keys' and values' addresses (a boolean as 1 or
+     * 2), not held. The memo takes a table only when it comes again like
+     * this (a hint: the memo's own compare is on strings it holds), so
+     * tables that change every call cost no memo writes. */
+    const void *seen_op;
+    size_t seen_n;
+    const char *seen_key[LTW_MEMO_MAX];
+    const char *seen_val[LTW_MEMO_MAX];
+  } memo;
 } ltw_config;
 ltw_config *ltw_check_config(lua_State *L, int idx);
 /* Whether k[0..n) is a key cfg:build accepts in a path table (ltw_request.c). */

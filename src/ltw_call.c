@@ -4,6 +4,8 @@
  *
  *   rec                      = core.call_record(cfg, op, path, params, h, kind, ctx,
  *                                               timeout, connect_timeout, max_body)
+ *   (path: a table as cfg:build's, or a SID string standing for
+ *   { sid = it } on the config's own account: no table to walk)
  *   (timeout, connect_timeout in seconds: floor(s * 1000) ms, as client:send)
  *   nil, err                 (cfg:build's error, or the record's parse error)
  *   false, req, res          (any other answer: the general path takes it)
@@ -59,6 +61,10 @@ static void add(lua_State *L, tw_buf *b, const char *s, size_t n) {
 
 static void encode(lua_State *L, tw_buf *b, const ltw_checked *c) {
   sink k;
+  if (c->enc) {                      /* the params memo's (no Lua ran since) */
+    add(L, b, c->enc, c->enc_len);
+    return;
+  }
   k.b = b;
   k.failed = 0;
   tw_request_encode(c->vals, c->nvals, emit_buf, &k);
@@ -70,7 +76,7 @@ static void encode(lua_State *L, tw_buf *b, const ltw_checked *c) {
  * res.headers: libcurl's CURLINFO_CONTENT_TYPE is the last one too). */
 static int json_ct(const char *ct) {
   size_t i, n;
-  if (!ct) return 1;
+  if (!ct || strncmp(ct, "application/json", 16) == 0) return 1;   /* the usual one */
   n = strlen(ct);
   for (i = 0; i + 4 <= n; i++)
     if ((ct[i] | 32) == 'j' && (ct[i + 1] | 32) == 's' && (ct[i + 2] | 32) == 'o' &&
@@ -125,7 +131,7 @@ static int l_call_record(lua_State *L) {
   timeout_ms = seconds_ms(L, 8, "timeout_ms");
   connect_timeout_ms = seconds_ms(L, 9, "connect_timeout_ms");
   max_body = ltw_curl_number(L, 10, "max_body", LTW_CURL_MAX_BODY);
-  if (ltw_request_check(L, cfg, 0, &c)) return 2;           /* nil, err */
+  if (ltw_request_check(L, cfg, 0, 1, &c)) return 2;        /* nil, err */
 
   method = c.op->method;
   post = strcmp(method, "POST") == 0;

@@ -15,12 +15,17 @@
 #define LTW_MAX_PARAMS 64
 
 /* A request checked by ltw_request_check: the operation, the URL without
- * its query, and the values to send (strings anchored on the Lua stack or
- * in the params table: valid while those stay). */
+ * its query, and the values to send: their encoding (tw_request_encode's)
+ * in enc[0..enc_len) when enc is not NULL (the config's params memo: read
+ * it before anything can run Lua), else vals[0..nvals) (strings anchored on
+ * the Lua stack or in the params table: valid while those stay). nvals is
+ * the number of values either way. */
 typedef struct ltw_checked {
   const tw_op *op;
   tw_repr repr;
   size_t nvals;
+  const char *enc;
+  size_t enc_len;
   tw_value vals[LTW_MAX_PARAMS];
   char url[TW_URL_MAX];
 } ltw_checked;
@@ -28,11 +33,13 @@ typedef struct ltw_checked {
 /* cfg:build's checks: the config at stack index 1 (cfg: it, checked by the
  * caller), the operation's name at
  * 2, the path table at 3, the params table at 4 (either may be nil), the
- * representation ("json" | "csv") at repr_idx (0: JSON). Returns 0 and
+ * representation ("json" | "csv") at repr_idx (0: JSON). sid_alone: a
+ * string at 3 is taken as the path table { sid = it } (the account: the
+ * config's own), checked and placed the same way. Returns 0 and
  * fills c, or 2 with nil, err pushed (an expected failure: the error
  * cfg:build returns); misuse raises as cfg:build does. Pushes values above
  * the top it was given. */
-int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx,
+int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, int sid_alone,
                       ltw_checked *c);
 /* Replaces url and body (or nil) on the top of the stack with the request
  * table cfg:build returns ({ method, url, body, headers, op, idempotent });

@@ -349,10 +349,56 @@ static size_t placeholders(ltw_config *cfg, const tw_op *op, const tw_param **ph
   return n;
 }
 
+/* The URL prefix (cfg->url): the placeholders before the last one all hold
+ * the config's account SID (build_path gives its bytes, checked when the
+ * config was made), so base URL, template and those values are the same
+ * for every call of the operation; only the last value changes. */
+static int url_ours(const ltw_config *cfg, const tw_value *seg, size_t nseg) {
+  size_t j;
+  for (j = 0; j + 1 < nseg; j++)
+    if (seg[j].s != cfg->account_sid) return 0;
+  return 1;
+}
+
+/* Keeps url (tw_request_url's, for op; last: its last placeholder's value)
+ * as cfg->url, when the template has text after its last placeholder and
+ * no other placeholder there. */
+static void url_keep(ltw_config *cfg, const tw_op *op, const tw_value *last,
+                     const char *url) {
+  const char *close = strrchr(op->path, '}');
+  size_t tailn, n = strlen(url);
+  if (!close) return;
+  tailn = strlen(close + 1);
+  if (n < tailn + last->n || n - tailn - last->n >= sizeof cfg->url.prefix) return;
+  cfg->url.op = NULL;
+  cfg->url.plen = n - tailn - last->n;
+  memcpy(cfg->url.prefix, url, cfg->url.plen);
+  cfg->url.tail = close + 1;
+  cfg->url.tailn = tailn;
+  cfg->url.op = op;
+}
+
+/* The URL from cfg->url with last as the last placeholder's value: 1, or
+ * 0 when that value is no path segment or the URL does not fit (then
+ * tw_request_url says which). */
+static int url_with_prefix(const ltw_config *cfg, const tw_value *last, char *url,
+                           size_t cap) {
+  size_t o = cfg->url.plen;
+  if (last->kind != TW_V_STRING || !tw_request_segment_ok(last->s, last->n) ||
+      o + last->n + cfg->url.tailn >= cap)
+    return 0;
+  memcpy(url, cfg->url.prefix, o);
+  memcpy(url + o, last->s, last->n);
+  o += last->n;
+  memcpy(url + o, cfg->url.tail, cfg->url.tailn);
+  url[o + cfg->url.tailn] = '\0';
+  return 1;
+}
+
 /* The path table's values are kept on the stack as its keys are checked
  * (at[key's index in PATH_KEYS]), so the placeholders read them there. */
 static int build_path(lua_State *L, ltw_config *cfg, const tw_op *op,
-                      int path_idx, tw_repr repr, char *url, size_t cap) {
+                      int path_idx, int sid_idx, tw_repr repr, char *url, size_t cap) {
   char msg[400];
   const tw_param *ph[TW_PATH_MAX], *bad;
   tw_value seg[TW_PATH_MAX];
@@ -386,6 +432,7 @@ static int build_path(lua_State *L, ltw_config *cfg, const tw_op *op,
       lua_pushvalue(L, -2);          /* key goes on (cheaper than lua_insert) */
     }
   }
+  if (sid_idx) at[1] = sid_idx;        /* PATH_KEYS[1]: "sid" */
   nseg = placeholders(cfg, op, ph);
   if (nseg == (size_t)-1)
     return luaL_error(L, "twilio: %s: bad path template", op->id);
@@ -420,9 +467,15 @@ static int build_path(lua_State *L, ltw_config *cfg, const tw_op *op,
       }
     }
   }
+  if (nseg > 0 && repr == TW_REPR_JSON && cfg->url.op == (const void *)op &&
+      url_ours(cfg, seg, nseg) &&
+      url_with_prefix(cfg, &seg[nseg - 1], url, cap))
+    return 0;
   if (tw_request_url(url, cap, cfg->base_url, op, seg, repr, &bad) == 0)
     return ltw_invalid(L, op->id, bad ? bad->name : NULL,
                        bad ? "path value must be letters and digits" : "URL too long");
+  if (nseg > 0 && repr == TW_REPR_JSON && url_ours(cfg, seg, nseg))
+    url_keep(cfg, op, &seg[nseg - 1], url);
   return 0;
 }
 
@@ -431,25 +484,138 @@ static void emit_buffer(void *ud, const char *s, size_t n) {
   luaL_addlstring((luaL_Buffer *)ud, s, n);
 }
 
+/* tw_request_encode's output into a fixed array; overflow: it does not fit. */
+typedef struct fixed_sink {
+  char *buf;
+  size_t n, cap;
+  int overflow;
+} fixed_sink;
+
+static void emit_fixed(void *ud, const char *s, size_t n) {
+  fixed_sink *k = ud;
+  if (k->overflow || n > k->cap - k->n) { k->overflow = 1; return; }
+  memcpy(k->buf + k->n, s, n);
+  k->n += n;
+}
+
+/* Whether the params table just checked (nent entries: keys' bytes ek,
+ * values' ev and kinds evt) is the one seen last time the memo did not
+ * have the table; if not, it is the one seen now. Addresses only, not
+ * held: a hint of whether to keep it, never a reason to skip a check. */
+static int seen_again(ltw_config *cfg, const tw_op *op, const char *const *ek,
+                      const char *const *ev, const unsigned char *evt, size_t nent) {
+  size_t i;
+  int again = cfg->memo.seen_op == (const void *)op && cfg->memo.seen_n == nent;
+  for (i = 0; i < nent; i++) {
+    const char *v = evt[i] ? (const char *)(size_t)evt[i] : ev[i];
+    if (again && (cfg->memo.seen_key[i] != ek[i] || cfg->memo.seen_val[i] != v)) again = 0;
+    cfg->memo.seen_key[i] = ek[i];
+    cfg->memo.seen_val[i] = v;
+  }
+  cfg->memo.seen_op = op;
+  cfg->memo.seen_n = nent;
+  return again;
+}
+
+/* Keeps the params table's nent entries (all checked: c->vals their
+ * values; entry i's value at stack index estk[i], its key just below it,
+ * as step 2 leaves them; its parameter op->params[epidx[i]], its key's
+ * bytes ek[i], its value's ev[i] and kind evt[i]) as cfg's
+ * memo, when their encoding fits (else the memo stays as it was), and
+ * points c at it.
+ * Its strings go into the uservalue's [LTW_UV_MEMO] first: while they are
+ * written (Lua may run a finalizer there, which may build a request on
+ * this config) the memo is empty and busy, so nothing reads or writes it;
+ * the C fields are filled once every string is kept. A raised error (out
+ * of memory) leaves it empty and busy: no memo on this config after. */
+static void memo_store(lua_State *L, ltw_config *cfg, const tw_op *op,
+                       ltw_checked *c, const int *estk, const unsigned char *epidx,
+                       const char *const *ek, const char *const *ev,
+                       const unsigned char *evt, size_t nent) {
+  fixed_sink k;
+  char enc[LTW_MEMO_ENC];
+  size_t i, old = cfg->memo.kept;
+  k.buf = enc;
+  k.n = 0;
+  k.cap = sizeof enc;
+  k.overflow = 0;
+  tw_request_encode(c->vals, c->nvals, emit_fixed, &k);
+  if (k.overflow) return;                  /* too long to keep: the memo stays */
+  cfg->memo.op = NULL;
+  cfg->memo.n = 0;
+  cfg->memo.busy = 1;
+  twl_getuv(L, 1);
+  lua_rawgeti(L, -1, LTW_UV_MEMO);
+  if (lua_type(L, -1) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, 2 * LTW_MEMO_MAX, 0);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, -3, LTW_UV_MEMO);
+  }
+  for (i = 0; i < nent; i++) {             /* step 2's copies, in its order */
+    int v = estk[i];
+    cfg->memo.key[i] = ek[i];
+    cfg->memo.pidx[i] = epidx[i];
+    cfg->memo.val[i] = ev[i];
+    cfg->memo.vt[i] = evt[i];
+    lua_pushvalue(L, v - 1);
+    lua_rawseti(L, -2, (int)(2 * i + 1));
+    lua_pushvalue(L, v);
+    lua_rawseti(L, -2, (int)(2 * i + 2));
+  }
+  for (; i < old; i++) {                   /* the last memo's other strings go */
+    lua_pushnil(L);
+    lua_rawseti(L, -2, (int)(2 * i + 1));
+    lua_pushnil(L);
+    lua_rawseti(L, -2, (int)(2 * i + 2));
+  }
+  lua_pop(L, 2);                           /* the memo's table, the uservalue */
+  cfg->memo.kept = nent;
+  cfg->memo.n = nent;
+  cfg->memo.nvals = c->nvals;
+  memcpy(cfg->memo.enc, enc, k.n);
+  cfg->memo.enc_len = k.n;
+  cfg->memo.op = op;
+  cfg->memo.busy = 0;
+  c->enc = cfg->memo.enc;
+  c->enc_len = k.n;
+}
+
 /* Steps 0-4 of cfg:build: the operation (its name at stack index 2), the
  * path table (3) and the params table (4) of the config at 1 checked, the
  * URL written into c->url and the values to send listed in c->vals (their
  * strings anchored in params or pushed above the arguments). repr_idx: the
  * stack index of the representation argument ("json" | "csv"), or 0 for
- * JSON. Returns 0, or 2 with nil, err pushed (an expected failure); misuse
+ * JSON. sid_alone: a string at 3 stands for the path table { sid = it }
+ * (the config's own account; core.call_record's). Returns 0, or 2 with nil, err pushed (an expected failure); misuse
  * raises. Leaves values on the stack above the arguments: call it with the
  * arguments at 1..4 and whatever the caller keeps above them. */
-int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, ltw_checked *c) {
+int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, int sid_alone,
+                      ltw_checked *c) {
   size_t opn, i, npresent = 0;
   const char *opid = luaL_checklstring(L, 2, &opn);
-  const tw_op *op = tw_op_find(opid, opn);
+  const tw_op *op = cfg->last_op;
+
   unsigned char given[LTW_MAX_PARAMS];  /* given[i]: params has op->params[i] */
   int at[LTW_MAX_PARAMS];               /* given[i]: its value's stack index */
   int idx;
-  int path_idx = 0, params_idx = 0;
-  int has_phone = 0, has_area = 0;
+  int path_idx = 0, params_idx = 0, sid_idx = 0;
+  int has_phone = 0, has_area = 0, memoable = 1;
+  size_t nent = 0;                      /* params entries */
+  int estk[LTW_MEMO_MAX];               /* the first ones' values' stack indexes, */
+  unsigned char epidx[LTW_MEMO_MAX];    /* their parameters' indexes, */
+  const char *ek[LTW_MEMO_MAX];         /* their keys' bytes */
+  const char *ev[LTW_MEMO_MAX];         /* their string values' bytes (or NULL) */
+  unsigned char evt[LTW_MEMO_MAX];      /* and kinds, as the memo keeps them */
   tw_repr repr = TW_REPR_JSON;
 
+  if (!op || opn != cfg->last_opn || memcmp(op->id, opid, opn) != 0) {
+    op = tw_op_find(opid, opn);
+    if (op) {
+      cfg->last_op = op;
+      cfg->last_opn = opn;
+    }
+  }
   if (!op) {
     const char *best = NULL;
     size_t d = (size_t)-1;
@@ -468,7 +634,8 @@ int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, ltw_checked *
   if (op->nparams > LTW_MAX_PARAMS)
     return luaL_error(L, "twilio: %s has too many parameters", op->id);
   memset(given, 0, op->nparams);
-  if (!lua_isnoneornil(L, 3)) { luaL_checktype(L, 3, LUA_TTABLE); path_idx = 3; }
+  if (sid_alone && lua_type(L, 3) == LUA_TSTRING) sid_idx = 3;   /* { sid = it } */
+  else if (!lua_isnoneornil(L, 3)) { luaL_checktype(L, 3, LUA_TTABLE); path_idx = 3; }
   if (!lua_isnoneornil(L, 4)) { luaL_checktype(L, 4, LUA_TTABLE); params_idx = 4; }
   if (repr_idx && !lua_isnoneornil(L, repr_idx)) {   /* "json" | "csv" */
     static const char *const REPRS[] = { "json", "csv", NULL };
@@ -479,18 +646,28 @@ int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, ltw_checked *
   c->op = op;
   c->repr = repr;
   c->nvals = 0;
+  c->enc = NULL;
+  c->enc_len = 0;
   luaL_checkstack(L, 2 * (LTW_MAX_PARAMS + NPATH_KEYS) + 10, "twilio: request too large");
 
   /* 1. path */
-  if (build_path(L, cfg, op, path_idx, repr, c->url, sizeof c->url)) return 2;
+  if (build_path(L, cfg, op, path_idx, sid_idx, repr, c->url, sizeof c->url)) return 2;
 
-  /* 2. every key is a known parameter holding a scalar */
+  /* 2. every key is a known parameter holding a scalar. Each entry is
+   *    compared with the memo's (the last params table that passed, for
+   *    this operation): a key the memo has at this place names the same
+   *    parameter (the same string: the memo keeps it), so find_param is
+   *    not asked; when every key and value is the memo's, in the same
+   *    order and number, steps 3 and 4 gave the memo's encoding and are
+   *    not done again. */
   if (params_idx) {
+    int same = !cfg->memo.busy && cfg->memo.op == (const void *)op;
     lua_pushnil(L);
     while (lua_next(L, params_idx)) {
       size_t n;
       const char *k;
       const tw_param *p;
+      int vt;
       if (lua_type(L, -2) != LUA_TSTRING) {
         char msg[300], got[160];
         ltw_describe(L, -2, got, sizeof got);
@@ -499,11 +676,37 @@ int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, ltw_checked *
         return ltw_invalid(L, op->id, NULL, msg);
       }
       k = lua_tolstring(L, -2, &n);
-      p = find_param(cfg, op, k, n);
-      if (!p) return unknown_param(L, op, k, n);
+      vt = lua_type(L, -1);
+      if (nent >= LTW_MEMO_MAX || (vt != LUA_TSTRING && vt != LUA_TBOOLEAN)) {
+        memoable = 0;
+        same = 0;
+      } else {                           /* its value as the memo has it */
+        ek[nent] = k;
+        evt[nent] = vt == LUA_TSTRING ? 0 : (unsigned char)(1 + lua_toboolean(L, -1));
+        ev[nent] = vt == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+      }
+      if (same && nent < cfg->memo.n && cfg->memo.key[nent] == k) {
+        p = &op->params[cfg->memo.pidx[nent]];
+        same = cfg->memo.vt[nent] == evt[nent] && cfg->memo.val[nent] == ev[nent];
+      } else {
+        same = 0;
+        p = find_param(cfg, op, k, n);
+        if (!p) return unknown_param(L, op, k, n);
+      }
+      if (nent < LTW_MEMO_MAX) {
+        estk[nent] = lua_gettop(L);
+        epidx[nent] = (unsigned char)(p - op->params);
+      }
       given[p - op->params] = 1;
       at[p - op->params] = lua_gettop(L);   /* the value stays for step 3, */
       lua_pushvalue(L, -2);                 /* a copy of its key goes on */
+      nent++;
+    }
+    if (same && nent == cfg->memo.n) {      /* the memo's params: checked */
+      c->nvals = cfg->memo.nvals;
+      c->enc = cfg->memo.enc;
+      c->enc_len = cfg->memo.enc_len;
+      return 0;
     }
   }
 
@@ -547,6 +750,10 @@ int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, ltw_checked *
       return ltw_invalid(L, op->id, "area_code", msg);
     }
   }
+  if (params_idx && memoable && nent > 0 && !cfg->memo.busy) {
+    if (seen_again(cfg, op, ek, ev, evt, nent))
+      memo_store(L, cfg, op, c, estk, epidx, ek, ev, evt, nent);
+  }
   return 0;
 }
 
@@ -555,18 +762,22 @@ static int cfg_build(lua_State *L) {
   int form;
   ltw_config *cfg = ltw_check_config(L, 1);
   lua_settop(L, 5);
-  if (ltw_request_check(L, cfg, 5, &c)) return 2;
+  if (ltw_request_check(L, cfg, 5, 0, &c)) return 2;
 
   /* 5. encode: query for GET/DELETE, form body for POST */
   form = strcmp(c.op->method, "POST") == 0;
   {
     luaL_Buffer b;
+    char enc[LTW_MEMO_ENC];   /* the memo's encoding, copied before Lua runs */
+    size_t encn = c.enc ? c.enc_len : 0;
+    if (c.enc) memcpy(enc, c.enc, encn);
     luaL_buffinit(L, &b);
     if (!form) {
       luaL_addstring(&b, c.url);
       if (c.nvals) luaL_addchar(&b, '?');
     }
-    tw_request_encode(c.vals, c.nvals, emit_buffer, &b);
+    if (c.enc) luaL_addlstring(&b, enc, encn);
+    else tw_request_encode(c.vals, c.nvals, emit_buffer, &b);
     luaL_pushresult(&b);
   }
   if (form) {

@@ -42,8 +42,10 @@ static int ieq(const char *a, size_t an, const char *b) {
 int tw_valid_sid(const char *s, size_t n, const char *prefix) {
   size_t i;
   unsigned all = K_HEX;
+  const unsigned char *u = (const unsigned char *)s;
   if (n != 34 || s[0] != prefix[0] || s[1] != prefix[1]) return 0;
-  for (i = 2; i < 34; i++) all &= KIND[(unsigned char)s[i]];   /* no branch per byte */
+  for (i = 2; i < 34; i += 4)           /* no branch per byte, 4 a round */
+    all &= KIND[u[i]] & KIND[u[i + 1]] & KIND[u[i + 2]] & KIND[u[i + 3]];
   return (all & K_HEX) != 0;
 }
 

@@ -30,6 +30,7 @@ local floor, getenv = math.floor, os.getenv
 local fmt = string.format
 local monotonic = core.monotonic
 local call_record = core.call_record
+local runtime_handle = runtime.handle   -- rt:handle()
 
 local _M = {}
 local Client = {}
@@ -323,9 +324,10 @@ end
 -- (core.call_record: build, perform, parse); whatever else that call
 -- meets (an error status, a transport error, a body that is not JSON) it
 -- hands back with its request, and send goes on from that first attempt.
--- Every other case is request + from_response.
+-- Every other case is request + from_response. path: a path table, or a
+-- SID alone for { sid = it } on the client's own account.
 function Client:request_record(op, path, params, opts, kind, ctx)
-  local h = not self.debug and not self.batch and self.runtime:handle()
+  local h = not self.debug and not self.batch and runtime_handle(self.runtime)
   if h then
     local timeout, connect_timeout = self.timeout, self.connect_timeout
     if opts then
@@ -342,6 +344,7 @@ function Client:request_record(op, path, params, opts, kind, ctx)
     if not res then return nil, terr end
     return record.from_response(kind, res, ctx, retries)
   end
+  if type(path) == "string" then path = { sid = path } end   -- a SID alone (twilio.list)
   local res, err, retries = self:request(op, path, params, opts)
   if not res then return nil, err end
   return record.from_response(kind, res, ctx, retries)

@@ -193,6 +193,9 @@ function Runtime:handle()
   if self.kind ~= "curl" or self.running_group then return nil end
   return (self.curl_t or self:curl()).handle
 end
+-- the same, as a function: twilio.client's per-call path calls it without
+-- looking the method up through the runtime's metatable
+_M.handle = Runtime.handle
 
 function Runtime:request(req)
   local t, err = self:transport()

@@ -195,6 +195,10 @@ insulate("the fused single call", function()
     assert.equals("decode", o.kind)
     assert.equals(200, o.status)
     assert.matches("Content%-Type 'text/html'", o.message)
+    o = same_both_ways("fallback", nil,
+                       { fault(FETCH, { fault = "content_type", content_type = "application/xml" }) }, fetch)
+    assert.equals("decode", o.kind)
+    assert.matches("Content%-Type 'application/xml'", o.message)
     -- a JSON type in another spelling is JSON (twilio.record's body())
     o = same_both_ways("fast", nil,
                        { fault(UPDATE, { fault = "content_type", content_type = "Application/JSON; x=1" }) }, update)
