@@ -183,7 +183,7 @@ function _M.run_each(client, total, task, opts, fast)
     for _ = 1, min(conc, nrest) do group:spawn(worker) end
     group:wait()
   end)
-  client.batch = nil
+  client.batch = false
   if not ok then
     group:close()
     error(err, 0)

@@ -144,6 +144,7 @@ function _M.new(opts)
     on_retry = opts.on_retry,
     debug = opts.debug or false,   -- false, not nil: read on every call, found without __index
     runtime = rt,
+    batch = false,                 -- the running bulk batch (twilio.bulk); false, as debug
     accounts = {},
   }, Client)
   -- ctx shared by the records of pages this client parses (records find

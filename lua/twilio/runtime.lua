@@ -94,7 +94,9 @@ Runtime.__index = Runtime
 function _M.new(opts)
   opts = opts or {}
   local choice = opts.transport
-  local self = setmetatable({ ca_file = opts.ca_file }, Runtime)
+  -- running_group: the group whose wait() runs (false: none; read on every
+  -- call, so found without __index)
+  local self = setmetatable({ ca_file = opts.ca_file, running_group = false }, Runtime)
   if choice ~= nil and type(choice) ~= "string" then
     if not is_transport(choice) then
       error("twilio: transport must be \"curl\", \"ngx\" or an object with a request function", 3)
@@ -295,7 +297,7 @@ function Coroutines:wait()
   if rt.running_group then error("twilio: a runtime group is already running", 2) end
   rt.running_group = self
   local ok, err = pcall(self.loop, self)
-  rt.running_group = nil
+  rt.running_group = false
   self:close()
   self.tasks, self.start, self.sleepers = {}, {}, {}
   if not ok then error(err, 0) end
@@ -387,7 +389,7 @@ end
 -- and for bulk's 429 pause).
 function Runtime:in_group()
   local g = self.running_group
-  return g ~= nil and g.tasks[co_running() or false] == true
+  return g and g.tasks[co_running() or false] == true or false
 end
 
 return _M
