@@ -6,6 +6,7 @@
 -- parses must not grow.
 local core = require "twilio.core"
 local child = require "helpers.child"
+local finalizer_race = require "helpers.finalizer_race"
 local record = require "twilio.record"
 require "twilio.client"
 
@@ -174,28 +175,9 @@ describe("a single record", function()
   end)
 
   it("reads as closed, never freed memory, when a finalizer sees it after its __gc", function()
-    local newproxy = rawget(_G, "newproxy")
-    local results = {}
-    local function setup(round)
-      local holder = {}
-      local function fin()
-        results[#results + 1] = { pcall(function() return holder.rec.sid end) }
-      end
-      local function parse()
-        holder.rec = assert(core.parse_record("PhoneNumber", number("PN" .. round)))
-      end
-      if round % 2 == 0 then parse() end
-      if newproxy then
-        getmetatable(newproxy(true)).__gc = fin
-      else
-        setmetatable({}, { __gc = fin })
-      end
-      if round % 2 == 1 then parse() end
-    end
-    for round = 1, 20 do
-      setup(round)
-      full_gc()
-    end
+    local results = finalizer_race.run(20, function(round)
+      return assert(core.parse_record("PhoneNumber", number("PN" .. round)))
+    end, function(rec) return rec.sid end)
     assert.equal(20, #results)
     for _, r in ipairs(results) do
       if r[1] then assert.matches("^PN%d+$", r[2])
