@@ -21,23 +21,8 @@ local function detached(rec)
 end
 
 describe("list:each{} without limit or match", function()
-  local client, numbers
   local N = 23
-
-  setup(function() emu.ensure() end)
-  teardown(function() emu.stop_if_started() end)
-
-  before_each(function()
-    emu.reset()
-    emu.seed(emu.account_sid(), N)
-    client = emu.client()
-    numbers = client.incoming_phone_numbers
-  end)
-
-  after_each(function()
-    emu.clear_faults()
-    client:close()
-  end)
+  local fx = emu.seeded(N)   -- fx.client, fx.numbers: a client of N seeded numbers
 
   it("is the C iterator on Lua 5.4 only, which calls no Lua between a page's items", function()
     assert.equal(_VERSION == "Lua 5.4" and not rawget(_G, "jit"), core.page_iter ~= nil)
@@ -46,7 +31,7 @@ describe("list:each{} without limit or match", function()
     local function hook()
       if getinfo(2, "S").what == "Lua" then lua_calls = lua_calls + 1 end
     end
-    for _ in numbers:each{ page_size = N } do
+    for _ in fx.numbers:each{ page_size = N } do
       i = i + 1
       if i == 2 then sethook(hook, "c") elseif i == N - 1 then sethook() end
     end
@@ -56,7 +41,7 @@ describe("list:each{} without limit or match", function()
   end)
 
   it("gives the cursor's items over pages of 1, 2, 5, 22, 23 and 1000 items", function()
-    local cur = assert(numbers:cursor{ page_size = 5 })
+    local cur = assert(fx.numbers:cursor{ page_size = 5 })
     local all = {}
     while true do
       local n = assert(cur:next() or true)
@@ -66,7 +51,7 @@ describe("list:each{} without limit or match", function()
     assert.equal(N, #all)
     for _, size in ipairs{ 1, 2, 5, 22, 23, 1000 } do
       local got = {}
-      for n in numbers:each{ page_size = size } do got[#got + 1] = n.sid end
+      for n in fx.numbers:each{ page_size = size } do got[#got + 1] = n.sid end
       assert.same(all, got, "page_size " .. size)
     end
   end)
@@ -74,7 +59,7 @@ describe("list:each{} without limit or match", function()
   it("lets the records the caller dropped go while their page is read", function()
     local alive = setmetatable({}, { __mode = "k" })
     local k, most = 0, 0
-    for n in numbers:each{ page_size = 10 } do
+    for n in fx.numbers:each{ page_size = 10 } do
       k = k + 1
       alive[n] = true
       collectgarbage(); collectgarbage()
@@ -91,7 +76,7 @@ describe("list:each{} without limit or match", function()
   it("detaches the record handed out last before the next page is fetched", function()
     for _, size in ipairs{ 1, 2, 5 } do
       local prev, i, ends = nil, 0, 0
-      for n in numbers:each{ page_size = size } do
+      for n in fx.numbers:each{ page_size = size } do
         i = i + 1
         if prev then
           -- prev ended its page: it reads a copy of its own JSON now;
@@ -130,7 +115,7 @@ describe("list:each{} without limit or match", function()
     assert.equal("done", r)
     assert.equal(5, fetches)                                  -- 23 numbers, pages of 5
     local all = {}
-    for n in numbers:each{ page_size = 5 } do all[#all + 1] = n.sid end
+    for n in fx.numbers:each{ page_size = 5 } do all[#all + 1] = n.sid end
     assert.same(all, out)
     c:close()
     inner:close()
@@ -139,7 +124,7 @@ describe("list:each{} without limit or match", function()
   it("raises the error of a page that fails, after the items of the pages before", function()
     local seen = 0
     local ok, err = pcall(function()
-      for _ in numbers:each{ page_size = 5 } do
+      for _ in fx.numbers:each{ page_size = 5 } do
         seen = seen + 1
         if seen == 1 then
           emu.fault{ fault = "status", status = 400, body_type = "json", count = 1, method = "GET",

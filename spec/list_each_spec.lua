@@ -5,23 +5,11 @@
 local emu = require "helpers.emulator"
 
 describe("list:each", function()
-  local client, numbers
   local N = 23
-
-  setup(function() emu.ensure() end)
-  teardown(function() emu.stop_if_started() end)
-
-  before_each(function()
-    emu.reset()
-    emu.seed(emu.account_sid(), N)
-    client = emu.client()
-    numbers = client.incoming_phone_numbers
-  end)
-
-  after_each(function() client:close() end)
+  local fx = emu.seeded(N)   -- fx.client, fx.numbers: a client of N seeded numbers
 
   local function cursor_sids(params)
-    local cur = assert(numbers:cursor(params))
+    local cur = assert(fx.numbers:cursor(params))
     local out = {}
     while true do
       local n, err = cur:next()
@@ -33,7 +21,7 @@ describe("list:each", function()
 
   local function each_sids(params)
     local out = {}
-    for n in numbers:each(params) do out[#out + 1] = n.sid end
+    for n in fx.numbers:each(params) do out[#out + 1] = n.sid end
     return out
   end
 
@@ -49,7 +37,7 @@ describe("list:each", function()
   end)
 
   it("keeps answering nil after the end, without another request", function()
-    local it = numbers:each{ page_size = 5 }
+    local it = fx.numbers:each{ page_size = 5 }
     local count = 0
     for _ in it do count = count + 1 end
     assert.equals(N, count)
@@ -61,7 +49,7 @@ describe("list:each", function()
 
   it("hands out records that stay readable after their page is gone and the loop has ended", function()
     local kept, sids = {}, {}
-    for n in numbers:each{ page_size = 5 } do
+    for n in fx.numbers:each{ page_size = 5 } do
       kept[#kept + 1] = n
       sids[#sids + 1] = n.sid
     end

@@ -79,24 +79,12 @@ describe("a lazy page", function()
 end)
 
 describe("list:each{} (lazy pages on Lua 5.4)", function()
-  local client, numbers
   local N = 23
-
-  setup(function() emu.ensure() end)
-  teardown(function() emu.stop_if_started() end)
-
-  before_each(function()
-    emu.reset()
-    emu.seed(emu.account_sid(), N)
-    client = emu.client()
-    numbers = client.incoming_phone_numbers
-  end)
-
-  after_each(function() client:close() end)
+  local fx = emu.seeded(N)   -- fx.client, fx.numbers: a client of N seeded numbers
 
   it("hands out the cursor's records, the same in everything, and they stay valid after the loop", function()
     for _, size in ipairs{ 1, 2, 5, 22, 23 } do
-      local want, cur = {}, assert(numbers:cursor{ page_size = size })
+      local want, cur = {}, assert(fx.numbers:cursor{ page_size = size })
       while true do
         local n = assert(cur:next() or true)
         if n == true then break end
@@ -105,12 +93,12 @@ describe("list:each{} (lazy pages on Lua 5.4)", function()
         want[#want + 1] = v
       end
       local kept = {}
-      for n in numbers:each{ page_size = size } do kept[#kept + 1] = n end
+      for n in fx.numbers:each{ page_size = size } do kept[#kept + 1] = n end
       collectgarbage(); collectgarbage()
       assert.equal(N, #kept, "page_size " .. size)
       for i, n in ipairs(kept) do
         local v = view(n)
-        assert.equal(client, core.record_ctx(n).client, "page_size " .. size .. ", item " .. i)
+        assert.equal(fx.client, core.record_ctx(n).client, "page_size " .. size .. ", item " .. i)
         v.ctx = nil
         assert.same(want[i], v, "page_size " .. size .. ", item " .. i)
         assert.same({ retries = 0, recovered = false }, (n:call_info()))
@@ -129,14 +117,14 @@ describe("list:each{} (lazy pages on Lua 5.4)", function()
     local other
     do
       local k = 0
-      for n in numbers:each{ page_size = 2 } do
+      for n in fx.numbers:each{ page_size = 2 } do
         k = k + 1
         if k == 2 then other = n; break end
       end
     end
     assert.is_false(detached(other))
     for _, arg in ipairs{ "nothing", "x", "other" } do
-      local it, got = numbers:each{ page_size = 2 }, {}
+      local it, got = fx.numbers:each{ page_size = 2 }, {}
       while true do
         local n
         if arg == "nothing" then n = it()
@@ -150,7 +138,7 @@ describe("list:each{} (lazy pages on Lua 5.4)", function()
     end
     -- the generic for passes the item back: the page's last one is detached
     local prev, ends = nil, 0
-    for n in numbers:each{ page_size = 2 } do
+    for n in fx.numbers:each{ page_size = 2 } do
       if prev and detached(prev) then ends = ends + 1 end
       prev = n
     end

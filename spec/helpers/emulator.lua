@@ -95,6 +95,29 @@ function _M.client(opts)
   return assert(twilio.new(o))
 end
 
+-- Inside a describe: the emulator up for the block, and before each test
+-- a reset emulator seeded with n numbers on the main account and a client
+-- of it; after each, the faults cleared and the client closed. Returns a
+-- table whose client and numbers (its incoming_phone_numbers) are set
+-- before each test.
+function _M.seeded(n)
+  local busted = require "busted"      -- the hooks of the describe being defined
+  local t = {}
+  busted.setup(function() _M.ensure() end)
+  busted.teardown(function() _M.stop_if_started() end)
+  busted.before_each(function()
+    _M.reset()
+    _M.seed(_M.account_sid(), n)
+    t.client = _M.client()
+    t.numbers = t.client.incoming_phone_numbers
+  end)
+  busted.after_each(function()
+    _M.clear_faults()
+    t.client:close()
+  end)
+  return t
+end
+
 -- Buy `n` local numbers in `area` (default 415) through the library.
 function _M.buy(numbers_list, n, area)
   local client = numbers_list.client
