@@ -117,12 +117,13 @@ typedef struct ltw_config {
    * a call of the same operation finds it by one compare. */
   const void *last_op;
   size_t last_opn;
-  /* The URL of the last operation whose path template ends with a
-   * placeholder after which only text follows, with every placeholder but
-   * the last one this config's account SID (ltw_request.c): its bytes up
-   * to the last placeholder's value, and the text after it in op->path. */
+  /* The URL of the last path template (op->path: fetch, update and
+   * delete of a number share one) that ends with a placeholder after which
+   * only text follows, with every placeholder but the last one this
+   * config's account SID (ltw_request.c): its bytes up to the last
+   * placeholder's value, and the text after it in the template. */
   struct {
-    const void *op;                     /* NULL: nothing kept */
+    const char *path;                   /* the template; NULL: nothing kept */
     size_t plen, tailn;
     const char *tail;
     char prefix[LTW_URL_PREFIX];

@@ -361,7 +361,7 @@ static int url_ours(const ltw_config *cfg, const tw_value *seg, size_t nseg) {
 }
 
 /* Keeps url (tw_request_url's, for op; last: its last placeholder's value)
- * as cfg->url, when the template has text after its last placeholder and
+ * as cfg->url for op's template, when the template has text after its last placeholder and
  * no other placeholder there. */
 static void url_keep(ltw_config *cfg, const tw_op *op, const tw_value *last,
                      const char *url) {
@@ -370,12 +370,17 @@ static void url_keep(ltw_config *cfg, const tw_op *op, const tw_value *last,
   if (!close) return;
   tailn = strlen(close + 1);
   if (n < tailn + last->n || n - tailn - last->n >= sizeof cfg->url.prefix) return;
-  cfg->url.op = NULL;
   cfg->url.plen = n - tailn - last->n;
   memcpy(cfg->url.prefix, url, cfg->url.plen);
   cfg->url.tail = close + 1;
   cfg->url.tailn = tailn;
-  cfg->url.op = op;
+  cfg->url.path = op->path;
+}
+
+/* Whether cfg->url was kept for op's path template (the prefix depends on
+ * the base URL, the template and the account SID, not on the operation). */
+static int url_kept_for(const ltw_config *cfg, const tw_op *op) {
+  return cfg->url.path && (cfg->url.path == op->path || strcmp(cfg->url.path, op->path) == 0);
 }
 
 /* The URL from cfg->url with last as the last placeholder's value: 1, or
@@ -467,7 +472,7 @@ static int build_path(lua_State *L, ltw_config *cfg, const tw_op *op,
       }
     }
   }
-  if (nseg > 0 && repr == TW_REPR_JSON && cfg->url.op == (const void *)op &&
+  if (nseg > 0 && repr == TW_REPR_JSON && url_kept_for(cfg, op) &&
       url_ours(cfg, seg, nseg) &&
       url_with_prefix(cfg, &seg[nseg - 1], url, cap))
     return 0;
