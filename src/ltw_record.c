@@ -860,7 +860,7 @@ static const char lpage_key = 0;   /* registry[&lpage_key]: its metatable */
 static void new_lazy_page(lua_State *L, int kind, tw_jdoc **box,
                           const tw_jobj *items, int n, int mt, int uv) {
   lazy_page *pg = lua_newuserdatauv(L, sizeof *pg, 2);
-  pg->box = NULL;
+  pg->box = box;                       /* anchored by uv, on the stack */
   pg->items = items;
   pg->n = n;
   pg->i = 0;
@@ -872,7 +872,6 @@ static void new_lazy_page(lua_State *L, int kind, tw_jdoc **box,
   lua_setiuservalue(L, -2, LP_UV);
   lua_pushvalue(L, mt);
   lua_setiuservalue(L, -2, LP_MT);
-  pg->box = box;
 }
 
 /* The lazy page at idx, or NULL. */
@@ -887,22 +886,15 @@ static lazy_page *to_lpage(lua_State *L, int idx) {
   return ok ? pg : NULL;
 }
 
-/* Pushes item j's record (1 <= j <= n) of the lazy page pg at page: as
- * new_record makes a page's. A page whose box is finalized (only a page
- * revived by a finalizer) gives closed records. */
-static void lp_push_record(lua_State *L, int page, const lazy_page *pg,
-                           lua_Integer j) {
-  record *r = lua_newuserdatauv(L, sizeof *r, 1);
-  init_record(r, pg->kind, 0, 0);
-  memset(&r->obj, 0, sizeof r->obj);
-  lua_getiuservalue(L, page, LP_MT);
-  lua_setmetatable(L, -2);
-  lua_getiuservalue(L, page, LP_UV);
-  lua_setiuservalue(L, -2, 1);
-  if (pg->box && *pg->box) {
-    r->box = pg->box;
-    r->obj = pg->items[j - 1];
-  }
+/* Pushes item j's record (1 <= j <= n) of the lazy page pg, with the
+ * page's metatable at mt and uservalue table at uv (absolute or upvalue
+ * indices): new_record's. A page whose box is finalized (only a page
+ * revived by a finalizer) gives closed records: its items are gone with
+ * the doc, so none is read. */
+static void lp_push_record(lua_State *L, const lazy_page *pg, lua_Integer j,
+                           int mt, int uv) {
+  static const tw_jobj none;             /* a closed record's object */
+  new_record(L, pg->kind, pg->box, *pg->box ? &pg->items[j - 1] : &none, mt, uv, 0);
 }
 
 static int lpage_index(lua_State *L) {
@@ -911,7 +903,9 @@ static int lpage_index(lua_State *L) {
   lua_Integer j = lua_tointegerx(L, 2, &isnum);
   if (!pg) return luaL_argerror(L, 1, "twilio page expected");
   if (!isnum || j < 1 || j > pg->n) return 0;
-  lp_push_record(L, 1, pg, j);
+  lua_getiuservalue(L, 1, LP_MT);
+  lua_getiuservalue(L, 1, LP_UV);
+  lp_push_record(L, pg, j, lua_gettop(L) - 1, lua_gettop(L));
   return 1;
 }
 
@@ -1348,7 +1342,7 @@ static int l_record_get(lua_State *L) {
  * 5 and 6: a lazy page's metatable and uservalue table (set when the
  * page comes, the table dropped when it ends).
  * The page's items are a lazy page (list:each{} asks parse_page for one):
- * item j's record is made here (as lp_push_record would) and handed out;
+ * item j's record is made here (lp_push_record) and handed out;
  * nothing of the page pins it. At the page's end the record handed out
  * last is the for loop's control variable, passed back as argument 2
  * (kept nowhere: a store per item in an upvalue cost ~60 instructions and,
@@ -1401,21 +1395,10 @@ static int page_next(lua_State *L) {
   int given = 0;
   if (pg) {                    /* a lazy page (page_refilled checked it) */
     if (pg->i < pg->n) {
-      /* as lp_push_record, with the page's metatable and uservalue
-       * table in upvalues (cheaper to push than a userdata's uservalues) */
-      record *r = lua_newuserdatauv(L, sizeof *r, 1);
-      init_record(r, pg->kind, 0, 0);
-      lua_pushvalue(L, PI_MT);
-      lua_setmetatable(L, -2);
-      lua_pushvalue(L, PI_UV);
-      lua_setiuservalue(L, -2, 1);
-      if (*pg->box) {
-        r->box = pg->box;
-        r->obj = pg->items[pg->i];
-      } else {
-        memset(&r->obj, 0, sizeof r->obj);
-      }
+      /* the page's metatable and uservalue table are in upvalues
+       * (cheaper to push than a userdata's uservalues) */
       pg->i++;
+      lp_push_record(L, pg, pg->i, PI_MT, PI_UV);
       return 1;
     }
     last = pg->i;
