@@ -610,6 +610,13 @@ void tw_curl_free(tw_curl *h) {
   free(h);
 }
 
+/* Whether key (the packed lines a kept header list was built from) holds
+ * rq's lines: the easy handle's and the multi's kept lists are reused so. */
+static int same_lines(const tw_buf *key, const tw_curl_req *rq) {
+  size_t len = rq->hdr_lines ? rq->hdr_len : 0;
+  return len == key->len && (len == 0 || memcmp(key->data, rq->hdr_lines, len) == 0);
+}
+
 /* Points h's easy handle at a header list for rq's lines: the kept one
  * of rq's kind when the lines are the same (the usual case: every request
  * of a client sends the same few headers), else a new one. */
@@ -617,8 +624,7 @@ static CURLcode use_headers(tw_curl *h, const tw_curl_req *rq) {
   struct curl_slist *list;
   int k = wants_expect(rq);
   size_t len = rq->hdr_lines ? rq->hdr_len : 0;
-  if (h->hdr_key_ok[k] && len == h->hdr_key[k].len &&
-      (len == 0 || memcmp(h->hdr_key[k].data, rq->hdr_lines, len) == 0)) {
+  if (h->hdr_key_ok[k] && same_lines(&h->hdr_key[k], rq)) {
     if (h->cur_list == k) return CURLE_OK;
     if (curl_easy_setopt(h->easy, CURLOPT_HTTPHEADER, h->hdrs[k]) != CURLE_OK) {
       h->cur_list = -1;
@@ -939,8 +945,7 @@ static int multi_headers(tw_curl_multi *m, tw_curl_xfer *x, const tw_curl_req *r
   size_t len = rq->hdr_lines ? rq->hdr_len : 0;
   *out = NULL;
   if (!k && len == 0) return 0;              /* nothing to send */
-  if (m->hdrs[k] && len == m->hdr_key[k].len &&
-      (len == 0 || memcmp(m->hdr_key[k].data, rq->hdr_lines, len) == 0)) {
+  if (m->hdrs[k] && same_lines(&m->hdr_key[k], rq)) {
     *out = m->hdrs[k];
     return 0;
   }
