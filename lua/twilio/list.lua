@@ -397,32 +397,34 @@ end
 -- themselves, one Lua call fewer, with the SID alone as the path when the
 -- list is the client's own account's (sid_alone); anything else goes
 -- through sid_record, whose errors name the caller's line as before.
-function List:fetch(sid, opts)
-  local op = self.fetch_op
-  if opts == nil and op and type(sid) == "string" then
-    local path = self.sid_path or new_sid_path(self)
-    if self.sid_alone then path = sid else path.sid = sid end
-    local rec, err = self.client:request_record(op, path, nil, nil, self.kind, self.ctx)
-    if rec then return rec end
-    return nil, sid_hint(self, sid, err)
+-- Both are made by sid_method: what = "fetch" | "update", op_key the
+-- list's field holding its operation, with_params: update(sid, params).
+local function sid_method(what, op_key, with_params)
+  return function(self, sid, a, b)
+    local params, opts = nil, a
+    if with_params then
+      if type(a) ~= "table" then error("twilio: update(sid, params): a table of fields expected", 2) end
+      params, opts = a, b
+    end
+    local op = self[op_key]
+    if opts == nil and op and type(sid) == "string" then
+      local path = self.sid_path or new_sid_path(self)
+      if self.sid_alone then path = sid else path.sid = sid end
+      local rec, err = self.client:request_record(op, path, params, nil, self.kind, self.ctx)
+      if rec then return rec end
+      return nil, sid_hint(self, sid, err)
+    end
+    return sid_record(self, what, op, sid, params, opts)
   end
-  return sid_record(self, "fetch", op, sid, nil, opts)
 end
 
--- update(sid, {...}) / delete(sid): act on an object by SID without fetching
--- it first (one request). numbers:release(sid) is delete under its own name.
-function List:update(sid, params, opts)
-  if type(params) ~= "table" then error("twilio: update(sid, params): a table of fields expected", 2) end
-  local op = self.update_op
-  if opts == nil and op and type(sid) == "string" then   -- as fetch
-    local path = self.sid_path or new_sid_path(self)
-    if self.sid_alone then path = sid else path.sid = sid end
-    local rec, err = self.client:request_record(op, path, params, nil, self.kind, self.ctx)
-    if rec then return rec end
-    return nil, sid_hint(self, sid, err)
-  end
-  return sid_record(self, "update", op, sid, params, opts)
-end
+-- fetch(sid[, opts]) -> record | nil, err
+List.fetch = sid_method("fetch", "fetch_op", false)
+
+-- update(sid, {...}[, opts]) / delete(sid): act on an object by SID without
+-- fetching it first (one request). numbers:release(sid) is delete under
+-- its own name.
+List.update = sid_method("update", "update_op", true)
 
 function List:delete(sid, opts)
   -- a retried DELETE that finds the object gone: an earlier attempt deleted it
