@@ -200,9 +200,13 @@ static int l_config(lua_State *L) {
     size_t i;
     for (i = 0; i < sizeof plain; i++) v[i] = 0;
   }
-  lua_createtable(L, 4, 0);               /* uservalue: the header strings
+  lua_createtable(L, LTW_UV_MEMO, 0);     /* uservalue: the header strings
                                              (and, later, the shared headers
                                              tables: ltw_request.c) */
+  lua_createtable(L, 2 * LTW_MEMO_MAX, 0);  /* the params memo's strings: an
+                                             array slot for each, so that
+                                             storing them allocates nothing */
+  lua_rawseti(L, -2, LTW_UV_MEMO);
   lua_pushstring(L, cfg->auth);
   lua_rawseti(L, -2, LTW_UV_AUTH);
   lua_pushstring(L, cfg->ua);

@@ -526,37 +526,27 @@ static int seen_again(ltw_config *cfg, const tw_op *op, const char *const *ek,
  * values; entry i's value at stack index estk[i], its key just below it,
  * as step 2 leaves them; its parameter op->params[epidx[i]], its key's
  * bytes ek[i], its value's ev[i] and kind evt[i]) as cfg's
- * memo, when their encoding fits (else the memo stays as it was), and
- * points c at it.
- * Its strings go into the uservalue's [LTW_UV_MEMO] first: while they are
- * written (Lua may run a finalizer there, which may build a request on
- * this config) the memo is empty and busy, so nothing reads or writes it;
- * the C fields are filled once every string is kept. A raised error (out
- * of memory) leaves it empty and busy: no memo on this config after. */
+ * memo, when their encoding fits (else no memo until the next store),
+ * and points c at it.
+ * Its strings go into the uservalue's [LTW_UV_MEMO], a table made with the
+ * config whose array part has a slot for each: rawseti there allocates
+ * nothing, so no collector step and no finalizer runs while the memo is
+ * written, and nothing here can raise. */
 static void memo_store(lua_State *L, ltw_config *cfg, const tw_op *op,
                        ltw_checked *c, const int *estk, const unsigned char *epidx,
                        const char *const *ek, const char *const *ev,
                        const unsigned char *evt, size_t nent) {
   fixed_sink k;
-  char enc[LTW_MEMO_ENC];
-  size_t i, old = cfg->memo.kept;
-  k.buf = enc;
+  size_t i, old = cfg->memo.n;
+  k.buf = cfg->memo.enc;
   k.n = 0;
-  k.cap = sizeof enc;
+  k.cap = sizeof cfg->memo.enc;
   k.overflow = 0;
-  tw_request_encode(c->vals, c->nvals, emit_fixed, &k);
-  if (k.overflow) return;                  /* too long to keep: the memo stays */
   cfg->memo.op = NULL;
-  cfg->memo.n = 0;
-  cfg->memo.busy = 1;
+  tw_request_encode(c->vals, c->nvals, emit_fixed, &k);
+  if (k.overflow) return;                  /* too long to keep: no memo */
   twl_getuv(L, 1);
   lua_rawgeti(L, -1, LTW_UV_MEMO);
-  if (lua_type(L, -1) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_createtable(L, 2 * LTW_MEMO_MAX, 0);
-    lua_pushvalue(L, -1);
-    lua_rawseti(L, -3, LTW_UV_MEMO);
-  }
   for (i = 0; i < nent; i++) {             /* step 2's copies, in its order */
     int v = estk[i];
     cfg->memo.key[i] = ek[i];
@@ -575,13 +565,10 @@ static void memo_store(lua_State *L, ltw_config *cfg, const tw_op *op,
     lua_rawseti(L, -2, (int)(2 * i + 2));
   }
   lua_pop(L, 2);                           /* the memo's table, the uservalue */
-  cfg->memo.kept = nent;
   cfg->memo.n = nent;
   cfg->memo.nvals = c->nvals;
-  memcpy(cfg->memo.enc, enc, k.n);
   cfg->memo.enc_len = k.n;
   cfg->memo.op = op;
-  cfg->memo.busy = 0;
   c->enc = cfg->memo.enc;
   c->enc_len = k.n;
 }
@@ -666,7 +653,7 @@ int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, int sid_alone
    *    order and number, steps 3 and 4 gave the memo's encoding and are
    *    not done again. */
   if (params_idx) {
-    int same = !cfg->memo.busy && cfg->memo.op == (const void *)op;
+    int same = cfg->memo.op == (const void *)op;
     lua_pushnil(L);
     while (lua_next(L, params_idx)) {
       size_t n;
@@ -755,7 +742,7 @@ int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, int sid_alone
       return ltw_invalid(L, op->id, "area_code", msg);
     }
   }
-  if (params_idx && memoable && nent > 0 && !cfg->memo.busy) {
+  if (params_idx && memoable && nent > 0) {
     if (seen_again(cfg, op, ek, ev, evt, nent))
       memo_store(L, cfg, op, c, estk, epidx, ek, ev, evt, nent);
   }
