@@ -838,7 +838,7 @@ int ltw_record_from_bytes(lua_State *L, const char *kind_name, const char *body,
  * page[i] (1 <= i <= #page) makes item i's record (twilio.list's advance
  * hands out a page's first item so); page[i] = v does nothing (advance
  * clears a table page's slot so; here nothing is pinned). Only
- * list:each{} asks for one (twilio.list); core.page_iter takes either.
+ * list:each{} asks for one (twilio.list), for core.page_iter.
  *
  * Ownership: the page is a userdata without __gc, its uservalues anchor
  * LP_UV, the page's shared uservalue table (so the doc box, its doc and
@@ -1331,69 +1331,55 @@ static int l_record_get(lua_State *L) {
  * it through luaD_call): ~540 instructions an item in a loop that does
  * nothing else, ~330 for a C one (ipairs). So on 5.4 list:each{} without
  * limit or match (twilio.list) hands its pages to this C iterator: the
- * common case (the page in hand has a next item) is a table read and a
- * table write here, and everything else is refill's (Lua: the cursor's
- * advance). Not on LuaJIT, which compiles the Lua iterator into the
+ * common case (the page in hand has a next item) is a record made here,
+ * and everything else is refill's (Lua: the cursor's advance). Not on LuaJIT, which compiles the Lua iterator into the
  * caller's loop and would not compile a loop calling a C function.
  *
- * Upvalues: 1 the page's items (an empty table before the first page and
- * while refill runs, so the iterator never pins a page during a fetch),
- * 2 a page_pos userdata, 3 refill, 4 the empty table.
- * 5 and 6: a lazy page's metatable and uservalue table (set when the
- * page comes, the table dropped when it ends).
- * The page's items are a lazy page (list:each{} asks parse_page for one):
- * item j's record is made here (lp_push_record) and handed out;
- * nothing of the page pins it. At the page's end the record handed out
- * last is the for loop's control variable, passed back as argument 2
- * (kept nowhere: a store per item in an upvalue cost ~60 instructions and,
- * an old closure pointing to a young record, a barrier that aged each
- * record in generational mode); it goes to refill once recognized as the
- * page's item i (its metatable, box and span); a call by hand that passes
- * anything else only misses the detach (the page may then live during the
- * next fetch). Or a table (any other refill): as follows.
- * Item j handed out clears items[j - 1] (the page no longer pins what the
- * caller dropped); items[i], the last one handed out, stays until the page
- * ends and goes to refill, which hands it to the cursor to detach. A
- * page's first item is refill's (advance hands it out and clears it
- * itself, and remembers it as the cursor's last): at i == 1, refill gets
- * false and keeps the cursor's own.
- *   refill(last | false, i) -> item | nil, items | false, i   (raises on error) */
-#define PI_MT lua_upvalueindex(5)      /* a lazy page's LP_MT */
-#define PI_UV lua_upvalueindex(6)      /* its LP_UV (nil between pages) */
-typedef struct page_pos {
-  lua_Integer i;         /* the position of the item handed out last */
-} page_pos;
+ * Upvalues: 1 the page (a lazy page: list:each{} asks parse_page for one;
+ * nil before the first page and while refill runs, so the iterator never
+ * pins a page during a fetch), 2 refill, 3 and 4 the page's metatable and
+ * uservalue table (set when the page comes, dropped when it ends).
+ * Item j's record is made here (lp_push_record) and handed out; nothing
+ * of the page pins it. At the page's end the record handed out last is
+ * the for loop's control variable, passed back as argument 2 (kept
+ * nowhere: a store per item in an upvalue cost ~60 instructions and, an
+ * old closure pointing to a young record, a barrier that aged each record
+ * in generational mode); it goes to refill once recognized as the page's
+ * item i (its metatable, box and span), which hands it to the cursor to
+ * detach; a call by hand that passes anything else only misses the detach
+ * (the page may then live during the next fetch). A page's first item is
+ * refill's (advance hands it out and remembers it as the cursor's last):
+ * at i <= 1, refill gets false and keeps the cursor's own.
+ *   refill(last | false, i) -> item | nil, page | false, i   (raises on error) */
+#define PI_PAGE lua_upvalueindex(1)
+#define PI_REFILL lua_upvalueindex(2)
+#define PI_MT lua_upvalueindex(3)      /* the page's LP_MT */
+#define PI_UV lua_upvalueindex(4)      /* its LP_UV (nil between pages) */
 
-/* After refill (at 1..3: item, items, i): keeps the new page (a table or
- * a lazy page; anything else ends the loop at the next call). */
+/* After refill (at 1..3: item, page, i): keeps the new page (anything
+ * else ends the loop at the next call). */
 static int page_refilled(lua_State *L, int status, lua_KContext ctx) {
-  page_pos *p = lua_touserdata(L, lua_upvalueindex(2));
-  lazy_page *pg;
+  lazy_page *pg = to_lpage(L, 2);
   (void)status;
   (void)ctx;
-  p->i = lua_tointeger(L, 3);
-  if (lua_type(L, 2) == LUA_TTABLE) {
-    lua_pushvalue(L, 2);
-    lua_replace(L, lua_upvalueindex(1));
-  } else if ((pg = to_lpage(L, 2)) != NULL) {
-    pg->i = p->i;
+  if (pg) {
+    pg->i = lua_tointeger(L, 3);
     lua_getiuservalue(L, 2, LP_MT);
     lua_replace(L, PI_MT);
     lua_getiuservalue(L, 2, LP_UV);
     lua_replace(L, PI_UV);
     lua_pushvalue(L, 2);
-    lua_replace(L, lua_upvalueindex(1));
+    lua_replace(L, PI_PAGE);
   }
   lua_settop(L, 1);
   return 1;
 }
 
 static int page_next(lua_State *L) {
-  page_pos *p;
-  lazy_page *pg = lua_touserdata(L, lua_upvalueindex(1));
-  lua_Integer last;
+  lazy_page *pg = lua_touserdata(L, PI_PAGE);   /* page_refilled checked it */
+  lua_Integer last = 0;
   int given = 0;
-  if (pg) {                    /* a lazy page (page_refilled checked it) */
+  if (pg) {
     if (pg->i < pg->n) {
       /* the page's metatable and uservalue table are in upvalues
        * (cheaper to push than a userdata's uservalues) */
@@ -1411,57 +1397,33 @@ static int page_next(lua_State *L) {
               r->box == pg->box && *pg->box &&
               r->obj.start == pg->items[last - 1].start;
     }
-    lua_settop(L, 2);
-    lua_pushvalue(L, lua_upvalueindex(3));          /* refill */
-    lua_replace(L, 1);
-    if (!given) {
-      lua_pushboolean(L, 0);
-      lua_replace(L, 2);
-    }
-    lua_pushnil(L);                                 /* drop the page */
-    lua_replace(L, PI_UV);
-  } else {
-    lua_Integer j;
-    int t;
-    p = lua_touserdata(L, lua_upvalueindex(2));
-    j = p->i + 1;
-    t = lua_rawgeti(L, lua_upvalueindex(1), j);
-    if (t > LUA_TBOOLEAN || (t == LUA_TBOOLEAN && lua_toboolean(L, -1))) {
-      p->i = j;
-      if (j > 1) {
-        lua_pushboolean(L, 0);
-        lua_rawseti(L, lua_upvalueindex(1), j - 1);
-      }
-      return 1;
-    }
-    last = p->i;
-    lua_settop(L, 0);
-    lua_pushvalue(L, lua_upvalueindex(3));          /* refill */
-    if (last > 1) lua_rawgeti(L, lua_upvalueindex(1), last);
-    else lua_pushboolean(L, 0);
+  }
+  lua_settop(L, 2);
+  lua_pushvalue(L, PI_REFILL);
+  lua_replace(L, 1);
+  if (!given) {
+    lua_pushboolean(L, 0);
+    lua_replace(L, 2);
   }
   lua_pushinteger(L, last);
-  lua_pushvalue(L, lua_upvalueindex(4));            /* drop the page */
-  lua_replace(L, lua_upvalueindex(1));
+  lua_pushnil(L);                                   /* drop the page */
+  lua_replace(L, PI_PAGE);
+  lua_pushnil(L);
+  lua_replace(L, PI_UV);
   /* refill may yield (a page fetched by a transport that yields, in a
    * coroutine): page_refilled then runs when it is resumed */
-  lua_callk(L, 2, 3, 0, page_refilled);             /* item, items, i */
+  lua_callk(L, 2, 3, 0, page_refilled);             /* item, page, i */
   return page_refilled(L, LUA_OK, 0);
 }
 
 static int l_page_iter(lua_State *L) {
-  page_pos *p;
   luaL_checktype(L, 1, LUA_TFUNCTION);
   lua_settop(L, 1);
-  lua_newtable(L);                                  /* 2: the empty table */
-  lua_pushvalue(L, 2);                              /* upvalue 1 */
-  p = lua_newuserdatauv(L, sizeof *p, 0);           /* upvalue 2 */
-  p->i = 0;
-  lua_pushvalue(L, 1);                              /* upvalue 3 */
-  lua_pushvalue(L, 2);                              /* upvalue 4 */
-  lua_pushnil(L);                                   /* 5 and 6 */
+  lua_pushnil(L);                                   /* upvalue 1: no page */
+  lua_pushvalue(L, 1);                              /* 2: refill */
+  lua_pushnil(L);                                   /* 3 and 4 */
   lua_pushnil(L);
-  lua_pushcclosure(L, page_next, 6);
+  lua_pushcclosure(L, page_next, 4);
   return 1;
 }
 #endif
