@@ -147,11 +147,12 @@ describe("the params memo", function()
     assert.equal("FriendlyName=a&VoiceUrl=https%3A%2F%2Fexample.com%2Fshort", same(cfg, p))
   end)
 
-  it("holds up when a finalizer builds on the same config while the memo is written", function()
+  it("holds up when a finalizer builds on the same config in the middle of a build", function()
     local cfg = config()
     local inner = {}
     -- objects whose __gc builds with other params; collected at whatever
-    -- allocation the collector picks, some of them inside memo writes
+    -- allocation the collector picks, some inside a build on cfg (the memo
+    -- itself is written without allocating: ltw_request.c memo_store)
     local function gc()
       inner[#inner + 1] = outcome(cfg, { friendly_name = "gc" .. (#inner % 3) })
     end
