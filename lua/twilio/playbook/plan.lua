@@ -2,9 +2,11 @@
 --
 -- One listing per account (numbers:each, 1000 a page), reading only the
 -- fields the playbook manages; then, per account, the exact numbers (buy,
--- move from another account of the playbook, update), the pools (members
--- are the numbers whose friendly name fits the pool's pattern: count them,
--- update them, search the numbers to buy), and what is left (release, only
+-- move from another account of the playbook, update; a number to buy is
+-- looked up in AvailablePhoneNumbers first: for sale? needs an address?),
+-- the pools (members are the numbers whose friendly name fits the pool's
+-- pattern: count them, update them, search the numbers to buy), and what
+-- is left (release, only
 -- with prune and never when protected). The fingerprint is a hash of all
 -- that was read: a saved plan whose fingerprint no longer matches is stale.
 local schema = require "twilio.playbook.schema"
