@@ -148,6 +148,16 @@ describe("playbook.plan of an exact number to buy", function()
                    plan.problems[1])
   end)
 
+  it("knows calling codes that are prefix-free (the first of 1 to 3 digits found is the one)", function()
+    local calling = require("twilio.playbook.plan").CALLING
+    for a in pairs(calling) do
+      assert.truthy(a:match("^[1-9]%d?%d?$"), a)
+      for b in pairs(calling) do
+        if a ~= b then assert.is_false(b:sub(1, #a) == a, a .. " is a prefix of " .. b) end
+      end
+    end
+  end)
+
   it("looks nothing up when nothing is bought", function()
     assert(client.incoming_phone_numbers:create{ phone_number = "+442079460001", address_sid = AD })
     emu.clear_log()

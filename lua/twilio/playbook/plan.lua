@@ -6,9 +6,9 @@
 -- looked up in AvailablePhoneNumbers first: for sale? needs an address?),
 -- the pools (members are the numbers whose friendly name fits the pool's
 -- pattern: count them, update them, search the numbers to buy), and what
--- is left (release, only
--- with prune and never when protected). The fingerprint is a hash of all
--- that was read: a saved plan whose fingerprint no longer matches is stale.
+-- is left (release, only with prune and never when protected). The
+-- fingerprint is a hash of all that was read: a saved plan whose
+-- fingerprint no longer matches is stale.
 local schema = require "twilio.playbook.schema"
 local errors = require "twilio.errors"
 
