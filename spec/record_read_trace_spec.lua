@@ -42,6 +42,27 @@ io.write(n, " ", counts and "compiled" or "not-compiled", " ULOAD=", counts and 
          " HREF=", counts and counts.HREF or 0, "\n")
 ]]
 
+-- A sandbox without string.dump: every kind's index is the factory's own
+-- closure (one prototype), which reads the same.
+local NO_DUMP = [[
+string.dump = nil
+local core = require "twilio.core"
+local record = require "twilio.record"
+require "twilio.client"
+local items = assert(core.parse_page("PhoneNumber", "incoming_phone_numbers",
+  '{"incoming_phone_numbers":[{"sid":"PN1","phone_number":"+1","n":7,"e":"a\\u0041"},' ..
+  '{"sid":"PN2","beta":false}],"next_page_uri":null}'))
+local av = assert(core.parse_record("AvailablePhoneNumber", '{"phone_number":"+2"}'))
+local out = {}
+for _ = 1, 300 do
+  out = { items[1].sid, items[1].phone_number, items[1].n, items[1].e, items[2].sid,
+          tostring(items[2].beta), tostring(items[2].phone_number), av.phone_number,
+          type(items[1].update), type(av.buy) }
+end
+io.write(tostring(record.fast_reads), " ", debug.getinfo(getmetatable(items[1]).__index, "S").what,
+         " ", table.concat(out, " "))
+]]
+
 describe("a record field read on LuaJIT", function()
   if not record.fast_reads then
     it("is the C __index's on Lua 5.4 (nothing compiled)", function()
@@ -58,6 +79,12 @@ describe("a record field read on LuaJIT", function()
     assert(ok, out)
     assert.equal("4000", n)
     assert.equal("compiled", compiled, out)
+  end)
+
+  it("reads the same in a sandbox without string.dump (one index prototype for all kinds)", function()
+    local o, done = child.run(NO_DUMP)
+    assert(done, o)
+    assert.equal("true Lua PN1 +1 7 aA PN2 false nil +2 function function", o)
   end)
 
   it("loads only the index's tables and read counter: its other upvalues are constants", function()

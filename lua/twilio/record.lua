@@ -195,7 +195,7 @@ local COMMON = { totable = core.record_totable, call_info = call_info }
 -- interpreted. So every CHECK_EVERY reads the index checks that the JIT
 -- is on and has not blacklisted it (its first instruction turned IFUNCF);
 -- if it has, the kind goes back to the C __index for good.
--- Each kind's index is a prototype of its own (index_for loads the factory
+-- Each kind's index is a prototype of its own (fast_index loads the factory
 -- afresh from its bytecode, string.dump): LuaJIT compiles the closures of a
 -- prototype made more than once (once per kind) as polymorphic, loading
 -- and checking every upvalue (the reader, its output slot, ffi.string...)
@@ -220,7 +220,7 @@ do
     local function compiles(f)
       return jit_status() and funcbc(f, 0) % 256 ~= IFUNCF
     end
-    -- The index of one kind, from what index_for hands it: no upvalues, so
+    -- The index of one kind, from what fast_index hands it: no upvalues, so
     -- that its bytecode loads into a working function.
     local function index_factory(methods, mt, own_mt, c_index, read, out_slot, to_string,
                                  getmt, type_of, jit_compiles)
@@ -248,13 +248,16 @@ do
       end
       return index
     end
-    local dumped, getmt = string.dump(index_factory), debug.getmetatable
+    -- no string.dump or no bytecode loading (a sandbox): the factory itself,
+    -- one prototype for all kinds (reads the same, with more loads)
+    local dumped = string.dump and string.dump(index_factory)
+    local getmt = debug and debug.getmetatable or getmetatable
     fast_index = function(kind, methods)
       -- mt: page records' and LuaJIT's single records'; own_mt: the same plus
       -- __gc, a single record's whose doc holds memory of its own
       -- (src/ltw_record.c orecord)
       local mt, c_index, api, own_mt = core.record_reader(kind)
-      local factory = load(dumped, "=twilio.record index", "b") or index_factory
+      local factory = dumped and load(dumped, "=twilio.record", "b") or index_factory
       local index = factory(methods, mt, own_mt, c_index, ffi_cast(API, api).read, out, ffi_string,
                             getmt, type, compiles)
       mt.__index = index
