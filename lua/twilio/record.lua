@@ -203,6 +203,8 @@ local COMMON = { totable = core.record_totable, call_info = call_info }
 -- folded into the trace as constants. The metatable is read by
 -- debug.getmetatable, which the JIT folds into the load the metamethod
 -- lookup made already (getmetatable also looks up a __metatable field).
+-- callgrind, list-all (two reads a record): the loop's trace 265 -> 105
+-- instructions a record, 6.09 M -> 5.93 M a page in all.
 local fast_index
 do
   local ok, ffi = pcall(require, "ffi")
