@@ -104,6 +104,9 @@ typedef struct ltw_config {
    * once from auth and ua (ltw_config.c); wiped by __gc with auth. */
   char lines[15 + 400 + 12 + 257 + 25];
   size_t lines_len;
+  /* The client's limits, given to core.config (0: not given): what the
+   * fused call (ltw_call.c) sends with when the call brings none. */
+  long timeout_ms, connect_timeout_ms, max_body;
   /* Per operation (tw_ops index < LTW_OPS_CAP), its path template's
    * placeholders, parsed on first use (ltw_request.c): nph[i] is their
    * count + 1 (0: not parsed yet), ph[i] their indexes in params. */

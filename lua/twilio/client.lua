@@ -123,6 +123,11 @@ function _M.new(opts)
     api_secret = opts.api_secret or env("TWILIO_API_SECRET"),
     base_url = opts.base_url or env("TWILIO_BASE_URL"),
     user_agent = rt:user_agent(opts.user_agent),
+    -- the client's limits: the fused call (core.call_record) sends with
+    -- them when a call brings none, so they are not passed on every call
+    timeout = opts.timeout or defaults.timeout,
+    connect_timeout = opts.connect_timeout or defaults.connect_timeout,
+    max_body = opts.max_body or defaults.max_body,
   }
   -- A base URL (the emulator, a test server) names the host itself: region
   -- and edge from the environment do not apply to it (explicit ones still
@@ -137,9 +142,9 @@ function _M.new(opts)
   if not cfg then return nil, err end
   local self = setmetatable({
     cfg = cfg,
-    timeout = opts.timeout or defaults.timeout,
-    connect_timeout = opts.connect_timeout or defaults.connect_timeout,
-    max_body = opts.max_body or defaults.max_body,
+    timeout = conf.timeout,
+    connect_timeout = conf.connect_timeout,
+    max_body = conf.max_body,
     policy = retry.policy(opts.retries),
     on_retry = opts.on_retry,
     debug = opts.debug or false,   -- false, not nil: read on every call, found without __index
@@ -330,14 +335,13 @@ end
 function Client:request_record(op, path, params, opts, kind, ctx)
   local h = not self.debug and not self.batch and runtime_handle(self.runtime)
   if h then
-    local timeout, connect_timeout = self.timeout, self.connect_timeout
-    if opts then
-      timeout = opts.timeout or timeout
-      connect_timeout = opts.connect_timeout or connect_timeout
-    end
-    -- the seconds become milliseconds in C, as send does: floor(s * 1000)
+    -- the call's timeouts, when it has some (nil: the client's, which its
+    -- config holds); the seconds become milliseconds in C, as send does:
+    -- floor(s * 1000)
+    local timeout, connect_timeout
+    if opts then timeout, connect_timeout = opts.timeout, opts.connect_timeout end
     local rec, req, res, terr = call_record(self.cfg, op, path, params, h, kind, ctx, timeout,
-                                            connect_timeout, self.max_body)
+                                            connect_timeout)
     if rec then return rec end
     if rec == nil then return nil, req end       -- refused before sending, or not a record
     local retries
