@@ -30,7 +30,7 @@ local floor, getenv = math.floor, os.getenv
 local fmt = string.format
 local monotonic = core.monotonic
 local call_record = core.call_record
-local runtime_handle = runtime.handle   -- rt:handle()
+local runtime_handle = runtime.handle   -- rt:handle(), when rt.direct is false
 
 local _M = {}
 local Client = {}
@@ -333,7 +333,11 @@ end
 -- Every other case is request + from_response. path: a path table, or a
 -- SID alone for { sid = it } on the client's own account.
 function Client:request_record(op, path, params, opts, kind, ctx)
-  local h = not self.debug and not self.batch and runtime_handle(self.runtime)
+  local h = not self.debug and not self.batch
+  if h then
+    local rt = self.runtime
+    h = rt.direct or runtime_handle(rt)
+  end
   if h then
     -- the call's timeouts, when it has some (nil: the client's, which its
     -- config holds); the seconds become milliseconds in C, as send does:
