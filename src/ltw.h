@@ -138,7 +138,9 @@ typedef struct ltw_config {
    * key's parameter, each value's kind, and the encoding they gave. */
   struct {
     const void *op;                     /* NULL: nothing kept */
-    size_t n, nvals, enc_len;           /* n: also [LTW_UV_MEMO]'s pairs */
+    size_t n, enc_len;                  /* n: entries, so values (each key
+                                           names its own parameter), and
+                                           [LTW_UV_MEMO]'s pairs */
     const char *key[LTW_MEMO_MAX];
     const char *val[LTW_MEMO_MAX];      /* a string value's bytes, or NULL */
     unsigned char vt[LTW_MEMO_MAX];     /* 0 string, 1 false, 2 true */

@@ -566,7 +566,6 @@ static void memo_store(lua_State *L, ltw_config *cfg, const tw_op *op,
   }
   lua_pop(L, 2);                           /* the memo's table, the uservalue */
   cfg->memo.n = nent;
-  cfg->memo.nvals = c->nvals;
   cfg->memo.enc_len = k.n;
   cfg->memo.op = op;
   c->enc = cfg->memo.enc;
@@ -695,7 +694,7 @@ int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, int sid_alone
       nent++;
     }
     if (same && nent == cfg->memo.n) {      /* the memo's params: checked */
-      c->nvals = cfg->memo.nvals;
+      c->nvals = nent;                      /* one value per entry (step 3) */
       c->enc = cfg->memo.enc;
       c->enc_len = cfg->memo.enc_len;
       return 0;

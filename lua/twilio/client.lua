@@ -151,6 +151,9 @@ function _M.new(opts)
     runtime = rt,
     batch = false,                 -- the running bulk batch (twilio.bulk); false, as debug
     accounts = {},
+    -- the path table of a SID alone (request_record), reused: cfg:build
+    -- reads it synchronously and keeps nothing of it
+    sid_path = { sid = false },
   }, Client)
   -- ctx shared by the records of pages this client parses (records find
   -- their client through it; see core.record_ctx).
@@ -353,7 +356,11 @@ function Client:request_record(op, path, params, opts, kind, ctx)
     if not res then return nil, terr end
     return record.from_response(kind, res, ctx, retries)
   end
-  if type(path) == "string" then path = { sid = path } end   -- a SID alone (twilio.list)
+  if type(path) == "string" then                 -- a SID alone (twilio.list)
+    local sid_path = self.sid_path
+    sid_path.sid = path
+    path = sid_path
+  end
   local res, err, retries = self:request(op, path, params, opts)
   if not res then return nil, err end
   return record.from_response(kind, res, ctx, retries)
