@@ -109,9 +109,12 @@ typedef struct ltw_config {
   long timeout_ms, connect_timeout_ms, max_body;
   /* Per operation (tw_ops index < LTW_OPS_CAP), its path template's
    * placeholders, parsed on first use (ltw_request.c): nph[i] is their
-   * count + 1 (0: not parsed yet), ph[i] their indexes in params. */
+   * count + 1 (0: not parsed yet), ph[i] their indexes in params, phkey[i]
+   * the path table's key each one reads (an index in ltw_request.c's
+   * PATH_KEYS, or -1). */
   signed char nph[LTW_OPS_CAP];
   unsigned char ph[LTW_OPS_CAP][LTW_PH_CAP];
+  signed char phkey[LTW_OPS_CAP][LTW_PH_CAP];
   /* The params keys' lookup hints (ltw_request.c): a slot chosen by a key
    * string's address remembers the operation and parameter that key named
    * last; a hint is always checked against the name (tw_op_param_at). */
