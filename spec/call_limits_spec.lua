@@ -40,6 +40,20 @@ describe("the client's limits in core.config", function()
     end
   end)
 
+  it("a fused call refuses what is not a config or a libcurl handle where they go (misuse)", function()
+    local h = core.curl_new()
+    local cfg = assert(config{ timeout = 1, connect_timeout = 1, max_body = 1000 })
+    local other = io.tmpfile()                    -- a userdata of another kind
+    for _, args in ipairs{ { other, h }, { h, h }, { {}, h }, { cfg, other }, { cfg, cfg }, { cfg, {} } } do
+      local ok, err = pcall(core.call_record, args[1], "FetchIncomingPhoneNumber", PN, nil, args[2],
+                            "PhoneNumber", {})
+      assert.is_false(ok)
+      assert.matches("twilio%.C[a-z]+ expected", tostring(err))
+    end
+    other:close()
+    h:close()
+  end)
+
   it("a fused call without limits on a config without them raises (misuse)", function()
     local h = core.curl_new()
     local cfg = assert(config())

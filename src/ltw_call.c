@@ -91,14 +91,12 @@ static int json_ct(const char *ct) {
 static int json_type(ltw_curl *u) { return json_ct(ltw_curl_content_type(u)); }
 
 /* The userdata at idx whose metatable is upvalue up (the Config's, the
- * Curl's: a compare, not luaL_checkudata's registry lookup), or raises. */
+ * Curl's: a compare, not luaL_checkudata's registry lookup), or raises.
+ * The metatable compared stays on the stack (not popped: a call's own
+ * values go with it when it returns). */
 static void *check_ud(lua_State *L, int idx, int up, const char *name) {
   void *p = lua_touserdata(L, idx);
-  if (p && lua_getmetatable(L, idx)) {
-    int same = lua_rawequal(L, -1, lua_upvalueindex(up));
-    lua_pop(L, 1);
-    if (same) return p;
-  }
+  if (p && lua_getmetatable(L, idx) && lua_rawequal(L, -1, lua_upvalueindex(up))) return p;
   luaL_argerror(L, idx, lua_pushfstring(L, "%s expected", name));
   return NULL;
 }
@@ -136,7 +134,7 @@ static int l_call_record(lua_State *L) {
   int post, n;
   long timeout_ms, connect_timeout_ms, max_body;
 
-  lua_settop(L, 10);
+  lua_settop(L, 10);                   /* the metatables check_ud compares go above */
   cfg = check_ud(L, 1, 1, "twilio.Config");
   u = check_ud(L, 5, 2, LTW_CURL_MT);
   if (!ltw_curl_is_open(u)) return luaL_error(L, "twilio: attempt to use a closed twilio.Curl");
@@ -145,7 +143,7 @@ static int l_call_record(lua_State *L) {
   timeout_ms = seconds_ms(L, 8, "timeout_ms", cfg->timeout_ms);
   connect_timeout_ms = seconds_ms(L, 9, "connect_timeout_ms", cfg->connect_timeout_ms);
   max_body = cfg->max_body && lua_isnil(L, 10) ? cfg->max_body
-                                                : ltw_curl_number(L, 10, "max_body", LTW_CURL_MAX_BODY);
+                                               : ltw_curl_number(L, 10, "max_body", LTW_CURL_MAX_BODY);
   if (ltw_request_check(L, cfg, 0, 1, &c)) return 2;        /* nil, err */
 
   method = c.op->method;
