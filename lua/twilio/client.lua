@@ -154,6 +154,9 @@ function _M.new(opts)
     -- the path table of a SID alone (request_record), reused: cfg:build
     -- reads it synchronously and keeps nothing of it
     sid_path = { sid = false },
+    -- twilio.list's fetch and update call it on every call: an instance
+    -- field is found by one lookup, a method through __index by two
+    request_record = Client.request_record,
   }, Client)
   -- ctx shared by the records of pages this client parses (records find
   -- their client through it; see core.record_ctx).
