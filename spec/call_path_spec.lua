@@ -16,4 +16,18 @@ describe("the per-call path", function()
     assert.is_false(rawget(c.runtime, "direct"))  -- nothing made yet: rt:handle() is asked
     c:close()
   end)
+
+  it("finds fetch and update on each list itself, the same functions as the methods", function()
+    local c = assert(twilio.new{ account_sid = "AC" .. ("0f"):rep(16), auth_token = "t",
+                                 base_url = "http://127.0.0.1:9" })
+    for _, l in ipairs{ c.incoming_phone_numbers, c.incoming_phone_numbers.local_numbers or c.incoming_phone_numbers,
+                        c:account("AC" .. ("1e"):rep(16)).incoming_phone_numbers } do
+      local List = getmetatable(l).__index
+      for _, name in ipairs{ "fetch", "update" } do
+        assert.is_function(List[name])
+        assert.equals(List[name], rawget(l, name))
+      end
+    end
+    c:close()
+  end)
 end)
