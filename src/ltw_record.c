@@ -112,8 +112,15 @@ typedef struct record {
  * one-record page's: LuaJIT lowers its estimate of the live heap by the
  * size of the userdata it finalizes, so a finalized userdata holding the
  * body made it run a full cycle 4x as often; one without a finalizer has
- * no such cost. On 5.4 the same layout took as many instructions as the
- * malloc'd doc and finalizer: fetch 115.2 k vs 115.3 k per call.)
+ * no such cost.) On 5.4 the LuaJIT layout saves the finalizer (GCTM,
+ * own_gc, luaC_checkfinalizer: ~1 k a record) but puts the doc's own ~550
+ * bytes (its struct, item slot, members' index) in the Lua heap: 1.45 ->
+ * 2.0 KB allocated per update, which an incremental collector pays for
+ * by the byte, and glibc takes more to malloc and free the larger block.
+ * Callgrind per call, (Ir(3100) - Ir(100)) / 3000, medians of 3, at
+ * 39fac45: generational (the lua5.4 interpreter's mode) fetch -0.7 k,
+ * update -0.4 k; incremental (5.4's default for embedders) fetch +0.05 k,
+ * update +0.8 k. So 5.4 keeps the malloc'd doc and __gc.
  * r.box points to doc, so every reader (the C __index, the FFI reader,
  * json, totable) reads it as any record, through *box: NULL once
  * finalized (own_gc), so a record resurrected after that reads as closed
