@@ -1,6 +1,7 @@
 -- bulk_targets_spec.lua: the *_many targets check (core.bulk_targets, one
--- C loop walking the targets as ipairs does). No server: a bad target
--- raises before anything is sent.
+-- C loop walking the targets as ipairs does) and the batch's results table
+-- (core.bulk_results). No server: a bad target raises before anything is
+-- sent.
 local core = require "twilio.core"
 local twilio = require "twilio"
 
@@ -58,5 +59,16 @@ describe("*_many with a bad target", function()
       assert.matches("bulk_targets_spec", err, 1, true)     -- raised at the caller's line
     end
     client:close()
+  end)
+end)
+
+describe("core.bulk_results", function()
+  it("is an empty table, whatever room it was made with", function()
+    for _, n in ipairs({ 0, 1, 1000 }) do
+      local t = core.bulk_results(n)
+      assert.is_nil(next(t))
+      assert.equals(0, #t)
+    end
+    assert.has_error(function() core.bulk_results(-1) end)
   end)
 end)

@@ -1,7 +1,7 @@
 /* ltw_lane.c -- the bulk lane's fast phase: many SIDs, one request
  * template, driven through a libcurl multi handle from one C call; and the
- * per-target loop of a bulk call's setup (core.bulk_targets, the targets'
- * check).
+ * per-target loops of a bulk call's setup (core.bulk_targets, the targets'
+ * check; core.bulk_results, the results table made with room for them).
  *
  *   done = core.lane_run(m, cfg, tmpl, path, targets, n, kind, ctx,
  *                        results, rest, primed, on_progress, concurrency)
@@ -124,9 +124,10 @@ static int target_url(lua_State *L, const ltw_config *cfg, const tw_op *op, cons
   }
   if (a->ok) {
     /* the checks ltw_rebuild_url gives a path value (it refuses what
-     * these refuse: no second try there) */
-    int ok = a->pre + n + a->suf < TW_URL_MAX && tw_request_segment_ok(s, n) &&
-             tw_check_string(a->p, s, n) == NULL;
+     * these refuse: no second try there); a value the SID format admits
+     * (two letters, 32 hex digits) is a segment as it is */
+    int ok = a->pre + n + a->suf < TW_URL_MAX && tw_check_string(a->p, s, n) == NULL &&
+             (a->p->fmt == TW_F_SID || tw_request_segment_ok(s, n));
     if (ok) {
       memcpy(url, a->url0, a->pre);
       memcpy(url + a->pre, s, n);
@@ -302,9 +303,21 @@ static int l_bulk_targets(lua_State *L) {
   return 1;
 }
 
+/* core.bulk_results(n) -> a table with room for n results in its array
+ * part: the batch's results table, filled 1..n in completion order, is
+ * not rehashed as it grows (5.4 has no table.new). */
+static int l_bulk_results(lua_State *L) {
+  lua_Integer n = luaL_checkinteger(L, 1);
+  luaL_argcheck(L, n >= 0 && n < INT32_MAX, 1, "bad count");
+  lua_createtable(L, (int)n, 0);
+  return 1;
+}
+
 void ltw_open_lane(lua_State *L) {
   lua_pushcfunction(L, l_lane_run);
   lua_setfield(L, -2, "lane_run");
   lua_pushcfunction(L, l_bulk_targets);
   lua_setfield(L, -2, "bulk_targets");
+  lua_pushcfunction(L, l_bulk_results);
+  lua_setfield(L, -2, "bulk_results");
 }
