@@ -125,15 +125,12 @@ static int target_url(lua_State *L, const ltw_config *cfg, const tw_op *op, cons
   if (a->ok) {
     /* the checks ltw_rebuild_url gives a path value (it refuses what
      * these refuse: no second try there); a value the SID format admits
-     * (two letters, 32 hex digits) is a segment as it is */
-    int ok = a->pre + n + a->suf < TW_URL_MAX && tw_check_string(a->p, s, n) == NULL &&
-             (a->p->fmt == TW_F_SID || tw_request_segment_ok(s, n));
-    if (ok) {
-      memcpy(url, a->url0, a->pre);
-      memcpy(url + a->pre, s, n);
-      memcpy(url + a->pre + n, a->url0 + a->pre + 34, a->suf);
-      url[a->pre + n + a->suf] = '\0';
-    }
+     * (two letters, 32 hex digits) is a segment as it is. The URL is
+     * spliced as the config's kept prefix is (ltw_request.c) */
+    int ok = tw_check_string(a->p, s, n) == NULL &&
+             (a->p->fmt == TW_F_SID || tw_request_segment_ok(s, n)) &&
+             tw_request_splice(url, TW_URL_MAX, a->url0, a->pre, s, n, a->url0 + a->pre + 34,
+                               a->suf) > 0;
     lua_pop(L, 1);
     return ok;
   }
