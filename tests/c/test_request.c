@@ -194,9 +194,9 @@ int main(void) {
     static const char pre[] = BASE "/2010-04-01/Accounts/" AC "/IncomingPhoneNumbers/";
     char url[TW_URL_MAX], want[TW_URL_MAX];
     size_t pn = sizeof pre - 1, len = pn + 34 + 5;
-    CHECK(tw_request_splice(url, sizeof url, pre, pn, PN, 34, ".json", 5) == len &&
-          strcmp(url, url_of("FetchIncomingPhoneNumber", PN, NULL, TW_REPR_JSON, &bad)) == 0,
-          "splice: the URL tw_request_url writes");
+    const char *ref = url_of("FetchIncomingPhoneNumber", PN, NULL, TW_REPR_JSON, &bad);
+    CHECK(tw_request_splice(url, sizeof url, pre, pn, PN, 34, ".json", 5) == len && ref &&
+          strcmp(url, ref) == 0, "splice: the URL tw_request_url writes");
     memcpy(want, url, len + 1);
     CHECK(tw_request_splice(url, len + 1, pre, pn, PN, 34, ".json", 5) == len &&
           strcmp(url, want) == 0, "splice: fits with its NUL in len + 1 bytes");
@@ -209,6 +209,26 @@ int main(void) {
           tw_request_splice(small, 30, "x", (size_t)-1, "y", 1, "z", 1) == 0 &&
           tw_request_splice(small, 30, "x", 1, "y", 1, "z", (size_t)-2) == 0, "splice: huge lengths: 0");
     CHECK(tw_request_splice(small, 0, "", 0, "", 0, "", 0) == 0, "splice: no room at all: 0");
+  }
+
+  /* what the bulk lane leans on (ltw_lane.c target_url): a value a SID
+   * parameter's check admits is a path segment as it is */
+  {
+    size_t i, j, nsid = 0, nbad = 0;
+    char sid[35];
+    for (i = 0; i < tw_nops; i++)
+      for (j = 0; j < tw_ops[i].nparams; j++) {
+        const tw_param *p = &tw_ops[i].params[j];
+        if (p->fmt != TW_F_SID) continue;
+        nsid++;
+        memcpy(sid, p->sid_prefix, 2);
+        memcpy(sid + 2, "0123456789abcdefABCDEF0123456789", 32);
+        sid[34] = '\0';
+        if (tw_check_string(p, sid, 34) != NULL || !tw_request_segment_ok(sid, 34) ||
+            !tw_request_segment_ok(p->sid_prefix, 2))
+          nbad++;
+      }
+    CHECK(nsid > 0 && nbad == 0, "every SID parameter's prefix is letters: its SIDs are segments");
   }
   return TAP_DONE();
 }
