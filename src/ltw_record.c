@@ -64,9 +64,10 @@
  *   also registry[light userdata &kinds[k - 1]] (kept when the module
  *   reloads); registry[&single_key[k - 1]]: see new_box.
  * A kind's __index closure has R, the kind's method table, the kind's
- * metatable and its kind_index (see record_index) as upvalues 1 to 4;
+ * metatable, its kind_index (see record_index: a light userdata, cheaper
+ * to read) and the userdata holding that kind_index as upvalues 1 to 5;
  * set_methods replaces upvalue 2 (an empty table when there are none) and
- * updates upvalue 4. */
+ * updates the kind_index. */
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -599,8 +600,9 @@ static int record_close(lua_State *L) {
 #define RAWGET_TYPE(L, i) (lua_rawget((L), (i)), lua_type((L), -1))
 #endif
 
-/* What a kind's C __index reads on every call (its upvalue 4, a userdata
- * made with the closure): which metatables are the kind's, and what
+/* What a kind's C __index reads on every call (its upvalue 4, pointing
+ * into the userdata of upvalue 5, made with the closure, which anchors
+ * it): which metatables are the kind's, and what
  * set_methods knows of the kind's method table (upvalue 2).
  * frozen: the table is a snapshot that nothing changes (set_methods'
  * third argument: record.define hands over a copy that only the index
@@ -1397,7 +1399,9 @@ static int l_record_get(lua_State *L) {
  * Upvalues: 1 the page (a lazy page: list:each{} asks parse_page for one;
  * nil before the first page and while refill runs, so the iterator never
  * pins a page during a fetch), 2 refill, 3 and 4 the page's metatable and
- * uservalue table (set when the page comes, dropped when it ends).
+ * uservalue table (set when the page comes, dropped when it ends), 5 the
+ * page's address (a light userdata: cheaper to read than upvalue 1, which
+ * anchors it; nil when 1 is).
  * Item j's record is made here (lp_push_record) and handed out; nothing
  * of the page pins it. At the page's end the record handed out last is
  * the for loop's control variable, passed back as argument 2 (kept
@@ -1414,6 +1418,7 @@ static int l_record_get(lua_State *L) {
 #define PI_REFILL lua_upvalueindex(2)
 #define PI_MT lua_upvalueindex(3)      /* the page's LP_MT */
 #define PI_UV lua_upvalueindex(4)      /* its LP_UV (nil between pages) */
+#define PI_PG lua_upvalueindex(5)      /* PI_PAGE's address */
 
 /* After refill (at 1..3: item, page, i): keeps the new page (anything
  * else ends the loop at the next call). */
@@ -1429,13 +1434,15 @@ static int page_refilled(lua_State *L, int status, lua_KContext ctx) {
     lua_replace(L, PI_UV);
     lua_pushvalue(L, 2);
     lua_replace(L, PI_PAGE);
+    lua_pushlightuserdata(L, pg);
+    lua_replace(L, PI_PG);
   }
   lua_settop(L, 1);
   return 1;
 }
 
 static int page_next(lua_State *L) {
-  lazy_page *pg = lua_touserdata(L, PI_PAGE);   /* page_refilled checked it */
+  lazy_page *pg = lua_touserdata(L, PI_PG);     /* page_refilled checked it */
   lua_Integer last = 0;
   int given = 0;
   if (pg) {
@@ -1466,6 +1473,8 @@ static int page_next(lua_State *L) {
   }
   lua_pushinteger(L, last);
   lua_pushnil(L);                                   /* drop the page */
+  lua_replace(L, PI_PG);
+  lua_pushnil(L);
   lua_replace(L, PI_PAGE);
   lua_pushnil(L);
   lua_replace(L, PI_UV);
@@ -1480,9 +1489,10 @@ static int l_page_iter(lua_State *L) {
   lua_settop(L, 1);
   lua_pushnil(L);                                   /* upvalue 1: no page */
   lua_pushvalue(L, 1);                              /* 2: refill */
-  lua_pushnil(L);                                   /* 3 and 4 */
+  lua_pushnil(L);                                   /* 3, 4 and 5 */
   lua_pushnil(L);
-  lua_pushcclosure(L, page_next, 4);
+  lua_pushnil(L);
+  lua_pushcclosure(L, page_next, 5);
   return 1;
 }
 #endif
@@ -1601,8 +1611,10 @@ void ltw_open_record(lua_State *L) {
       ki->own_mt = lua_topointer(L, om);
       ki->lens = 0;
       ki->frozen = ki->other = 0;
+      lua_pushlightuserdata(L, ki);                  /* upvalue 4; 5 anchors it */
+      lua_insert(L, -2);
     }
-    lua_pushcclosure(L, record_index, 4);
+    lua_pushcclosure(L, record_index, 5);
     lua_pushvalue(L, -1);
     lua_rawseti(L, R, C_INDEX + k);       /* R[C_INDEX+k] = C __index */
     lua_pushvalue(L, -1);
