@@ -1,5 +1,5 @@
 /* bench/pagefault.c -- what a first touch of a fresh page costs on this
- * machine (docs/PERFORMANCE.md, round 4: "Wall time: page faults and
+ * machine (docs/PERFORMANCE-HISTORY.md, round 4: "Wall time: page faults and
  * instructions per second"). Not part of `make bench`:
  *
  *   cc -std=c99 -O2 -o build/pagefault bench/pagefault.c && build/pagefault 1500

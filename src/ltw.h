@@ -104,11 +104,17 @@ typedef struct ltw_config {
    * once from auth and ua (ltw_config.c); wiped by __gc with auth. */
   char lines[15 + 400 + 12 + 257 + 25];
   size_t lines_len;
+  /* The client's limits, given to core.config (0: not given): what the
+   * fused call (ltw_call.c) sends with when the call brings none. */
+  long timeout_ms, connect_timeout_ms, max_body;
   /* Per operation (tw_ops index < LTW_OPS_CAP), its path template's
    * placeholders, parsed on first use (ltw_request.c): nph[i] is their
-   * count + 1 (0: not parsed yet), ph[i] their indexes in params. */
+   * count + 1 (0: not parsed yet), ph[i] their indexes in params, phkey[i]
+   * the path table's key each one reads (an index in ltw_request.c's
+   * PATH_KEYS, or -1). */
   signed char nph[LTW_OPS_CAP];
   unsigned char ph[LTW_OPS_CAP][LTW_PH_CAP];
+  signed char phkey[LTW_OPS_CAP][LTW_PH_CAP];
   /* The params keys' lookup hints (ltw_request.c): a slot chosen by a key
    * string's address remembers the operation and parameter that key named
    * last; a hint is always checked against the name (tw_op_param_at). */
@@ -135,7 +141,9 @@ typedef struct ltw_config {
    * key's parameter, each value's kind, and the encoding they gave. */
   struct {
     const void *op;                     /* NULL: nothing kept */
-    size_t n, nvals, enc_len;           /* n: also [LTW_UV_MEMO]'s pairs */
+    size_t n, enc_len;                  /* n: entries, so values (each key
+                                           names its own parameter), and
+                                           [LTW_UV_MEMO]'s pairs */
     const char *key[LTW_MEMO_MAX];
     const char *val[LTW_MEMO_MAX];      /* a string value's bytes, or NULL */
     unsigned char vt[LTW_MEMO_MAX];     /* 0 string, 1 false, 2 true */

@@ -2,11 +2,13 @@
  * function, for the common case of a record call (fetch, update) on the
  * client's own libcurl handle (twilio.client decides when it applies).
  *
- *   rec                      = core.call_record(cfg, op, path, params, h, kind, ctx,
- *                                               timeout, connect_timeout, max_body)
+ *   rec                      = core.call_record(cfg, op, path, params, h, kind, ctx
+ *                                               [, timeout, connect_timeout, max_body])
  *   (path: a table as cfg:build's, or a SID string standing for
  *   { sid = it } on the config's own account: no table to walk)
- *   (timeout, connect_timeout in seconds: floor(s * 1000) ms, as client:send)
+ *   (timeout, connect_timeout in seconds: floor(s * 1000) ms, as client:send;
+ *   each one nil: the config's, as core.config was given it: the client's
+ *   own limits, so a call without options passes none)
  *   nil, err                 (cfg:build's error, or the record's parse error)
  *   false, req, res          (any other answer: the general path takes it)
  *   false, req, nil, terr    (a transport error: likewise)
@@ -89,25 +91,35 @@ static int json_ct(const char *ct) {
 static int json_type(ltw_curl *u) { return json_ct(ltw_curl_content_type(u)); }
 
 /* The userdata at idx whose metatable is upvalue up (the Config's, the
- * Curl's: a compare, not luaL_checkudata's registry lookup), or raises. */
+ * Curl's: a compare, not luaL_checkudata's registry lookup), or raises.
+ * The metatable compared stays on the stack (not popped: a call's own
+ * values go with it when it returns). */
 static void *check_ud(lua_State *L, int idx, int up, const char *name) {
   void *p = lua_touserdata(L, idx);
-  if (p && lua_getmetatable(L, idx)) {
-    int same = lua_rawequal(L, -1, lua_upvalueindex(up));
-    lua_pop(L, 1);
-    if (same) return p;
-  }
+  if (p && lua_getmetatable(L, idx) && lua_rawequal(L, -1, lua_upvalueindex(up))) return p;
   luaL_argerror(L, idx, lua_pushfstring(L, "%s expected", name));
   return NULL;
 }
 
+int ltw_whole_bytes(lua_Number v, long max, long *out) {
+  if (!(v >= 1 && v <= (lua_Number)max) || (lua_Number)(long)v != v) return 0;
+  *out = (long)v;                      /* what ltw_curl_number accepts */
+  return 1;
+}
+
+int ltw_seconds_ms(lua_Number s, long *ms) {
+  return ltw_whole_bytes(floor(s * 1000), LTW_CURL_MAX_TIMEOUT_MS, ms);
+}
+
 /* Seconds at idx as the request field key: floor(s * 1000) ms, checked as
- * h:perform checks req[key]. */
-static long seconds_ms(lua_State *L, int idx, const char *key) {
-  lua_Number s = luaL_checknumber(L, idx), ms = floor(s * 1000);
-  if (ms >= 1 && ms <= (lua_Number)LTW_CURL_MAX_TIMEOUT_MS && (lua_Number)(long)ms == ms)
-    return (long)ms;                   /* what ltw_curl_number accepts */
-  lua_pushnumber(L, ms);               /* it raises, with its wording */
+ * h:perform checks req[key]; nil: kept, the config's (when it has one). */
+static long seconds_ms(lua_State *L, int idx, const char *key, long kept) {
+  lua_Number s;
+  long ms;
+  if (kept && lua_isnil(L, idx)) return kept;
+  s = luaL_checknumber(L, idx);
+  if (ltw_seconds_ms(s, &ms)) return ms;
+  lua_pushnumber(L, floor(s * 1000));  /* it raises, with its wording */
   return ltw_curl_number(L, -1, key, LTW_CURL_MAX_TIMEOUT_MS);
 }
 
@@ -122,15 +134,16 @@ static int l_call_record(lua_State *L) {
   int post, n;
   long timeout_ms, connect_timeout_ms, max_body;
 
-  lua_settop(L, 10);
+  lua_settop(L, 10);                   /* the metatables check_ud compares go above */
   cfg = check_ud(L, 1, 1, "twilio.Config");
   u = check_ud(L, 5, 2, LTW_CURL_MT);
   if (!ltw_curl_is_open(u)) return luaL_error(L, "twilio: attempt to use a closed twilio.Curl");
   kind = luaL_checkstring(L, 6);
   luaL_checktype(L, 7, LUA_TTABLE);
-  timeout_ms = seconds_ms(L, 8, "timeout_ms");
-  connect_timeout_ms = seconds_ms(L, 9, "connect_timeout_ms");
-  max_body = ltw_curl_number(L, 10, "max_body", LTW_CURL_MAX_BODY);
+  timeout_ms = seconds_ms(L, 8, "timeout_ms", cfg->timeout_ms);
+  connect_timeout_ms = seconds_ms(L, 9, "connect_timeout_ms", cfg->connect_timeout_ms);
+  max_body = cfg->max_body && lua_isnil(L, 10) ? cfg->max_body
+                                               : ltw_curl_number(L, 10, "max_body", LTW_CURL_MAX_BODY);
   if (ltw_request_check(L, cfg, 0, 1, &c)) return 2;        /* nil, err */
 
   method = c.op->method;

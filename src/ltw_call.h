@@ -88,6 +88,11 @@ int ltw_record_from_bytes(lua_State *L, const char *kind, const char *body,
 
 /* ---- ltw_call.c ----------------------------------------------------------- */
 
+/* Whether floor(s * 1000) is a timeout in ms that h:perform accepts (1 ms
+ * to 24 h): 1 and *ms set to it, else 0. */
+int ltw_seconds_ms(lua_Number s, long *ms);
+/* Whether v is a whole number of bytes in 1..max: 1 and *out set, else 0. */
+int ltw_whole_bytes(lua_Number v, long max, long *out);
 /* Whether a 2xx answer is JSON for twilio.record's body() (core.call_record's
  * test: no Content-Type, or one naming json in any case). */
 int ltw_call_json_type(const tw_curl_res *r);

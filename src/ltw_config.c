@@ -1,6 +1,8 @@
 /* ltw_config.c -- twilio.Config: core.config(opts) checks the account,
- * the credentials, the host (base_url, or region/edge) and the User-Agent,
- * and returns a userdata born complete; its methods read them back.
+ * the credentials, the host (base_url, or region/edge), the User-Agent
+ * and the client's limits (timeout, connect_timeout, max_body: what the
+ * fused call sends with), and returns a userdata born complete; its
+ * methods read the account and the host back.
  * cfg:build and cfg:follow are added to its methods by ltw_request.c.
  *
  * Expected failures return nil, err (kind "invalid", field); a secret is
@@ -10,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "ltw.h"
+#include "ltw_call.h"
 #include "tw_encode.h"
 #include "tw_validate.h"
 #include "tw_version.h"
@@ -63,6 +66,32 @@ static int check_secret(lua_State *L, const char *name, const char *s,
   return 0;
 }
 
+/* opts[name] as one of the client's limits (timeout, connect_timeout in
+ * seconds: floor(s * 1000) ms; max_body in bytes), as ltw_call.c sends
+ * them: returns 1 and sets *out (0 when absent), or pushes nil, err and
+ * returns 0. */
+static int opt_limit(lua_State *L, const char *name, int seconds, long *out) {
+  char msg[300], got[160];
+  int ok;
+  lua_getfield(L, 1, name);
+  *out = 0;
+  if (lua_isnil(L, -1)) ok = 1;
+  else if (lua_type(L, -1) != LUA_TNUMBER) ok = 0;
+  else if (seconds) ok = ltw_seconds_ms(lua_tonumber(L, -1), out);
+  else ok = ltw_whole_bytes(lua_tonumber(L, -1), LTW_CURL_MAX_BODY, out);
+  if (ok) { lua_pop(L, 1); return 1; }
+  ltw_describe(L, -1, got, sizeof got);
+  lua_pop(L, 1);
+  if (seconds)
+    snprintf(msg, sizeof msg, "%s must be a number of seconds from 0.001 to %ld (got %s)",
+             name, LTW_CURL_MAX_TIMEOUT_MS / 1000, got);
+  else
+    snprintf(msg, sizeof msg, "%s must be a whole number of bytes from 1 to %ld (got %s)",
+             name, LTW_CURL_MAX_BODY, got);
+  ltw_invalid(L, NULL, name, msg);
+  return 0;
+}
+
 static int l_config(lua_State *L) {
   const char *sid, *token, *key, *secret, *base, *region, *edge, *ua;
   size_t sidn, tokenn, keyn, secretn, basen, regionn, edgen, uan;
@@ -74,6 +103,7 @@ static int l_config(lua_State *L) {
   char plain[34 + 1 + SECRET_MAX];
   size_t plainn, b64;
   const char *why_host;
+  long timeout_ms, connect_timeout_ms, max_body;
 
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
@@ -84,7 +114,10 @@ static int l_config(lua_State *L) {
       !opt_string(L, "base_url", &base, &basen, 0) ||
       !opt_string(L, "region", &region, &regionn, 0) ||
       !opt_string(L, "edge", &edge, &edgen, 0) ||
-      !opt_string(L, "user_agent", &ua, &uan, 0))
+      !opt_string(L, "user_agent", &ua, &uan, 0) ||
+      !opt_limit(L, "timeout", 1, &timeout_ms) ||
+      !opt_limit(L, "connect_timeout", 1, &connect_timeout_ms) ||
+      !opt_limit(L, "max_body", 0, &max_body))
     return 2;
 
   if (!sid)
@@ -171,6 +204,9 @@ static int l_config(lua_State *L) {
   lua_setmetatable(L, -2);
   memcpy(cfg->account_sid, sid, 34);
   cfg->base = parsed;
+  cfg->timeout_ms = timeout_ms;
+  cfg->connect_timeout_ms = connect_timeout_ms;
+  cfg->max_body = max_body;
   if (parsed.port_given)
     snprintf(cfg->base_url, sizeof cfg->base_url, "%s://%s:%u",
              parsed.scheme, parsed.host, parsed.port);

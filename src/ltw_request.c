@@ -330,22 +330,29 @@ static int check_value(lua_State *L, const tw_op *op, const tw_param *p,
   return 0;
 }
 
-/* Checks the path table and writes the URL (base + path) into url. */
-/* The path parameters of op in template order (tw_request_placeholders),
+/* The path parameters of op in template order (tw_request_placeholders)
+ * and the path table's key each one reads (path_key of its name, -1: none),
  * parsed once per config and operation; (size_t)-1 for a bad template. */
 typedef char ltw_ph_cap_check[(LTW_PH_CAP == TW_PATH_MAX) ? 1 : -1];
-static size_t placeholders(ltw_config *cfg, const tw_op *op, const tw_param **ph) {
+static size_t placeholders(ltw_config *cfg, const tw_op *op, const tw_param **ph, int *key) {
   size_t i = (size_t)(op - tw_ops), n, j;
-  if (i >= LTW_OPS_CAP) return tw_request_placeholders(op, ph, TW_PATH_MAX);
-  if (cfg->nph[i] == 0) {
+  if (i >= LTW_OPS_CAP || cfg->nph[i] == 0) {
     n = tw_request_placeholders(op, ph, TW_PATH_MAX);
     if (n == (size_t)-1) return n;           /* not kept: said each time */
-    for (j = 0; j < n; j++) cfg->ph[i][j] = (unsigned char)(ph[j] - op->params);
+    for (j = 0; j < n; j++) key[j] = path_key(ph[j]->name, strlen(ph[j]->name));
+    if (i >= LTW_OPS_CAP) return n;
+    for (j = 0; j < n; j++) {
+      cfg->ph[i][j] = (unsigned char)(ph[j] - op->params);
+      cfg->phkey[i][j] = (signed char)key[j];
+    }
     cfg->nph[i] = (signed char)(n + 1);
     return n;
   }
   n = (size_t)cfg->nph[i] - 1;
-  for (j = 0; j < n; j++) ph[j] = &op->params[cfg->ph[i][j]];
+  for (j = 0; j < n; j++) {
+    ph[j] = &op->params[cfg->ph[i][j]];
+    key[j] = cfg->phkey[i][j];
+  }
   return n;
 }
 
@@ -407,7 +414,7 @@ static int build_path(lua_State *L, ltw_config *cfg, const tw_op *op,
   char msg[400];
   const tw_param *ph[TW_PATH_MAX], *bad;
   tw_value seg[TW_PATH_MAX];
-  int at[NPATH_KEYS] = { 0, 0, 0, 0, 0 };
+  int at[NPATH_KEYS] = { 0, 0, 0, 0, 0 }, phkey[TW_PATH_MAX];
   size_t nseg, j;
   if (path_idx) {
     lua_pushnil(L);
@@ -438,13 +445,12 @@ static int build_path(lua_State *L, ltw_config *cfg, const tw_op *op,
     }
   }
   if (sid_idx) at[1] = sid_idx;        /* PATH_KEYS[1]: "sid" */
-  nseg = placeholders(cfg, op, ph);
+  nseg = placeholders(cfg, op, ph, phkey);
   if (nseg == (size_t)-1)
     return luaL_error(L, "twilio: %s: bad path template", op->id);
   for (j = 0; j < nseg; j++) {
     const tw_param *p = ph[j];
-    int key = path_key(p->name, strlen(p->name));
-    int idx = key >= 0 ? at[key] : 0;  /* 0: not in the path table */
+    int idx = phkey[j] >= 0 ? at[phkey[j]] : 0;  /* 0: not in the path table */
     seg[j].p = p;
     seg[j].kind = TW_V_STRING;
     if (idx == 0) {
@@ -566,7 +572,6 @@ static void memo_store(lua_State *L, ltw_config *cfg, const tw_op *op,
   }
   lua_pop(L, 2);                           /* the memo's table, the uservalue */
   cfg->memo.n = nent;
-  cfg->memo.nvals = c->nvals;
   cfg->memo.enc_len = k.n;
   cfg->memo.op = op;
   c->enc = cfg->memo.enc;
@@ -695,7 +700,7 @@ int ltw_request_check(lua_State *L, ltw_config *cfg, int repr_idx, int sid_alone
       nent++;
     }
     if (same && nent == cfg->memo.n) {      /* the memo's params: checked */
-      c->nvals = cfg->memo.nvals;
+      c->nvals = nent;                      /* one value per entry (step 3) */
       c->enc = cfg->memo.enc;
       c->enc_len = cfg->memo.enc_len;
       return 0;

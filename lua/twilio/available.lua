@@ -5,13 +5,17 @@
 --   av:search("US", "local", { area_code = 415, sms_enabled = true, limit = 5 })
 --                                        -> array of twilio.AvailablePhoneNumber
 --   av:each("US", "toll_free", {...})   -> iterator
+--   av:find("GB", "local", "+442079460001")
+--                                        -> that twilio.AvailablePhoneNumber | nil, err
+--                                           (kind "not_found": not offered there)
 --   avail:buy{ voice_url = ... }        -> the new twilio.PhoneNumber
 -- The methods of the records (buy, search) are in twilio.record.
 -- Types: local, toll_free, mobile, national, voip, shared_cost, machine_to_machine.
 local list = require "twilio.list"
 local errors = require "twilio.errors"
 
-local setmetatable, type, tostring, error = setmetatable, type, tostring, error
+local setmetatable, type, tostring, error, ipairs = setmetatable, type, tostring, error, ipairs
+local fmt = string.format
 
 local _M = {}
 local Available = {}
@@ -52,6 +56,33 @@ function Available:each(country_code, kind, params, opts)
   local l, err = self:list_of(country_code, kind)
   if not l then error(err, 2) end    -- each raises its failures
   return l:each(params, opts)
+end
+
+-- The number e164 if the search of that country and type offers it: a
+-- Contains pattern of the whole number, anchored at its start (and at its
+-- end when that fits Contains' 16 characters: an E.164 number has at most 15
+-- digits, so "+" and all of them match no longer number), then an exact
+-- compare. Not offered (taken, never existed, another type, or a type the
+-- country does not have): nil, err with kind "not_found".
+function Available:find(country_code, kind, e164, opts)
+  if type(e164) ~= "string" then error("twilio: find(country, type, phone_number): a string expected", 2) end
+  if not (e164:match("^%+[1-9]%d+$") and #e164 <= 16) then
+    return nil, errors.new("invalid", fmt("find: phone_number must be E.164 like +14155550100 (got '%s')",
+                                          e164:sub(1, 40):gsub("[%c]", "?")), { field = "phone_number" })
+  end
+  local l, err = self:list_of(country_code, kind)
+  if not l then return nil, err end
+  local pattern = #e164 < 16 and (e164 .. "$") or e164
+  local found, serr = l:list({ contains = pattern, limit = 20 }, opts)
+  if not found then
+    if serr.status ~= 404 then return nil, serr end
+    found = {}   -- 404: the country has no numbers of that type
+  end
+  for _, a in ipairs(found) do
+    if a.phone_number == e164 then return a end
+  end
+  return nil, errors.new("not_found", fmt("%s is not offered by the search of %s %s numbers", e164,
+                                          tostring(country_code), tostring(kind)), { status = 404, code = 20404 })
 end
 
 function Available:page(country_code, kind, params, opts)

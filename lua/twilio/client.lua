@@ -30,7 +30,7 @@ local floor, getenv = math.floor, os.getenv
 local fmt = string.format
 local monotonic = core.monotonic
 local call_record = core.call_record
-local runtime_handle = runtime.handle   -- rt:handle()
+local runtime_handle = runtime.handle   -- rt:handle(), when rt.direct is false
 
 local _M = {}
 local Client = {}
@@ -123,6 +123,11 @@ function _M.new(opts)
     api_secret = opts.api_secret or env("TWILIO_API_SECRET"),
     base_url = opts.base_url or env("TWILIO_BASE_URL"),
     user_agent = rt:user_agent(opts.user_agent),
+    -- the client's limits: the fused call (core.call_record) sends with
+    -- them when a call brings none, so they are not passed on every call
+    timeout = opts.timeout or defaults.timeout,
+    connect_timeout = opts.connect_timeout or defaults.connect_timeout,
+    max_body = opts.max_body or defaults.max_body,
   }
   -- A base URL (the emulator, a test server) names the host itself: region
   -- and edge from the environment do not apply to it (explicit ones still
@@ -137,15 +142,21 @@ function _M.new(opts)
   if not cfg then return nil, err end
   local self = setmetatable({
     cfg = cfg,
-    timeout = opts.timeout or defaults.timeout,
-    connect_timeout = opts.connect_timeout or defaults.connect_timeout,
-    max_body = opts.max_body or defaults.max_body,
+    timeout = conf.timeout,
+    connect_timeout = conf.connect_timeout,
+    max_body = conf.max_body,
     policy = retry.policy(opts.retries),
     on_retry = opts.on_retry,
     debug = opts.debug or false,   -- false, not nil: read on every call, found without __index
     runtime = rt,
     batch = false,                 -- the running bulk batch (twilio.bulk); false, as debug
     accounts = {},
+    -- the path table of a SID alone (request_record), reused: cfg:build
+    -- reads it synchronously and keeps nothing of it
+    sid_path = { sid = false },
+    -- twilio.list's fetch and update call it on every call: an instance
+    -- field is found by one lookup, a method through __index by two
+    request_record = Client.request_record,
   }, Client)
   -- ctx shared by the records of pages this client parses (records find
   -- their client through it; see core.record_ctx).
@@ -328,16 +339,19 @@ end
 -- Every other case is request + from_response. path: a path table, or a
 -- SID alone for { sid = it } on the client's own account.
 function Client:request_record(op, path, params, opts, kind, ctx)
-  local h = not self.debug and not self.batch and runtime_handle(self.runtime)
+  local h = not self.debug and not self.batch
   if h then
-    local timeout, connect_timeout = self.timeout, self.connect_timeout
-    if opts then
-      timeout = opts.timeout or timeout
-      connect_timeout = opts.connect_timeout or connect_timeout
-    end
-    -- the seconds become milliseconds in C, as send does: floor(s * 1000)
+    local rt = self.runtime
+    h = rt.direct or runtime_handle(rt)
+  end
+  if h then
+    -- the call's timeouts, when it has some (nil: the client's, which its
+    -- config holds); the seconds become milliseconds in C, as send does:
+    -- floor(s * 1000)
+    local timeout, connect_timeout
+    if opts then timeout, connect_timeout = opts.timeout, opts.connect_timeout end
     local rec, req, res, terr = call_record(self.cfg, op, path, params, h, kind, ctx, timeout,
-                                            connect_timeout, self.max_body)
+                                            connect_timeout)
     if rec then return rec end
     if rec == nil then return nil, req end       -- refused before sending, or not a record
     local retries
@@ -345,7 +359,11 @@ function Client:request_record(op, path, params, opts, kind, ctx)
     if not res then return nil, terr end
     return record.from_response(kind, res, ctx, retries)
   end
-  if type(path) == "string" then path = { sid = path } end   -- a SID alone (twilio.list)
+  if type(path) == "string" then                 -- a SID alone (twilio.list)
+    local sid_path = self.sid_path
+    sid_path.sid = path
+    path = sid_path
+  end
   local res, err, retries = self:request(op, path, params, opts)
   if not res then return nil, err end
   return record.from_response(kind, res, ctx, retries)

@@ -32,6 +32,9 @@ function _M.new(client, spec)
   local self = setmetatable({}, List)
   for k, v in pairs(spec) do self[k] = v end
   self.client = client
+  -- fetch and update run on every single call: own fields are found by one
+  -- table lookup, methods through __index by two (luaV_finishget)
+  self.fetch, self.update = List.fetch, List.update
   -- ctx shared by every record this list parses: records find their client
   -- and, if the JSON lacks it, their account through it.
   self.ctx = { client = client, account_sid = spec.path.account_sid }

@@ -12,7 +12,8 @@
 --
 -- Additions to the agreed contract (for the command):
 --   * plan.problems: regulatory or stock problems found before buying (a
---     missing address_sid/bundle_sid, too few numbers to buy). render prints
+--     missing address_sid/bundle_sid, too few numbers to buy, an exact
+--     number nobody sells or that could not be looked up). render prints
 --     them as "Error: ..." lines; apply refuses a plan that has any (nothing
 --     is done). The command should exit 1 when #plan.problems > 0.
 --   * apply's opts.prune is used when apply is given a playbook (a plan

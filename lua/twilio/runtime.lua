@@ -8,6 +8,8 @@
 --   rt:request(req)            -> res | nil, terr   (rt:transport() then t:request)
 --   rt:handle()                -> the client's libcurl easy handle when a call
 --                              made now goes to it (curl, no group), or nil
+--   rt.direct                  that handle once rt:handle() has made it, while
+--                              it is the answer; else false (then ask rt:handle())
 --   rt:sleep(seconds)          never blocks an nginx worker, never spins
 --   local g = rt:group(n)      parallel work; n: how many fns the caller spawns
 --   g:spawn(fn) ... g:wait()   (it caps libcurl's connections). wait runs every
@@ -96,7 +98,7 @@ function _M.new(opts)
   local choice = opts.transport
   -- running_group: the group whose wait() runs (false: none; read on every
   -- call, so found without __index)
-  local self = setmetatable({ ca_file = opts.ca_file, running_group = false }, Runtime)
+  local self = setmetatable({ ca_file = opts.ca_file, running_group = false, direct = false }, Runtime)
   if choice ~= nil and type(choice) ~= "string" then
     if not is_transport(choice) then
       error("twilio: transport must be \"curl\", \"ngx\" or an object with a request function", 3)
@@ -118,12 +120,24 @@ function Runtime:__tostring()
   return "twilio.Runtime: " .. self.name
 end
 
+-- rt.direct: what rt:handle() answers, as a field the per-call path reads
+-- without a call: the kept libcurl transport's handle on a curl runtime
+-- while no group runs, else false. Set again whenever one of those changes
+-- (the transport kept or closed, a group's wait begun or ended).
+local function set_direct(self)
+  local t = self.curl_t
+  self.direct = self.kind == "curl" and not self.running_group and t and t.handle or false
+end
+
 -- The client's libcurl transport: one, kept, except in nginx's init phase.
 function Runtime:curl()
   local t = self.curl_t
   if t then return t end
   t = curl.new{ ca_file = self.ca_file }
-  if not (NGX and NGX.get_phase() == "init") then self.curl_t = t end
+  if not (NGX and NGX.get_phase() == "init") then
+    self.curl_t = t
+    set_direct(self)
+  end
   return t
 end
 
@@ -195,8 +209,9 @@ function Runtime:handle()
   if self.kind ~= "curl" or self.running_group then return nil end
   return (self.curl_t or self:curl()).handle
 end
--- the same, as a function: twilio.client's per-call path calls it without
--- looking the method up through the runtime's metatable
+-- the same, as a function: twilio.client's per-call path calls it when
+-- rt.direct is false, without looking the method up through the runtime's
+-- metatable
 _M.handle = Runtime.handle
 
 function Runtime:request(req)
@@ -235,6 +250,7 @@ end
 function Runtime:close()
   local t = self.curl_t
   self.curl_t = nil
+  set_direct(self)
   if t then t:close() end
 end
 
@@ -296,8 +312,10 @@ function Coroutines:wait()
   local rt = self.rt
   if rt.running_group then error("twilio: a runtime group is already running", 2) end
   rt.running_group = self
+  set_direct(rt)
   local ok, err = pcall(self.loop, self)
   rt.running_group = false
+  set_direct(rt)
   self:close()
   self.tasks, self.start, self.sleepers = {}, {}, {}
   if not ok then error(err, 0) end

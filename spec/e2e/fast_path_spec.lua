@@ -246,6 +246,18 @@ insulate("the fused single call", function()
     assert.equals("timeout", o.kind)
   end)
 
+  -- The client's limits live in its config (core.config's timeout,
+  -- connect_timeout, max_body): a call without options passes none and the
+  -- fused call sends with the config's.
+  it("a timeout, with the client's own timeout", function()
+    local o = same_both_ways("fallback", { timeout = 0.1 }, { fault(FETCH, { fault = "delay", delay_ms = 400 }) },
+                             fetch)
+    assert.equals("timeout", o.kind)
+    o = same_both_ways("fast", { timeout = 0.1 }, { fault(FETCH, { fault = "delay", delay_ms = 400 }) },
+                       function(numbers) return numbers:fetch(sid, { timeout = 2 }) end)
+    assert.is_true(o.ok)
+  end)
+
   it("refuses what cfg:build refuses, with the same words", function()
     local o = same_both_ways("refused", nil, nil, function(numbers) return numbers:fetch("+14155550100") end)
     assert.equals("invalid", o.kind)

@@ -194,7 +194,7 @@ describe("incoming phone numbers", function()
     it("each does not keep the previous page alive while it fetches the next", function()
       -- The loop variable holds the item handed out last during the next
       -- page's fetch; the cursor detaches it (list-all memory, 5.4's
-      -- generational collector: docs/PERFORMANCE.md round 2b).
+      -- generational collector: docs/PERFORMANCE-HISTORY.md round 2b).
       local getuv = debug.getuservalue or debug.getfenv
       local weak = setmetatable({}, { __mode = "v" })
       local alive = {}

@@ -246,6 +246,21 @@ local function template_pattern(tpl)
   return "^" .. esc(a) .. "(%d+)" .. esc(b) .. "$"
 end
 
+-- t.country and t.type, checked (an ISO code; a number type), or the defaults.
+local function country_type(ctx, t, path, country, kind)
+  country = t.country or country
+  if country ~= nil and (type(country) ~= "string" or not country:match("^%u%u$")) then
+    ctx:fail(with(path, "country"), "country is an ISO code like 'US' (got " .. tostring(country) .. ")")
+  end
+  kind = t.type or kind
+  if kind ~= nil and not schema.TYPES[kind] then
+    local kinds = keys_sorted(schema.TYPES)
+    ctx:fail(with(path, "type"), "type must be one of " .. concat(kinds, ", ") .. " (got " .. tostring(kind) .. ")",
+             schema.suggest(tostring(kind), kinds))
+  end
+  return country, kind
+end
+
 local function check_pool(ctx, name, p, path, defaults)
   table_at(ctx, p, path, "a pool")
   check_keys(ctx, p, path, schema.POOL_KEYS, true)
@@ -264,16 +279,7 @@ local function check_pool(ctx, name, p, path, defaults)
     ctx:fail(with(path, "friendly_name"), "friendly_name must hold exactly one %d and no other % (got '" ..
                                           tpl .. "')")
   end
-  local country = p.country or "US"
-  if type(country) ~= "string" or not country:match("^%u%u$") then
-    ctx:fail(with(path, "country"), "country is an ISO code like 'US' (got " .. tostring(country) .. ")")
-  end
-  local kind = p.type or "local"
-  if not schema.TYPES[kind] then
-    local kinds = keys_sorted(schema.TYPES)
-    ctx:fail(with(path, "type"), "type must be one of " .. concat(kinds, ", ") .. " (got " .. tostring(kind) .. ")",
-             schema.suggest(tostring(kind), kinds))
-  end
+  local country, kind = country_type(ctx, p, path, "US", "local")
   local search = p.search or {}
   table_at(ctx, search, with(path, "search"), "search")
   local allowed = schema.search_params(kind)
@@ -328,9 +334,12 @@ local function check_account(ctx, key, a, path, top_defaults, seen_numbers)
     if v.protect ~= nil and type(v.protect) ~= "boolean" then
       ctx:fail(with(np, "protect"), "protect must be true or false")
     end
+    -- where plan looks it up before buying it (default: from its calling code, every type)
+    local country, kind = country_type(ctx, v, np)
     local config = config_of(ctx, v, np)
     if next(defaults) ~= nil then config = merge(defaults, config) end
-    acct.numbers[#acct.numbers + 1] = { phone_number = e164, config = config, account = acct }
+    acct.numbers[#acct.numbers + 1] = { phone_number = e164, config = config, account = acct,
+                                        country = country, type = kind }
     if v.protect then acct.protect[e164] = true end
   end
   local pools = table_at(ctx, a.pools or {}, with(path, "pools"), "pools")

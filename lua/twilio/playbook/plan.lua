@@ -2,11 +2,13 @@
 --
 -- One listing per account (numbers:each, 1000 a page), reading only the
 -- fields the playbook manages; then, per account, the exact numbers (buy,
--- move from another account of the playbook, update), the pools (members
--- are the numbers whose friendly name fits the pool's pattern: count them,
--- update them, search the numbers to buy), and what is left (release, only
--- with prune and never when protected). The fingerprint is a hash of all
--- that was read: a saved plan whose fingerprint no longer matches is stale.
+-- move from another account of the playbook, update; a number to buy is
+-- looked up in AvailablePhoneNumbers first: for sale? needs an address?),
+-- the pools (members are the numbers whose friendly name fits the pool's
+-- pattern: count them, update them, search the numbers to buy), and what
+-- is left (release, only with prune and never when protected). The
+-- fingerprint is a hash of all that was read: a saved plan whose
+-- fingerprint no longer matches is stale.
 local schema = require "twilio.playbook.schema"
 local errors = require "twilio.errors"
 
@@ -229,6 +231,141 @@ local function search_pool(client, sid, p, need)
   return cands, problems, warnings
 end
 
+---------------------------------------------------------------- exact numbers to buy
+
+-- Calling code -> the countries an exact number is looked up in when its
+-- entry does not say `country` (codes are prefix-free: the first of 1 to 3
+-- digits that is here is the one). +1 is the NANP: the US, then Canada.
+local CALLING = {
+  ["1"] = { "US", "CA" }, ["20"] = { "EG" }, ["27"] = { "ZA" }, ["30"] = { "GR" }, ["31"] = { "NL" },
+  ["32"] = { "BE" }, ["33"] = { "FR" }, ["34"] = { "ES" }, ["36"] = { "HU" }, ["39"] = { "IT" },
+  ["40"] = { "RO" }, ["41"] = { "CH" }, ["43"] = { "AT" }, ["44"] = { "GB" }, ["45"] = { "DK" },
+  ["46"] = { "SE" }, ["47"] = { "NO" }, ["48"] = { "PL" }, ["49"] = { "DE" }, ["51"] = { "PE" },
+  ["52"] = { "MX" }, ["54"] = { "AR" }, ["55"] = { "BR" }, ["56"] = { "CL" }, ["57"] = { "CO" },
+  ["60"] = { "MY" }, ["61"] = { "AU" }, ["62"] = { "ID" }, ["63"] = { "PH" }, ["64"] = { "NZ" },
+  ["65"] = { "SG" }, ["66"] = { "TH" }, ["81"] = { "JP" }, ["82"] = { "KR" }, ["84"] = { "VN" },
+  ["86"] = { "CN" }, ["90"] = { "TR" }, ["91"] = { "IN" }, ["351"] = { "PT" }, ["352"] = { "LU" },
+  ["353"] = { "IE" }, ["354"] = { "IS" }, ["356"] = { "MT" }, ["357"] = { "CY" }, ["358"] = { "FI" },
+  ["359"] = { "BG" }, ["370"] = { "LT" }, ["371"] = { "LV" }, ["372"] = { "EE" }, ["385"] = { "HR" },
+  ["386"] = { "SI" }, ["420"] = { "CZ" }, ["421"] = { "SK" }, ["502"] = { "GT" }, ["503"] = { "SV" },
+  ["506"] = { "CR" }, ["507"] = { "PA" }, ["852"] = { "HK" }, ["886"] = { "TW" }, ["971"] = { "AE" },
+  ["972"] = { "IL" },
+}
+_M.CALLING = CALLING
+
+-- The types searched, in this order, when an entry does not say `type`
+-- (those the country has: its subresource_uris).
+local TYPE_ORDER = { "local", "mobile", "toll_free", "national", "voip", "shared_cost", "machine_to_machine" }
+
+local function countries_of(phone)
+  for n = 1, 3 do
+    local cc = CALLING[phone:sub(2, 1 + n)]
+    if cc then return cc end
+  end
+  return nil
+end
+
+-- The types of numbers Twilio offers in country cc (its subresource_uris),
+-- asked once a plan: types[cc] = array | { err = the failure }.
+local function country_types(av, cc, types)
+  if types[cc] then return end
+  local c, err = av:country(cc)
+  local t = {}
+  if not c then
+    if err.status ~= 404 then t.err = err end   -- 404: Twilio offers no numbers there
+  else
+    local subs = type(c.subresource_uris) == "table" and c.subresource_uris or {}
+    for _, k in ipairs(TYPE_ORDER) do if subs[k] ~= nil then t[#t + 1] = k end end
+  end
+  types[cc] = t
+end
+
+-- Look n (an exact number to buy in account sid) up among the numbers Twilio
+-- offers: rec, country, type (an AvailablePhoneNumber: it is for sale)
+-- | false, searched (what was searched, none offers it) | nil, err, what
+-- (the lookup failed: nothing is known) | nil (no country to look it up in).
+local function lookup_exact(client, sid, n, types)   -- types: from country_types
+  local av = client:account(sid).available_phone_numbers
+  local phone = n.phone_number
+  local countries = n.country and { n.country } or countries_of(phone)
+  if not countries then return nil end
+  local searched = {}
+  for _, cc in ipairs(countries) do
+    local kinds = { n.type }
+    if not n.type then
+      kinds = types[cc]
+      if kinds.err then return nil, kinds.err, cc end
+      if #kinds == 0 then searched[#searched + 1] = cc .. ": no numbers offered" end
+    end
+    for _, kind in ipairs(kinds) do
+      local rec, err = av:find(cc, kind, phone)
+      if rec then return rec, cc, kind end
+      if err.kind ~= "not_found" then return nil, err, cc .. " " .. kind end
+      searched[#searched + 1] = cc .. " " .. kind
+    end
+  end
+  return false, searched
+end
+
+-- What stands in the way of buying exact number n, from its lookup (the
+-- pool check's terms): problems appended to the list.
+local function check_exact(client, sid, n, types, problems)
+  local phone = n.phone_number
+  local rec, a, b = lookup_exact(client, sid, n, types)
+  if rec then
+    local ar = rec.address_requirements
+    if needs_address(ar) and not n.config.address_sid then
+      problems[#problems + 1] = fmt("%s (%s %s): address_sid is missing: the number says address_requirements " ..
+        "'%s' (Twilio error 21631 without an address); set address_sid on the number or in defaults", phone, a, b,
+        tostring(ar))
+    end
+  elseif rec == false then
+    problems[#problems + 1] = fmt("%s: not available: no search offers it (%s): someone else has it, or it " ..
+      "never existed (Twilio error 21422 if bought); %s", phone, concat(a, ", "),
+      (n.country and n.type) and "take it out of the playbook or choose another number"
+        or "if it is of another country or type, set country and type on the number")
+  elseif a == nil then
+    problems[#problems + 1] = fmt("%s: the lookup of the number to buy could not be made: its calling code is " ..
+      "not one the playbook knows; set country (and type) on the number", phone)
+  else
+    problems[#problems + 1] = fmt("%s (%s): the lookup of the number to buy failed: %s; plan could not check " ..
+      "that it is available and needs no address", phone, b, tostring(a and a.message))
+  end
+end
+
+-- Every exact number to buy (changes c with c.entry), looked up together.
+local function check_exacts(client, buys, problems)
+  if #buys == 0 then return end
+  local types, found = {}, {}
+  for _, c in ipairs(buys) do   -- the countries' types first: once each, not once a number
+    local n = c.entry
+    if not n.type then
+      local av = client:account(c.account).available_phone_numbers
+      for _, cc in ipairs(n.country and { n.country } or countries_of(n.phone_number) or {}) do
+        country_types(av, cc, types)
+      end
+    end
+  end
+  local tasks = {}
+  for i, c in ipairs(buys) do
+    tasks[i] = function()
+      local list = {}
+      check_exact(client, c.account, c.entry, types, list)
+      found[i] = list
+      return true
+    end
+  end
+  local results = client:bulk(tasks, { concurrency = 8 })
+  for i, c in ipairs(buys) do
+    local r = results[i]
+    if r and not r.ok then   -- a task that raised: say so rather than nothing
+      found[i] = { fmt("%s: the lookup of the number to buy failed: %s; plan could not check that it is " ..
+                       "available and needs no address", c.phone_number, tostring(r.error and r.error.message)) }
+    end
+    for _, pr in ipairs(found[i] or {}) do problems[#problems + 1] = pr end
+  end
+end
+
 -- plan(client, pb, { prune = bool }) -> plan | nil, err
 function _M.plan(client, pb, opts)
   opts = opts or {}
@@ -281,6 +418,7 @@ function _M.plan(client, pb, opts)
     if not ok then return nil, err end
   end
   plan.fingerprint = hash_hex(st)
+  local buys = {}   -- the exact numbers to buy: looked up before anything is bought
   for _, A in ipairs(accounts) do
     local sid, exact = A.sid, A.exact
     for _, n in ipairs(A.pb.numbers) do
@@ -292,6 +430,7 @@ function _M.plan(client, pb, opts)
                               phone_number = phone, fields = diffs or {}, set = set }
       elseif n.found ~= stamp then
         exact[#exact + 1] = { action = "buy", account = sid, phone_number = phone, config = n.config }
+        buys[#buys + 1] = { account = sid, phone_number = phone, entry = n }
         warnings[#warnings + 1] = fmt("buying %s in %s costs money; it is not in any account of the playbook: " ..
           "if it was released it may no longer be available (error 21422)", phone, label(sid, main))
         if phone:sub(1, 2) ~= "+1" and not n.config.bundle_sid then
@@ -303,6 +442,7 @@ function _M.plan(client, pb, opts)
     sort(exact, function(x, y) return x.phone_number < y.phone_number end)
     for _, c in ipairs(exact) do add(c) end
   end
+  check_exacts(client, buys, plan.problems)
   for _, A in ipairs(accounts) do
     local sid = A.sid
     local protect = A.pb.protect

@@ -47,7 +47,7 @@ _M.NO_BUNDLE = { US = true, CA = true }
 _M.TOP_KEYS = { "accounts", "defaults", "protect" }
 _M.ACCOUNT_KEYS = { "numbers", "pools", "defaults", "protect" }
 _M.POOL_KEYS = { "country", "type", "count", "search", "friendly_name", "protect" }
-_M.NUMBER_KEYS = { "protect" }
+_M.NUMBER_KEYS = { "protect", "country", "type" }
 
 local function lev(a, b)
   local la, lb = #a, #b
