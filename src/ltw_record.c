@@ -63,12 +63,14 @@
  *   R[OWN_MT + k - 1] = kind k's owner metatable (orecord), R[it] = k; it is
  *   also registry[light userdata &kinds[k - 1]] (kept when the module
  *   reloads); registry[&single_key[k - 1]]: see new_box.
- * A kind's __index closure has R, the kind's method table (or nil), the
- * kind's metatable and its address and the owner metatable's address
- * (light userdata) as upvalues 1 to 5;
- * set_methods replaces upvalue 2 (an empty table when there are none). */
+ * A kind's __index closure has R, the kind's method table, the kind's
+ * metatable, its kind_index (see record_index: a light userdata, cheaper
+ * to read) and the userdata holding that kind_index as upvalues 1 to 5;
+ * set_methods replaces upvalue 2 (an empty table when there are none) and
+ * updates the kind_index. */
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ltw.h"
@@ -587,32 +589,63 @@ static int record_close(lua_State *L) {
 #define RAWGET_TYPE(L, i) (lua_rawget((L), (i)), lua_type((L), -1))
 #endif
 
+/* What a kind's C __index reads on every call (its upvalue 4, pointing
+ * into the userdata of upvalue 5, made with the closure, which anchors
+ * it): which metatables are the kind's, and what
+ * set_methods knows of the kind's method table (upvalue 2).
+ * frozen: the table is a snapshot that nothing changes (set_methods'
+ * third argument: record.define hands over a copy that only the index
+ * closures hold), so lens and other say exactly which keys it may hold:
+ * a string key whose length has no bit in lens, or any other key when
+ * other is 0, is no method, and the read skips the table (a pushvalue
+ * and a rawget: ~110 of the ~600 instructions of a field read on Lua
+ * 5.4, callgrind). Not frozen (core.set_methods' table, used live: it may
+ * change at any time), every read looks the key up in the table. */
+typedef struct kind_index {
+  const void *mt;          /* the kind's metatable (page records) */
+  const void *own_mt;      /* its owner metatable (orecord) */
+  uint64_t lens;           /* frozen: bit min(#key, 63) of each string key */
+  unsigned char frozen;
+  unsigned char other;     /* frozen: some key is not a string */
+} kind_index;
+
+/* Whether key (at 2; key is its text, NULL when not a string) may be one
+ * of the methods of the kind whose index is ki. */
+static int maybe_method(const kind_index *ki, const char *key, size_t klen) {
+  if (!ki->frozen) return 1;
+  if (!key) return ki->other;
+  return (int)(ki->lens >> (klen < 63 ? klen : 63) & 1);
+}
+
 /* __index: the kind's methods (upvalue 2, always a table) first, then
  * fields. The hot path of every field read (n.sid) on Lua 5.4: the record
- * is recognized by its metatable being this kind's (upvalue 4 holds its
- * address, upvalue 5 its owner metatable's; a record of another kind passed by hand goes through
- * check_record), and the method table is read raw. Nothing is popped: a C
+ * is recognized by its metatable being this kind's (kind_index: its
+ * address and the owner metatable's; a record of another kind passed by
+ * hand goes through check_record), and the method table is read raw
+ * unless it cannot hold the key (kind_index). Nothing is popped: a C
  * function returns its top value, whatever lies below it. */
 static int record_index(lua_State *L) {
   record *r = lua_touserdata(L, 1);
-  size_t klen, n;
-  const char *key, *s;
+  const kind_index *ki;
+  size_t klen = 0, n;
+  const char *key = NULL, *s;
   tw_jdoc *d;
   int v;
   if (!r || !lua_getmetatable(L, 1)) return luaL_argerror(L, 1, "twilio record expected");
+  ki = lua_touserdata(L, lua_upvalueindex(4));
   {
     const void *mt = lua_topointer(L, -1);
-    if (mt != lua_touserdata(L, lua_upvalueindex(4)) &&
-        mt != lua_touserdata(L, lua_upvalueindex(5)))
-      r = check_record(L, 1);
+    if (mt != ki->mt && mt != ki->own_mt) r = check_record(L, 1);
   }
-  lua_pushvalue(L, 2);
-  if (RAWGET_TYPE(L, lua_upvalueindex(2)) != LUA_TNIL) return 1;
-  if (lua_type(L, 2) != LUA_TSTRING) return 0;
+  if (lua_type(L, 2) == LUA_TSTRING) key = lua_tolstring(L, 2, &klen);
+  if (maybe_method(ki, key, klen)) {
+    lua_pushvalue(L, 2);
+    if (RAWGET_TYPE(L, lua_upvalueindex(2)) != LUA_TNIL) return 1;
+  }
+  if (!key) return 0;
   d = rdoc(r);
   if (!d)
     return luaL_error(L, "%s: record is closed", kinds[r->kind].mt);
-  key = lua_tolstring(L, 2, &klen);
   /* The key string's address is the lookup hint: Lua interns short
    * strings, so rec.sid on every record of a page passes the same one.
    * A plain string (nearly every read) comes back with the lookup. */
@@ -1105,12 +1138,35 @@ static void push_c_index(lua_State *L, int k) {
   lua_rawgeti(L, R_IDX, C_INDEX + k);
 }
 
-/* core.set_methods(kind, methods | nil): the kind's __index becomes the C
- * one, reading methods first (an empty table for nil). twilio.record then
- * installs its FFI __index on LuaJIT (record_reader), on the same
- * methods. */
+/* Notes in ki which keys the frozen method table at idx holds (see
+ * kind_index). Raises nothing: lua_next over a table, lua_rawlen. */
+static void freeze_methods(lua_State *L, kind_index *ki, int idx) {
+  ki->lens = 0;
+  ki->other = 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    if (lua_type(L, -2) == LUA_TSTRING) {
+      size_t len = (size_t)lua_rawlen(L, -2);
+      ki->lens |= (uint64_t)1 << (len < 63 ? len : 63);
+    } else {
+      ki->other = 1;
+    }
+    lua_pop(L, 1);
+  }
+  ki->frozen = 1;
+}
+
+/* core.set_methods(kind, methods | nil[, frozen]): the kind's __index
+ * becomes the C one, reading methods first (an empty table for nil).
+ * Without frozen the table is read live (a method added later is found);
+ * frozen: the caller never changes the table again (record.define hands
+ * over a copy of its own), and reads of keys it cannot hold skip it
+ * (kind_index). twilio.record then installs its FFI __index on LuaJIT
+ * (record_reader), on the same methods. */
 static int l_set_methods(lua_State *L) {
   int kind = check_kind(L, 1);
+  int frozen = lua_toboolean(L, 3);
+  kind_index *ki;
   if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
   if (lua_isnil(L, 2)) {
@@ -1119,9 +1175,14 @@ static int l_set_methods(lua_State *L) {
   }
   lua_rawgeti(L, R_IDX, kind + 1);                  /* 3: metatable */
   push_c_index(L, kind);                            /* 4 */
+  if (!lua_getupvalue(L, 4, 4) || !(ki = lua_touserdata(L, 5)))   /* 5 */
+    return luaL_error(L, "twilio: broken record metatable");
+  ki->frozen = 0;              /* read the table live until it is noted */
   lua_pushvalue(L, 2);
   if (!lua_setupvalue(L, 4, 2))
     return luaL_error(L, "twilio: broken record metatable");
+  if (frozen) freeze_methods(L, ki, 2);
+  lua_settop(L, 4);
   lua_pushvalue(L, 4);
   lua_setfield(L, 3, "__index");
   lua_rawgeti(L, R_IDX, OWN_MT + kind);             /* the owner metatable */
@@ -1327,7 +1388,9 @@ static int l_record_get(lua_State *L) {
  * Upvalues: 1 the page (a lazy page: list:each{} asks parse_page for one;
  * nil before the first page and while refill runs, so the iterator never
  * pins a page during a fetch), 2 refill, 3 and 4 the page's metatable and
- * uservalue table (set when the page comes, dropped when it ends).
+ * uservalue table (set when the page comes, dropped when it ends), 5 the
+ * page's address (a light userdata: cheaper to read than upvalue 1, which
+ * anchors it; nil when 1 is).
  * Item j's record is made here (lp_push_record) and handed out; nothing
  * of the page pins it. At the page's end the record handed out last is
  * the for loop's control variable, passed back as argument 2 (kept
@@ -1344,6 +1407,7 @@ static int l_record_get(lua_State *L) {
 #define PI_REFILL lua_upvalueindex(2)
 #define PI_MT lua_upvalueindex(3)      /* the page's LP_MT */
 #define PI_UV lua_upvalueindex(4)      /* its LP_UV (nil between pages) */
+#define PI_PG lua_upvalueindex(5)      /* PI_PAGE's address */
 
 /* After refill (at 1..3: item, page, i): keeps the new page (anything
  * else ends the loop at the next call). */
@@ -1359,13 +1423,15 @@ static int page_refilled(lua_State *L, int status, lua_KContext ctx) {
     lua_replace(L, PI_UV);
     lua_pushvalue(L, 2);
     lua_replace(L, PI_PAGE);
+    lua_pushlightuserdata(L, pg);
+    lua_replace(L, PI_PG);
   }
   lua_settop(L, 1);
   return 1;
 }
 
 static int page_next(lua_State *L) {
-  lazy_page *pg = lua_touserdata(L, PI_PAGE);   /* page_refilled checked it */
+  lazy_page *pg = lua_touserdata(L, PI_PG);     /* page_refilled checked it */
   lua_Integer last = 0;
   int given = 0;
   if (pg) {
@@ -1396,6 +1462,8 @@ static int page_next(lua_State *L) {
   }
   lua_pushinteger(L, last);
   lua_pushnil(L);                                   /* drop the page */
+  lua_replace(L, PI_PG);
+  lua_pushnil(L);
   lua_replace(L, PI_PAGE);
   lua_pushnil(L);
   lua_replace(L, PI_UV);
@@ -1410,9 +1478,10 @@ static int l_page_iter(lua_State *L) {
   lua_settop(L, 1);
   lua_pushnil(L);                                   /* upvalue 1: no page */
   lua_pushvalue(L, 1);                              /* 2: refill */
-  lua_pushnil(L);                                   /* 3 and 4 */
+  lua_pushnil(L);                                   /* 3, 4 and 5 */
   lua_pushnil(L);
-  lua_pushcclosure(L, page_next, 4);
+  lua_pushnil(L);
+  lua_pushcclosure(L, page_next, 5);
   return 1;
 }
 #endif
@@ -1524,8 +1593,16 @@ void ltw_open_record(lua_State *L) {
     lua_pushvalue(L, R);
     lua_newtable(L);                      /* methods: set_methods */
     lua_pushvalue(L, mt);                 /* the kind's metatable */
-    lua_pushlightuserdata(L, (void *)lua_topointer(L, mt));
-    lua_pushlightuserdata(L, (void *)lua_topointer(L, om));
+    {
+      kind_index *ki = twl_newud(L, sizeof *ki);   /* read live until
+                                                      set_methods notes one */
+      ki->mt = lua_topointer(L, mt);
+      ki->own_mt = lua_topointer(L, om);
+      ki->lens = 0;
+      ki->frozen = ki->other = 0;
+      lua_pushlightuserdata(L, ki);                  /* upvalue 4; 5 anchors it */
+      lua_insert(L, -2);
+    }
     lua_pushcclosure(L, record_index, 5);
     lua_pushvalue(L, -1);
     lua_rawseti(L, R, C_INDEX + k);       /* R[C_INDEX+k] = C __index */

@@ -395,16 +395,9 @@ static int url_kept_for(const ltw_config *cfg, const tw_op *op) {
  * tw_request_url says which). */
 static int url_with_prefix(const ltw_config *cfg, const tw_value *last, char *url,
                            size_t cap) {
-  size_t o = cfg->url.plen;
-  if (last->kind != TW_V_STRING || !tw_request_segment_ok(last->s, last->n) ||
-      o + last->n + cfg->url.tailn >= cap)
-    return 0;
-  memcpy(url, cfg->url.prefix, o);
-  memcpy(url + o, last->s, last->n);
-  o += last->n;
-  memcpy(url + o, cfg->url.tail, cfg->url.tailn);
-  url[o + cfg->url.tailn] = '\0';
-  return 1;
+  return last->kind == TW_V_STRING && tw_request_segment_ok(last->s, last->n) &&
+         tw_request_splice(url, cap, cfg->url.prefix, cfg->url.plen, last->s, last->n,
+                           cfg->url.tail, cfg->url.tailn) > 0;
 }
 
 /* The path table's values are kept on the stack as its keys are checked

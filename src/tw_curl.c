@@ -286,8 +286,11 @@ int tw_curl_header_next(const tw_curl_res *res, size_t *pos,
 #define SET(e, opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt((e), (opt), (val)); } while (0)
 
 /* The options that are the same for every request on e; the callbacks
- * write into r. */
-static CURLcode set_constant(CURL *e, tw_curl_res *r, const char *ca_file, int verbose) {
+ * write into r. after: no header callback (the headers are read from
+ * libcurl's store after the transfer, through r->easy); else on_header
+ * keeps them as they arrive. */
+static CURLcode set_constant(CURL *e, tw_curl_res *r, const char *ca_file, int verbose,
+                             int after) {
   CURLcode rc = CURLE_OK;
   SET(e, CURLOPT_NOSIGNAL, 1L);
   SET(e, CURLOPT_FOLLOWLOCATION, 0L);
@@ -303,8 +306,10 @@ static CURLcode set_constant(CURL *e, tw_curl_res *r, const char *ca_file, int v
   SET(e, CURLOPT_TCP_KEEPALIVE, 1L);
   SET(e, CURLOPT_WRITEFUNCTION, on_body);
   SET(e, CURLOPT_WRITEDATA, (void *)r);
-  SET(e, CURLOPT_HEADERFUNCTION, on_header);
-  SET(e, CURLOPT_HEADERDATA, (void *)r);
+  if (!after) {
+    SET(e, CURLOPT_HEADERFUNCTION, on_header);
+    SET(e, CURLOPT_HEADERDATA, (void *)r);
+  }
   SET(e, CURLOPT_ERRORBUFFER, r->errbuf);
   SET(e, CURLOPT_VERBOSE, verbose ? 1L : 0L);
   return rc;
@@ -371,12 +376,12 @@ static CURLcode set_request(CURL *e, const tw_curl_req *rq, struct curl_slist *l
 }
 
 /* Resets e and sets every option for rq (multi transfers). hdrs: the
- * header list, which must outlive the transfer. */
+ * header list, which must outlive the transfer; after: as set_constant. */
 static CURLcode setup(CURL *e, const tw_curl_req *rq, tw_curl_res *r,
-                      const char *ca_file, int verbose, struct curl_slist *hdrs) {
+                      const char *ca_file, int verbose, struct curl_slist *hdrs, int after) {
   CURLcode rc;
   curl_easy_reset(e);
-  rc = set_constant(e, r, ca_file, verbose);
+  rc = set_constant(e, r, ca_file, verbose, after);
   if (rc == CURLE_OK) rc = set_request(e, rq, hdrs);
   return rc;
 }
@@ -426,7 +431,6 @@ static int maybe_sent(CURL *e, CURLcode rc) {
   return pre > 0 || reqsize > 0;
 }
 
-/* Fills the result fields of r after a transfer on e ended with rc. */
 /* The counters of a result: what the binding's result table shows. */
 static void finish_counters(CURL *e, tw_curl_res *r) {
   long conns = 0;
@@ -440,12 +444,12 @@ static void finish_counters(CURL *e, tw_curl_res *r) {
 }
 
 /* Fills the result fields of r after a transfer on e ended with rc; the
- * counters too unless lean (the easy handle's tw_curl_perform_lean: read
- * with the headers, by tw_curl_fill_headers). */
-static void finish_as(CURL *e, CURLcode rc, tw_curl_res *r, int lean) {
+ * counters, and the kept headers when they are in libcurl's store, are
+ * left to res_fill (r->unfilled), for those who read them. */
+static void finish_as(CURL *e, CURLcode rc, tw_curl_res *r) {
   long status = 0;
   if (e) curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-  if (!lean) finish_counters(e, r);
+  r->unfilled = 1;
   r->status = status;
   r->curl_code = (int)rc;
   if (rc == CURLE_OK) {
@@ -505,6 +509,17 @@ static int store_built_in(CURL *e) {
 }
 
 
+/* The rest of a result on e, once (r->unfilled): its counters and, when
+ * the handle reads headers after the transfer (r->easy), the kept ones
+ * from libcurl's store. The easy handle's and a multi transfer's alike:
+ * the handle stays with the result until the next transfer on it. */
+static void res_fill(CURL *e, tw_curl_res *r) {
+  if (!r->unfilled) return;
+  r->unfilled = 0;
+  finish_counters(e, r);
+  if (r->easy) headers_from_store(e, r);
+}
+
 /* ---- global ------------------------------------------------------------ */
 
 int tw_curl_global_init(void) {
@@ -549,12 +564,6 @@ struct tw_curl {
   /* the per-request options as last set on easy (-1: unknown, set them) */
   long cur_timeout, cur_connect_timeout;
   int cur_fresh, cur_method;
-  /* 1: no header callback; the kept headers are read from libcurl's
-   * header store after the transfer (tw_curl_fill_headers), and only when
-   * someone reads them (a callback costs ~1.3 k instructions per request
-   * in libcurl and on_header: callgrind, bench/ours.lua fetch) */
-  int after;
-  int filled;              /* after: res.headers holds the last answer's */
 };
 
 /* Gives the response its own body buffer back after a borrowed one. */
@@ -566,6 +575,7 @@ static void body_restore(tw_curl *h) {
 
 tw_curl *tw_curl_new(const char *ca_file, int verbose, int all_headers) {
   tw_curl *h = calloc(1, sizeof *h);   /* owned by the caller: tw_curl_free */
+  int after;
   if (!h) return NULL;
   h->cur_timeout = h->cur_connect_timeout = -1;
   h->cur_fresh = h->cur_method = -1;
@@ -577,23 +587,18 @@ tw_curl *tw_curl_new(const char *ca_file, int verbose, int all_headers) {
     return NULL;
   }
   h->easy = curl_easy_init();
-  if (!h->easy || set_constant(h->easy, &h->res, h->ca_file, verbose) != CURLE_OK) {
+  /* libcurl keeps every header of the answer anyway (curl_easy_header,
+   * 7.84): without a header callback the kept ones are read from there
+   * (res_fill), only when someone reads them (a callback costs ~1.3 k
+   * instructions per request in libcurl and on_header: callgrind,
+   * bench/ours.lua fetch); with one, unless libcurl was built without
+   * that API, or every header is wanted (on_header keeps them all) */
+  after = h->easy && !all_headers && store_built_in(h->easy);
+  if (!h->easy || set_constant(h->easy, &h->res, h->ca_file, verbose, after) != CURLE_OK) {
     tw_curl_free(h);
     return NULL;
   }
-#if LIBCURL_VERSION_NUM >= 0x075400
-  /* libcurl keeps every header of the answer anyway (curl_easy_header,
-   * 7.84): read the kept ones from there, unless it was built without
-   * that API, or every header is wanted (on_header keeps them all) */
-  if (!all_headers) {
-    if (store_built_in(h->easy) &&
-        curl_easy_setopt(h->easy, CURLOPT_HEADERFUNCTION, (curl_write_callback)NULL) == CURLE_OK &&
-        curl_easy_setopt(h->easy, CURLOPT_HEADERDATA, (void *)NULL) == CURLE_OK) {
-      h->after = 1;
-      h->res.easy = h->easy;
-    }
-  }
-#endif
+  h->res.easy = after ? h->easy : NULL;
   return h;
 }
 
@@ -701,31 +706,30 @@ static CURLcode set_request_easy(tw_curl *h, const tw_curl_req *rq) {
   return rc;
 }
 
-const tw_curl_res *tw_curl_perform_lean(tw_curl *h, const tw_curl_req *rq) {
+/* One request on h into h->res, whose body buffer is set (its own, or
+ * the caller's: tw_curl_perform_into); the rest of the result is left to
+ * res_fill. */
+static void easy_run(tw_curl *h, const tw_curl_req *rq) {
   CURLcode rc;
-  body_restore(h);
   res_reset(&h->res, rq->max_body);
-  h->filled = 0;
   rc = use_headers(h, rq);
   if (rc == CURLE_OK) rc = set_request_easy(h, rq);
   if (rc == CURLE_OK) rc = curl_easy_perform(h->easy);
-  finish_as(h->easy, rc, &h->res, 1);
+  finish_as(h->easy, rc, &h->res);
+}
+
+const tw_curl_res *tw_curl_perform_lean(tw_curl *h, const tw_curl_req *rq) {
+  body_restore(h);
+  easy_run(h, rq);
   return &h->res;
 }
 
-/* The counters, and the kept headers from libcurl's store when the handle
- * reads them after the transfer (headers_from_store). */
-void tw_curl_fill_headers(tw_curl *h) {
-  if (h->filled) return;
-  h->filled = 1;
-  finish_counters(h->easy, &h->res);
-  if (h->after) headers_from_store(h->easy, &h->res);
-}
+void tw_curl_fill_headers(tw_curl *h) { res_fill(h->easy, &h->res); }
 
 const char *tw_curl_res_content_type(const tw_curl_res *r) {
   size_t pos = 0;
   const char *name, *value, *ct = NULL;
-  if (r->unfilled) {                      /* as headers_from_store would keep it */
+  if (r->easy && r->unfilled) {           /* as headers_from_store would keep it */
     if (r->kind != TW_CURL_OK ||
         curl_easy_getinfo((CURL *)r->easy, CURLINFO_CONTENT_TYPE, &ct) != CURLE_OK)
       return NULL;
@@ -736,14 +740,7 @@ const char *tw_curl_res_content_type(const tw_curl_res *r) {
   return ct;
 }
 
-const char *tw_curl_content_type(tw_curl *h) {
-  const char *ct = NULL;
-  if (h->after) {
-    if (curl_easy_getinfo(h->easy, CURLINFO_CONTENT_TYPE, &ct) != CURLE_OK) return NULL;
-    return ct;
-  }
-  return tw_curl_res_content_type(&h->res);
-}
+const char *tw_curl_content_type(tw_curl *h) { return tw_curl_res_content_type(&h->res); }
 
 const tw_curl_res *tw_curl_perform(tw_curl *h, const tw_curl_req *rq) {
   tw_curl_perform_lean(h, rq);
@@ -753,7 +750,6 @@ const tw_curl_res *tw_curl_perform(tw_curl *h, const tw_curl_req *rq) {
 
 const tw_curl_res *tw_curl_perform_into(tw_curl *h, const tw_curl_req *rq,
                                         char *dst, size_t cap) {
-  const tw_curl_res *r;
   if (!dst || cap == 0) return tw_curl_perform(h, rq);
   body_restore(h);
   h->spare = h->res.body;                 /* set aside, still owned */
@@ -762,21 +758,12 @@ const tw_curl_res *tw_curl_perform_into(tw_curl *h, const tw_curl_req *rq,
   h->res.body.cap = cap;
   h->res.body.borrowed = 1;
   dst[0] = '\0';
-  {
-    CURLcode rc;
-    res_reset(&h->res, rq->max_body);
-    h->filled = 0;
-    rc = use_headers(h, rq);
-    if (rc == CURLE_OK) rc = set_request_easy(h, rq);
-    if (rc == CURLE_OK) rc = curl_easy_perform(h->easy);
-    finish_as(h->easy, rc, &h->res, 1);
-    tw_curl_fill_headers(h);                 /* and the counters */
-  }
-  r = &h->res;
+  easy_run(h, rq);
+  tw_curl_fill_headers(h);
   /* grown out of dst: the body has its own malloc'd buffer now, so the
    * one set aside goes (the next perform keeps the new one) */
   if (!h->res.body.borrowed) tw_buf_free(&h->spare);
-  return r;
+  return &h->res;
 }
 
 void tw_curl_drop_body(tw_curl *h) {
@@ -1032,22 +1019,20 @@ static void note_request(tw_curl_xfer *x, const tw_curl_req *rq, struct curl_sli
   }
 }
 
-/* For a new easy handle e of m (after setup): decides m->after on the
- * first one, and without the header callback, takes it off e (pooled and
- * warm handles keep it off: setup_pooled and set_request_warm leave the
- * header options alone). A header callback costs ~1.3 k instructions per
- * transfer in libcurl and on_header; a 2xx in the bulk lane reads only
- * the Content-Type, from libcurl (tw_curl_multi_peek_done_lean). */
-static CURLcode multi_after(tw_curl_multi *m, CURL *e) {
-  CURLcode rc = CURLE_OK;
+/* Whether m's transfers go without a header callback (their headers
+ * read from libcurl's store, res_fill), decided on m's first easy handle
+ * e, before its setup: libcurl has the store, and not all_headers. Pooled
+ * and warm handles keep what setup set (setup_pooled and
+ * set_request_warm leave the header options alone). A header callback
+ * costs ~1.3 k instructions per transfer in libcurl and on_header; a 2xx
+ * in the bulk lane reads only the Content-Type, from libcurl
+ * (tw_curl_multi_peek_done_lean). */
+static int multi_after(tw_curl_multi *m, CURL *e) {
   if (!m->after_known) {
     m->after = !m->all_headers && store_built_in(e);
     m->after_known = 1;
   }
-  if (!m->after) return CURLE_OK;
-  SET(e, CURLOPT_HEADERFUNCTION, (curl_write_callback)NULL);
-  SET(e, CURLOPT_HEADERDATA, (void *)NULL);
-  return rc;
+  return m->after;
 }
 
 int tw_curl_multi_add(tw_curl_multi *m, const tw_curl_req *rq, uint64_t token,
@@ -1082,8 +1067,7 @@ int tw_curl_multi_add(tw_curl_multi *m, const tw_curl_req *rq, uint64_t token,
     note_request(x, rq, hdrs, rc, 1);
   } else {
     rc = pooled ? setup_pooled(x->easy, rq, &x->res, hdrs, m->after)
-                : setup(x->easy, rq, &x->res, m->ca_file, 0, hdrs);
-    if (rc == CURLE_OK && !pooled) rc = multi_after(m, x->easy);
+                : setup(x->easy, rq, &x->res, m->ca_file, 0, hdrs, multi_after(m, x->easy));
     /* kept by pooled and warm handles: only setup resets them */
     if (rc == CURLE_OK && !pooled && m->buffer_size)
       rc = curl_easy_setopt(x->easy, CURLOPT_BUFFERSIZE, m->buffer_size);
@@ -1120,10 +1104,9 @@ static void collect(tw_curl_multi *m) {
     if (msg->msg != CURLMSG_DONE) continue;
     curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
     if (!x) continue;
-    /* without the header callback, the headers and counters stay in
-     * libcurl's store until tw_curl_multi_fill_done */
-    finish_as(x->easy, msg->data.result, &x->res, m->after);
-    x->res.unfilled = m->after;
+    /* the counters (and, without the header callback, the headers) stay
+     * in libcurl until tw_curl_multi_fill_done */
+    finish_as(x->easy, msg->data.result, &x->res);
     curl_multi_remove_handle(m->multi, x->easy);
     /* the easy handle stays with x (warm: the next add on x sets only
      * what changed); a list x owns goes, so the handle forgets it */
@@ -1167,11 +1150,7 @@ const tw_curl_res *tw_curl_multi_peek_done_lean(tw_curl_multi *m, uint64_t *toke
 }
 
 void tw_curl_multi_fill_done(tw_curl_multi *m) {
-  tw_curl_xfer *x = m->done_head;
-  if (!x || !x->res.unfilled) return;
-  x->res.unfilled = 0;
-  finish_counters(x->easy, &x->res);
-  headers_from_store(x->easy, &x->res);
+  if (m->done_head) res_fill(m->done_head->easy, &m->done_head->res);
 }
 
 const tw_curl_res *tw_curl_multi_peek_done(tw_curl_multi *m, uint64_t *token) {

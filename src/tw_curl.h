@@ -72,13 +72,16 @@ typedef struct tw_curl_res {
   size_t max_body;               /* cap for this transfer */
   int too_big;                   /* the body went over max_body */
   int all_headers;               /* set by the handle: keep every header */
-  void *easy;                    /* the CURL * when headers are read after the
-                                    transfer (tw_curl_new; a multi without
-                                    all_headers): on_body sizes the body
-                                    from Content-Length through it */
-  int unfilled;                  /* a multi transfer's headers and counters
-                                    are still in libcurl's store (read by
-                                    tw_curl_multi_fill_done) */
+  void *easy;                    /* the CURL * when the handle has no header
+                                    callback (not all_headers, and libcurl
+                                    has its header store): the headers are
+                                    read from that store after the transfer,
+                                    and on_body sizes the body from
+                                    Content-Length through it; else NULL */
+  int unfilled;                  /* the counters, and with easy the kept
+                                    headers, are still in libcurl (read by
+                                    tw_curl_fill_headers or
+                                    tw_curl_multi_fill_done, once) */
   char message[TW_CURL_MSG_SIZE]; /* error message */
   char errbuf[TW_CURL_MSG_SIZE];  /* libcurl's CURLOPT_ERRORBUFFER */
 } tw_curl_res;
@@ -132,11 +135,11 @@ void tw_curl_drop_body(tw_curl *h);
 char *tw_curl_take_body(tw_curl *h, size_t *len, size_t *cap);
 const tw_curl_res *tw_curl_perform_into(tw_curl *h, const tw_curl_req *rq,
                                         char *dst, size_t cap);
-/* tw_curl_perform without the response headers (res->headers empty until
- * tw_curl_fill_headers) when the handle reads them after the transfer;
- * tw_curl_content_type gives the final response's Content-Type (the last
- * one, trimmed; NULL when none) either way. For the fused call, which
- * needs only that for a 2xx answer. */
+/* tw_curl_perform without the counters and, when the handle reads headers
+ * after the transfer (res->easy), the response headers (res->headers
+ * empty) until tw_curl_fill_headers; tw_curl_content_type gives the final
+ * response's Content-Type (the last one, trimmed; NULL when none) either
+ * way. For the fused call, which needs only that for a 2xx answer. */
 const tw_curl_res *tw_curl_perform_lean(tw_curl *h, const tw_curl_req *rq);
 void tw_curl_fill_headers(tw_curl *h);
 const char *tw_curl_content_type(tw_curl *h);
@@ -162,8 +165,8 @@ size_t tw_curl_multi_poll(tw_curl_multi *m, long timeout_ms);
  * tw_curl_multi_drop_done, so a failure while reading it leaks nothing.
  * Its headers and counters are read. */
 const tw_curl_res *tw_curl_multi_peek_done(tw_curl_multi *m, uint64_t *token);
-/* The same without reading them when the multi reads headers after the
- * transfer (no all_headers): res->headers is empty and the counters 0
+/* The same without reading them: the counters are 0, and res->headers
+ * empty when the multi reads headers after the transfer (res->easy),
  * until tw_curl_multi_fill_done; tw_curl_res_content_type works either
  * way. For the bulk lane, which needs only the Content-Type of a 2xx. */
 const tw_curl_res *tw_curl_multi_peek_done_lean(tw_curl_multi *m, uint64_t *token);

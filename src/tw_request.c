@@ -45,6 +45,16 @@ int tw_request_segment_ok(const char *str, size_t n) {
   return n > 0 && all;
 }
 
+size_t tw_request_splice(char *url, size_t cap, const char *prefix, size_t pn,
+                         const char *value, size_t vn, const char *tail, size_t tn) {
+  if (pn >= cap || vn >= cap - pn || tn >= cap - pn - vn) return 0;   /* and the NUL */
+  memcpy(url, prefix, pn);
+  memcpy(url + pn, value, vn);
+  memcpy(url + pn + vn, tail, tn);
+  url[pn + vn + tn] = '\0';
+  return pn + vn + tn;
+}
+
 /* The URL does not fit: still names the first bad segment among those not
  * yet checked (the placeholders left in t, from seg[k]), so a bad value is
  * refused as such whatever comes before it. Returns 0. */

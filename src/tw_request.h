@@ -40,6 +40,14 @@ size_t tw_request_placeholders(const tw_op *op, const tw_param **out,
  * tw_request_url requires of every placeholder's value). */
 int tw_request_segment_ok(const char *str, size_t n);
 
+/* prefix[0..pn) + value[0..vn) + tail[0..tn) into url[0..cap)
+ * (NUL-terminated): the URL of a path template whose text around one
+ * placeholder is known, with value in that placeholder (value checked by
+ * the caller, as tw_request_url checks a segment). Returns the length, or
+ * 0 (nothing written) when it does not fit. */
+size_t tw_request_splice(char *url, size_t cap, const char *prefix, size_t pn,
+                         const char *value, size_t vn, const char *tail, size_t tn);
+
 /* Writes base_url + op->path into url[0..cap) (NUL-terminated), the k-th
  * placeholder replaced by seg[k] (as tw_request_placeholders orders them),
  * ".json" replaced by ".csv" for TW_REPR_CSV. Returns the length, or 0 when

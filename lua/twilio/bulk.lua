@@ -156,7 +156,7 @@ function _M.run_each(client, total, task, opts, fast)
   if client.batch then error("twilio: bulk calls do not nest", 3) end
   local done, rest, nrest = 0, nil, total
   local k = 1                             -- the next of rest (or of 1..total)
-  local results = {}
+  local results = core.bulk_results(total)
   local batch = setmetatable({ paused_until = 0, members = {}, runtime = client.runtime }, Batch)
   local function worker()
     batch.members[co_running()] = true

@@ -13,7 +13,7 @@ local record = require "twilio.record"
 local bulk = require "twilio.bulk"
 local csv = require "twilio.csv"
 
-local setmetatable, type, tostring, pairs, ipairs, error = setmetatable, type, tostring, pairs, ipairs, error
+local setmetatable, type, tostring, pairs, error = setmetatable, type, tostring, pairs, error
 local math_type = math.type
 local byte = string.byte
 local PLUS = 43   -- "+": an E.164 target
@@ -451,13 +451,10 @@ local function many_setup(self, what, targets, opts)
   if type(targets) ~= "table" then
     error(("twilio: %s: an array of numbers, SIDs or E.164 numbers expected"):format(what), 3)
   end
-  local n = 0
-  for i, t in ipairs(targets) do
-    if type(t) ~= "string" and type(t) ~= "userdata" then
-      error(("twilio: %s: target %d must be a number object, a SID or an E.164 number (got %s)")
-            :format(what, i, type(t)), 3)
-    end
-    n = i
+  local n, bad = core.bulk_targets(targets)      -- ipairs' walk, checked in C
+  if bad then
+    error(("twilio: %s: target %d must be a number object, a SID or an E.164 number (got %s)")
+          :format(what, bad, type(targets[bad])), 3)
   end
   if opts ~= nil and type(opts) ~= "table" then error(("twilio: %s: options must be a table"):format(what), 3) end
   local bulk_opts, call_opts = {}, {}

@@ -269,13 +269,20 @@ do
 end
 _M.fast_reads = fast_index ~= nil
 
--- define(kind, methods): install methods for records of kind.
+-- define(kind, methods): install methods for records of kind (plus
+-- COMMON's, unless methods has its own). The records read a copy of the
+-- table, taken here: changing methods afterwards changes nothing. The copy
+-- is held by the index functions only, so core.set_methods is told it is
+-- frozen: on Lua 5.4 a field read skips the method table for a key that
+-- no method has the length of (src/ltw_record.c kind_index).
 function _M.define(kind, methods)
+  local own = {}
+  for k, f in pairs(methods) do own[k] = f end
   for k, f in pairs(COMMON) do
-    if methods[k] == nil then methods[k] = f end
+    if own[k] == nil then own[k] = f end
   end
-  core.set_methods(kind, methods)
-  if fast_index then fast_index(kind, methods) end
+  core.set_methods(kind, own, true)
+  if fast_index then fast_index(kind, own) end
 end
 
 _M.time_of = time_of

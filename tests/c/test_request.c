@@ -188,5 +188,47 @@ int main(void) {
     }
     CHECK(nbad == 0, "param_at: each parameter at its own index, no path one, no other name");
   }
+
+  /* splice: prefix + value + tail, as tw_request_url writes that path */
+  {
+    static const char pre[] = BASE "/2010-04-01/Accounts/" AC "/IncomingPhoneNumbers/";
+    char url[TW_URL_MAX], want[TW_URL_MAX];
+    size_t pn = sizeof pre - 1, len = pn + 34 + 5;
+    const char *ref = url_of("FetchIncomingPhoneNumber", PN, NULL, TW_REPR_JSON, &bad);
+    CHECK(tw_request_splice(url, sizeof url, pre, pn, PN, 34, ".json", 5) == len && ref &&
+          strcmp(url, ref) == 0, "splice: the URL tw_request_url writes");
+    memcpy(want, url, len + 1);
+    CHECK(tw_request_splice(url, len + 1, pre, pn, PN, 34, ".json", 5) == len &&
+          strcmp(url, want) == 0, "splice: fits with its NUL in len + 1 bytes");
+    memset(small, 'z', sizeof small);
+    CHECK(tw_request_splice(small, 30, "0123456789", 10, "abcdefghij", 10, "0123456789", 10) == 0 &&
+          small[0] == 'z' && small[29] == 'z', "splice: no room for the NUL: 0, nothing written");
+    CHECK(tw_request_splice(small, 31, "0123456789", 10, "abcdefghij", 10, "0123456789", 10) == 30 &&
+          small[30] == '\0' && small[31] == 'z', "splice: exactly fits");
+    CHECK(tw_request_splice(small, 30, "x", 1, "y", (size_t)-1, "z", 1) == 0 &&
+          tw_request_splice(small, 30, "x", (size_t)-1, "y", 1, "z", 1) == 0 &&
+          tw_request_splice(small, 30, "x", 1, "y", 1, "z", (size_t)-2) == 0, "splice: huge lengths: 0");
+    CHECK(tw_request_splice(small, 0, "", 0, "", 0, "", 0) == 0, "splice: no room at all: 0");
+  }
+
+  /* what the bulk lane leans on (ltw_lane.c target_url): a value a SID
+   * parameter's check admits is a path segment as it is */
+  {
+    size_t i, j, nsid = 0, nbad = 0;
+    char sid[35];
+    for (i = 0; i < tw_nops; i++)
+      for (j = 0; j < tw_ops[i].nparams; j++) {
+        const tw_param *p = &tw_ops[i].params[j];
+        if (p->fmt != TW_F_SID) continue;
+        nsid++;
+        memcpy(sid, p->sid_prefix, 2);
+        memcpy(sid + 2, "0123456789abcdefABCDEF0123456789", 32);
+        sid[34] = '\0';
+        if (tw_check_string(p, sid, 34) != NULL || !tw_request_segment_ok(sid, 34) ||
+            !tw_request_segment_ok(p->sid_prefix, 2))
+          nbad++;
+      }
+    CHECK(nsid > 0 && nbad == 0, "every SID parameter's prefix is letters: its SIDs are segments");
+  }
   return TAP_DONE();
 }
