@@ -114,8 +114,15 @@ typedef struct record {
  * one-record page's: LuaJIT lowers its estimate of the live heap by the
  * size of the userdata it finalizes, so a finalized userdata holding the
  * body made it run a full cycle 4x as often; one without a finalizer has
- * no such cost. On 5.4 the same layout took as many instructions as the
- * malloc'd doc and finalizer: fetch 115.2 k vs 115.3 k per call.)
+ * no such cost.) On 5.4 the LuaJIT layout saves the finalizer (GCTM,
+ * own_gc, luaC_checkfinalizer: ~1 k a record) but puts the doc's own ~550
+ * bytes (its struct, item slot, members' index) in the Lua heap: 1.45 ->
+ * 2.0 KB allocated per update, which an incremental collector pays for
+ * by the byte, and glibc takes more to malloc and free the larger block.
+ * Callgrind per call, (Ir(3100) - Ir(100)) / 3000, medians of 3, at
+ * 39fac45: generational (the lua5.4 interpreter's mode) fetch -0.7 k,
+ * update -0.4 k; incremental (5.4's default for embedders) fetch +0.05 k,
+ * update +0.8 k. So 5.4 keeps the malloc'd doc and __gc.
  * r.box points to doc, so every reader (the C __index, the FFI reader,
  * json, totable) reads it as any record, through *box: NULL once
  * finalized (own_gc), so a record resurrected after that reads as closed
@@ -242,8 +249,8 @@ static int box_gc(lua_State *L) {
  * instructions less per lookup on LuaJIT): registry[&box_key] is the doc
  * box metatable, registry[&single_key[k]] kind k's single_kind: what its
  * single records share (new_single), a userdata holding their lookup
- * cache (tw_jhints_size() bytes), whose uservalue is the metatable they
- * get (the owner metatable on 5.4, the page one on LuaJIT). Made once per
+ * cache (tw_jhints_size() bytes), whose uservalue is the kind's page
+ * metatable, which they get when their doc needs no __gc. Made once per
  * Lua state (ltw_open_record keeps it when the module reloads), so it
  * outlives every record whose doc uses its cache. */
 static const char box_key = 0;
@@ -440,52 +447,35 @@ static int own_gc(lua_State *L) {
  * (copied: the caller's bytes may go), with the ctx table at ctx and the
  * kind's single_kind at sk (absolute indices): returns 1; or nil, err
  * (kind "decode") for a body that is not a JSON object: returns 2.
- * Born in a safe state: closed (box NULL) and doc NULL; it points to its
- * doc only once the parse succeeded. Lua 5.4: its metatable (with __gc)
- * is set before anything can fail. LuaJIT: it gets its metatable once
- * parsed (with __gc only when the doc holds memory of its own; nothing
- * between the parse and lua_setmetatable raises). */
+ * Born in a safe state: closed (box NULL), doc NULL and without a
+ * metatable; it points to its doc only once the parse succeeded and gets
+ * its metatable then: the owner one (with __gc) when the doc holds memory
+ * of its own (tw_jdoc_external: always on 5.4, whose doc is malloc'd),
+ * else the kind's page one. Nothing between the parse and
+ * lua_setmetatable raises, so the doc is never left unowned. */
 static int new_single(lua_State *L, int kind, const char *body, size_t len,
                       int ctx, int sk) {
   tw_jdoc *d;
   tw_jerr e;
   tw_jhints *hints = lua_touserdata(L, sk);
+  orecord *o;
 #if LTW_BODY_IN_HEAP
-  orecord *o = twl_newud(L, offsetof(orecord, body) + len + 1);
+  /* 5.4: the body's copy in the orecord, the doc malloc'd reading it */
+  o = twl_newud(L, offsetof(orecord, body) + len + 1);
   init_record(&o->r, kind, 0, 1);
   o->doc = NULL;
   if (len) memcpy(o->body, body, len);
   o->body[len] = '\0';
-  twl_getuv(L, sk);
-  lua_setmetatable(L, -2);
-  lua_pushvalue(L, ctx);
-  twl_setuv(L, -2);
   d = tw_jdoc_borrow_hinted(o->body, len, hints, &e);   /* reads o->body */
-  if (!d) {
-    if (is_oom(&e)) return luaL_error(L, "twilio: out of memory");
-    lua_pop(L, 1);
-    return decode_fail(L, 0, e.msg);
-  }
-  o->doc = d;                                        /* o owns d */
-  gc_pressure(L, d, 0);
-  if (tw_json_type(d, tw_jdoc_root(d)) != TW_JOBJECT) {
-    o->doc = NULL;
-    tw_jdoc_release(d);
-    lua_pop(L, 1);
-    return decode_fail(L, 0, "response is not a JSON object");
-  }
-  o->r.obj = *tw_jdoc_root_obj(d);
-  o->r.box = &o->doc;
-  return 1;
 #else
   /* LuaJIT: the doc and its copy of the body in the orecord's block */
   size_t need = tw_jdoc_in_size(len);
-  orecord *o;
   if (!need) return decode_fail(L, 0, "response is too large (more than 256 MiB)");
   o = twl_newud(L, offsetof(orecord, body) + need);
   init_record(&o->r, kind, 0, 1);
   o->doc = NULL;
   d = tw_jdoc_parse_in(o->body, need, body, len, hints, &e);
+#endif
   if (!d) {
     if (is_oom(&e)) return luaL_error(L, "twilio: out of memory");
     lua_pop(L, 1);
@@ -510,7 +500,6 @@ static int new_single(lua_State *L, int kind, const char *body, size_t len,
   o->r.box = &o->doc;
   gc_pressure(L, d, 0);                 /* tw_jdoc_bytes: its own memory */
   return 1;
-#endif
 }
 
 #if LUA_VERSION_NUM >= 502            /* new_records' (LuaJIT has its own) */
@@ -1590,7 +1579,7 @@ void ltw_open_record(lua_State *L) {
       lua_pushvalue(L, -2);
       lua_rawset(L, LUA_REGISTRYINDEX);   /* registry[&single_key[k]] */
     }
-    lua_pushvalue(L, LTW_BODY_IN_HEAP ? om : mt);
+    lua_pushvalue(L, mt);
     twl_setuv(L, -2);
     lua_pop(L, 1);
     lua_pushstring(L, kinds[k].mt);

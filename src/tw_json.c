@@ -95,6 +95,9 @@ struct tw_jdoc {
   unsigned char in_place;    /* d is in the caller's block
                                 (tw_jdoc_parse_in): never freed here */
   unsigned char shared_hc;   /* hc is the caller's (tw_jhints) */
+  unsigned char sealed;      /* in_place and born with no memory of its
+                                own: its owner may free nothing (see
+                                doc_alloc_check) */
   unsigned char inline_members, inline_items;  /* members / items live in
                                 d's own block (a single record's doc_parse):
                                 never realloc'd nor freed on their own */
@@ -541,13 +544,40 @@ static void *regrow(void *arr, unsigned char *inl, size_t n, size_t cap, size_t 
   return na;
 }
 
+/* Called before d takes memory of its own. A sealed doc (tw_jdoc_parse_in,
+ * not tw_jdoc_external once parsed) may belong to a record without a
+ * finalizer (a LuaJIT single record), which would leak it: its contract
+ * is that lookups stay on its root object, whose index is built. Under
+ * ASan (the C tests, the module the specs load under ASan) breaking it
+ * aborts here, naming it; other builds check nothing (no cost). */
+#if defined(__SANITIZE_ADDRESS__)
+#define TW_CHECK_SEALED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TW_CHECK_SEALED 1
+#endif
+#endif
+static void doc_alloc_check(const tw_jdoc *d) {
+#ifdef TW_CHECK_SEALED
+  if (d->sealed) {
+    fputs("tw_json: a sealed in-place document (tw_jdoc_parse_in) takes memory "
+          "of its own: no owner would free it\n", stderr);
+    abort();
+  }
+#else
+  (void)d;
+#endif
+}
+
 static int push_item(tw_jdoc *d, size_t start) {
   tw_jobj *o;
   if (d->nitems == d->items_cap) {
     /* about one per KiB of a page (Twilio's numbers take 1.3 KiB): rarely
      * grown (a single record's one slot is in the doc's own block) */
     size_t cap = d->items_cap ? d->items_cap * 2 : d->len / 1024 + 4;
-    tw_jobj *ni = regrow(d->items, &d->inline_items, d->nitems, cap, sizeof *ni);
+    tw_jobj *ni;
+    doc_alloc_check(d);
+    ni = regrow(d->items, &d->inline_items, d->nitems, cap, sizeof *ni);
     if (!ni) return -1;
     d->items = ni;                     /* owned by d from here */
     d->items_cap = cap;
@@ -563,7 +593,9 @@ static int push_item(tw_jdoc *d, size_t start) {
 
 static int grow_members(tw_jdoc *d) {
   size_t cap = d->mem_cap * 2 + 64;
-  unsigned *nm = regrow(d->members, &d->inline_members, d->nmem, cap, sizeof *nm);
+  unsigned *nm;
+  doc_alloc_check(d);
+  nm = regrow(d->members, &d->inline_members, d->nmem, cap, sizeof *nm);
   if (!nm) return -1;
   d->members = nm;                     /* owned by d from here */
   d->mem_cap = cap;
@@ -1530,6 +1562,7 @@ static tw_jdoc *doc_parse(const char *body, size_t len, const char *items_key,
     } else {
       d->root_obj = d->items[0];
     }
+    d->sealed = d->in_place && !tw_jdoc_external(d);
     /* give back a large surplus (keep the old array if realloc fails) */
     if (!d->inline_members && d->mem_cap > d->nmem + d->nmem / 4 + 64) {
       unsigned *nm = realloc(d->members, (d->nmem + 1) * sizeof *nm);
@@ -1776,6 +1809,7 @@ static unsigned *arena_alloc(tw_jdoc *d, size_t n) {
   if (!b || b->cap - b->used < n) {
     size_t cap = d->arena_next ? d->arena_next : 256;
     if (cap < n) cap = n;
+    doc_alloc_check(d);
     b = malloc(sizeof *b + cap * sizeof(unsigned));
     if (!b) return NULL;
     b->next = d->arena;                 /* owned by d from here */

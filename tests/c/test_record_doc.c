@@ -5,7 +5,10 @@
  * the first estimate must still read every member (the arrays grow). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "tap.h"
 #include "tw_json.h"
 
@@ -219,8 +222,49 @@ static void test_in_place(void) {
   free(hm);
 }
 
+/* A number parsed in place needs no finalizer (tw_jdoc_external 0), so
+ * its doc is sealed: taking memory of its own (a nested object's key
+ * index) would leak from a record without __gc. Under ASan (this test's
+ * build) that aborts at once: a child process tries it. */
+static void test_sealed(void) {
+  size_t need = tw_jdoc_in_size(sizeof NUMBER - 1);
+  void *hm = malloc(tw_jhints_size());
+  char *mem = malloc(need);
+  int status = 0;
+  pid_t pid;
+  if (!mem || !hm) {
+    CHECK(0, "out of memory");
+    free(mem);
+    free(hm);
+    return;
+  }
+  fflush(stdout);
+  pid = fork();
+  if (pid == 0) {
+    tw_jerr e;
+    tw_jdoc *d = tw_jdoc_parse_in(mem, need, NUMBER, sizeof NUMBER - 1,
+                                  tw_jhints_init(hm), &e);
+    tw_jobj o;
+    int v;
+    if (!d || tw_jdoc_external(d)) _exit(3);
+    o = *tw_jdoc_root_obj(d);
+    v = tw_json_lookup(d, &o, "sid", 3, NULL);            /* allowed */
+    if (v < 0) _exit(4);
+    v = tw_json_lookup(d, &o, "capabilities", 12, NULL);
+    o = tw_json_obj(d, v);
+    tw_json_lookup(d, &o, "sms", 3, NULL);                /* builds an index */
+    _exit(0);
+  }
+  CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) &&
+        WTERMSIG(status) == SIGABRT,
+        "a sealed in-place doc taking memory of its own aborts under ASan");
+  free(mem);
+  free(hm);
+}
+
 int main(void) {
   test_in_place();
+  test_sealed();
   test_number();
   test_dense();
   test_shared_hints();
