@@ -87,6 +87,16 @@ function _M.requests(pattern)
   return out
 end
 
+-- How many purchases (POST to an IncomingPhoneNumbers list) the emulator
+-- saw since its log was cleared, refused ones included.
+function _M.purchase_posts()
+  local n = 0
+  for _, e in ipairs(_M.requests("IncomingPhoneNumbers%.json$")) do
+    if e.method == "POST" then n = n + 1 end
+  end
+  return n
+end
+
 -- A client of the library under test, pointed at the emulator.
 function _M.client(opts)
   local twilio = require "twilio"

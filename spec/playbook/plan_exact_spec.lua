@@ -9,13 +9,7 @@ local emu = require "helpers.emulator"
 
 local AD = "AD00000000000000000000000000000001"
 
-local function posts_to_create()
-  local n = 0
-  for _, e in ipairs(emu.requests("IncomingPhoneNumbers%.json$")) do
-    if e.method == "POST" then n = n + 1 end
-  end
-  return n
-end
+local posts_to_create = emu.purchase_posts
 
 local function searches()
   local out = {}

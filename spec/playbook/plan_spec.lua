@@ -10,13 +10,7 @@ local function render(plan)
   return table.concat(out)
 end
 
-local function posts_to_create()
-  local n = 0
-  for _, e in ipairs(emu.requests("IncomingPhoneNumbers%.json$")) do
-    if e.method == "POST" then n = n + 1 end
-  end
-  return n
-end
+local posts_to_create = emu.purchase_posts
 
 describe("playbook.plan", function()
   local client, numbers, sub

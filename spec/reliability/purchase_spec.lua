@@ -28,13 +28,7 @@ describe("purchases under faults", function()
   end)
 
   local function purchases() return emu.stats().purchases end
-  local function posts()
-    local n = 0
-    for _, e in ipairs(emu.requests("IncomingPhoneNumbers%.json$")) do
-      if e.method == "POST" then n = n + 1 end
-    end
-    return n
-  end
+  local posts = emu.purchase_posts
 
   it("applied then dropped on a reused connection: one POST, one purchase, the number recovered", function()
     emu.fault{ fault = "drop_after", method = "POST", path = "IncomingPhoneNumbers%.json$" }
