@@ -57,6 +57,15 @@ build/%/twilio/core.so: $(CORE_SRC) $(BIND_SRC) $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(BASEFLAGS) $(MOD_FLAGS_$*) $(CURL_INC) $(CRYPTO_INC) -shared -o $@ $(CORE_SRC) $(BIND_SRC) $(CURL_LIB) $(CRYPTO_LIB)
 
+# The wall-clock floor of list-all on Lua 5.4 (bench/floor_client.c; not in
+# `make bench` unless BENCH_FLOOR=1): the baseline's code plus the least a Lua
+# 5.4 binding does per page, on Debian's static liblua5.4.a as the lua5.4
+# interpreter. bench/run builds build/bench/baseline itself.
+LUA54_A   ?= /usr/lib/x86_64-linux-gnu/liblua5.4.a
+build/bench/floor_client: bench/floor_client.c bench/baseline_common.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O2 -g $(LUA54_INC) $(CURL_INC) -o $@ $< $(LUA54_A) $(CURL_LIB) -lm -ldl
+
 # C tests of the core: each tests/c/test_X.c links the C core, under ASan+UBSan.
 build/ctest/%: tests/c/%.c $(CORE_SRC) $(HDRS) $(wildcard tests/c/*.h) $(wildcard fuzz/*.h)
 	@mkdir -p $(@D)

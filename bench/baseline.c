@@ -25,72 +25,10 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "baseline_common.h"
+
 #define CONCURRENCY 16
 #define MAX_SIDS 100000
-
-typedef struct {
-  char *data;
-  size_t len, cap;
-} buf;
-
-static size_t on_body(char *p, size_t size, size_t n, void *ud) {
-  buf *b = ud;
-  size_t add = size * n;
-  if (b->len + add + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 4096;
-    char *q;
-    while (cap < b->len + add + 1) cap *= 2;
-    q = realloc(b->data, cap);
-    if (!q) return 0;
-    b->data = q;
-    b->cap = cap;
-  }
-  memcpy(b->data + b->len, p, add);
-  b->len += add;
-  b->data[b->len] = '\0';
-  return add;
-}
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static void base64(const char *in, char *out) {
-  size_t n = strlen(in), i, o = 0;
-  for (i = 0; i + 2 < n; i += 3) {
-    unsigned v = ((unsigned char)in[i] << 16) | ((unsigned char)in[i + 1] << 8) | (unsigned char)in[i + 2];
-    out[o++] = B64[(v >> 18) & 63]; out[o++] = B64[(v >> 12) & 63];
-    out[o++] = B64[(v >> 6) & 63]; out[o++] = B64[v & 63];
-  }
-  if (n - i == 1) {
-    unsigned v = (unsigned char)in[i] << 16;
-    out[o++] = B64[(v >> 18) & 63]; out[o++] = B64[(v >> 12) & 63];
-    out[o++] = '='; out[o++] = '=';
-  } else if (n - i == 2) {
-    unsigned v = ((unsigned char)in[i] << 16) | ((unsigned char)in[i + 1] << 8);
-    out[o++] = B64[(v >> 18) & 63]; out[o++] = B64[(v >> 12) & 63];
-    out[o++] = B64[(v >> 6) & 63]; out[o++] = '=';
-  }
-  out[o] = '\0';
-}
-
-/* Occurrences of needle in b (non-overlapping), and the position of the first. */
-static size_t count(const buf *b, const char *needle, const char **first) {
-  size_t k = 0, nl = strlen(needle);
-  const char *p = b->data, *end = b->data + b->len;
-  if (first) *first = NULL;
-  if (!p) return 0;
-  while ((p = strstr(p, needle)) != NULL && p < end) {
-    if (first && !*first) *first = p;
-    k++;
-    p += nl;
-  }
-  return k;
-}
 
 static char **read_sids(const char *file, size_t *n) {
   FILE *f = fopen(file, "r");
@@ -109,13 +47,6 @@ static char **read_sids(const char *file, size_t *n) {
   return v;
 }
 
-static void set_common(CURL *e, struct curl_slist *hdrs, buf *body) {
-  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
-  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)body);
-}
-
 static void set_update(CURL *e, const char *url, const char *form) {
   curl_easy_setopt(e, CURLOPT_URL, url);
   curl_easy_setopt(e, CURLOPT_POSTFIELDS, form);
@@ -127,7 +58,7 @@ static const char *FORM =
 
 int main(int argc, char **argv) {
   const char *job, *base, *acct, *token, *sids_file = NULL;
-  char auth_in[256], auth_b64[400], auth_hdr[450], url[1024];
+  char url[1024];
   struct curl_slist *hdrs = NULL;
   char **sids = NULL;
   size_t nsids = 0, items = 0, requests = 0, errors = 0;
@@ -144,44 +75,19 @@ int main(int argc, char **argv) {
   job = argv[1]; base = argv[2]; acct = argv[3]; token = argv[4];
   if (argc > 5) n = strtol(argv[5], NULL, 10);
   if (argc > 6) sids_file = argv[6];
-  if (snprintf(auth_in, sizeof auth_in, "%s:%s", acct, token) >= (int)sizeof auth_in) return 2;
-  base64(auth_in, auth_b64);
-  if (snprintf(auth_hdr, sizeof auth_hdr, "Authorization: Basic %s", auth_b64) >= (int)sizeof auth_hdr) return 2;
   if (sids_file) sids = read_sids(sids_file, &nsids);
 
   curl_global_init(CURL_GLOBAL_DEFAULT);
-  hdrs = curl_slist_append(hdrs, auth_hdr);
-  hdrs = curl_slist_append(hdrs, "Accept: application/json");
-  hdrs = curl_slist_append(hdrs, "User-Agent: twilio-numbers-bench-baseline");
-  hdrs = curl_slist_append(hdrs, "Expect:");
+  hdrs = bench_headers(acct, token);
+  if (!hdrs) return 2;
 
   t0 = now();
   if (strcmp(job, "list-all") == 0) {
-    const char *next;
     e = curl_easy_init();
     set_common(e, hdrs, &body);
-    snprintf(url, sizeof url, "%s/2010-04-01/Accounts/%s/IncomingPhoneNumbers.json?PageSize=1000", base, acct);
-    for (;;) {
-      long status = 0;
-      body.len = 0;
-      curl_easy_setopt(e, CURLOPT_URL, url);
-      requests++;
-      if (curl_easy_perform(e) != CURLE_OK) { errors++; break; }
-      curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-      if (status != 200) { errors++; break; }
+    list_first_url(url, sizeof url, base, acct);
+    while (url[0] && list_page(e, &body, url, sizeof url, base, &requests, &errors))
       items += count(&body, "\"phone_number\": \"", NULL);
-      count(&body, "\"next_page_uri\": \"", &next);
-      if (!next) break;
-      next += strlen("\"next_page_uri\": \"");
-      {
-        const char *q = strchr(next, '"');
-        size_t bl = strlen(base);
-        if (!q || bl + (size_t)(q - next) + 1 > sizeof url) { errors++; break; }
-        memcpy(url, base, bl);
-        memcpy(url + bl, next, (size_t)(q - next));
-        url[bl + (size_t)(q - next)] = '\0';
-      }
-    }
     curl_easy_cleanup(e);
   } else if (strcmp(job, "fetch") == 0 || strcmp(job, "update") == 0) {
     int update = job[0] == 'u';

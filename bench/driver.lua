@@ -49,6 +49,10 @@ local PEERS = env("BENCH_PEERS", "0") == "1"
 local OURS = { "baseline", "ours-5.4", "ours-jit" }
 local IMPLS = { "baseline", "ours-5.4", "ours-jit" }
 if PEERS then IMPLS[#IMPLS + 1] = "python"; IMPLS[#IMPLS + 1] = "node" end
+-- BENCH_FLOOR=1: the list-all row also runs build/bench/floor_client, the
+-- wall-clock floor of any Lua 5.4 binding (bench/floor_client.c)
+local FLOOR = env("BENCH_FLOOR", "0") == "1"
+if FLOOR then IMPLS[#IMPLS + 1] = "floor-5.4" end
 -- requests each peer said it sent (bench/peer_*.py|js count them), checked
 -- against the page server's access log at the end
 local peer_requests = { python = 0, node = 0 }
@@ -62,8 +66,9 @@ local PIN = CPU ~= "none" and fmt("taskset -c %s env ", sh(CPU)) or ""
 local function command(impl, job, url, sid, token, n)
   local args = table.concat({ sh(job), sh(url), sh(sid), sh(token), tostring(n or 0),
                               sh(env("BENCH_SIDS", "/dev/null")) }, " ")
-  if impl == "baseline" then
-    return PIN .. sh(ROOT .. "/build/bench/baseline") .. " " .. args
+  if impl == "baseline" or impl == "floor-5.4" then
+    return PIN .. sh(ROOT .. (impl == "baseline" and "/build/bench/baseline" or "/build/bench/floor_client"))
+           .. " " .. args
   elseif impl == "python" then
     return PIN .. "/usr/bin/python3 " .. sh(ROOT .. "/bench/peer_python.py") .. " " .. args
   elseif impl == "node" then
@@ -129,11 +134,16 @@ end
 -- host's scheduling of a vCPU that was busy) fell on the same neighbour
 -- every time.
 -- impls: the implementations to run (default: ours and the baseline, plus
--- the peers when PEERS=1 and the row allows them: opts.peers).
+-- the peers when PEERS=1 and the row allows them: opts.peers, and the floor
+-- when BENCH_FLOOR=1 and opts.floor).
 local function measure(job, server, n, opts)
   opts = opts or {}
   local reps = opts.reps or tonumber(env("BENCH_REPS", "5"))
-  local impls = (opts.peers and PEERS) and IMPLS or OURS
+  local impls = {}
+  for _, impl in ipairs(IMPLS) do
+    local peer = impl == "python" or impl == "node"
+    if (not peer or opts.peers) and (impl ~= "floor-5.4" or opts.floor) then impls[#impls + 1] = impl end
+  end
   local times, rss, lua_peak, failures = {}, {}, {}, {}
   for _, impl in ipairs(IMPLS) do times[impl], rss[impl], lua_peak[impl] = {}, {}, {} end
   for _, impl in ipairs(impls) do run(impl, job, server.url, server.sid, server.token, n) end
@@ -227,8 +237,9 @@ local function print_table(rows)
       head[#head + 1] = h
     end
   end
+  if FLOOR then head[#head + 1] = "floor-5.4 s med (min)"; head[#head + 1] = "ratio (min)" end
   for _, h in ipairs({ "target (5.4, jit)", "met 5.4/jit",
-                       PEERS and "peak MB base/5.4/jit/py/node" or "peak MB base/5.4/jit" }) do
+                       "peak MB base/5.4/jit" .. (PEERS and "/py/node" or "") .. (FLOOR and "/floor" or "") }) do
     head[#head + 1] = h
   end
   local lines = { head }
@@ -309,7 +320,8 @@ function _M.main()
     rows[#rows + 1] = { res = res, target = target }
     return res
   end
-  local la = add("list-all", "list-all", pages_server(50), 0, { ratio = 1.6, mem_mb = 20 }, { peers = true })
+  local la = add("list-all", "list-all", pages_server(50), 0, { ratio = 1.6, mem_mb = 20 },
+                 { peers = true, floor = true })
   add("list-all", fmt("list-all-%dk", big), pages_server(big, "pages"), 0,
       { mem_mb = 20, flat_of = la }, { reps = math.min(reps, 3) })
   add("list-all", "list-all", emu, 0)
