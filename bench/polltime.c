@@ -2,7 +2,7 @@
  * and waiting: an LD_PRELOAD shim that times poll(), send() and recv()
  * (libcurl's calls for a plain HTTP transfer) and prints at exit the total
  * wall time, the time inside each and the rest ("other": the process's own
- * work and any other syscall). Not part of `make bench` (docs/PERFORMANCE.md,
+ * work and any other syscall). Not part of `make bench` (docs/PERFORMANCE-HISTORY.md,
  * "Round 6").
  *
  *   cc -O2 -shared -fPIC -o build/polltime.so bench/polltime.c -ldl

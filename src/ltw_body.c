@@ -25,7 +25,7 @@
  * - LuaJIT: outside its heap, freed (pooled) by __gc. LuaJIT's allocator
  *   maps and unmaps every large block: in the heap, list-all took 17.9 k
  *   page faults instead of 3.1 k and ~50 % longer (perf stat,
- *   docs/PERFORMANCE.md). Its collector is incremental only, and a step
+ *   docs/PERFORMANCE-HISTORY.md). Its collector is incremental only, and a step
  *   "as if" the bytes were allocated (parse_page reports them, in batches
  *   of 2 MiB: see report_off_heap in ltw_record.c) paces it.
  *

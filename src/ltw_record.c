@@ -293,7 +293,7 @@ static void box_drop(doc_box *box) {
  * records grow old during a page's iteration and only a major frees them,
  * which the heap's growth never triggered, so parse_page forced a full
  * collection per ~1 MiB of documents; without it list-all peaked at 35.7
- * MB on 5.4, see docs/PERFORMANCE.md.) */
+ * MB on 5.4, see docs/PERFORMANCE-HISTORY.md.) */
 /* A list page (parse_page) reports only when its body is outside the
  * heap: see there. */
 #define GC_REPORT_KB 32
@@ -1296,7 +1296,7 @@ static int l_record_replace(lua_State *L) {
  * lived until its successor was read: two pages at once, and in
  * generational mode (the lua5.4 interpreter's default) an old page that
  * only a major collection frees. Detached, a page dies young, in a minor
- * collection: list-all peak 21.8 -> 17.7 MB on 5.4 (docs/PERFORMANCE.md,
+ * collection: list-all peak 21.8 -> 17.7 MB on 5.4 (docs/PERFORMANCE-HISTORY.md,
  * round 2b). */
 static int l_record_detach(lua_State *L) {
   record *r = check_record(L, 1);

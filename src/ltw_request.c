@@ -54,7 +54,7 @@ static const char *type_word(const tw_param *p) {
  * one) share one table per config, made on first use and kept in its
  * uservalue: the same four lines every call, so no new table each time
  * (callgrind, bench/call_layers.lua fetch: -3.4 k instructions per fetch,
- * docs/PERFORMANCE.md round 2b). A caller must not change req.headers (the
+ * docs/PERFORMANCE-HISTORY.md round 2b). A caller must not change req.headers (the
  * transports read it); adding a header to it raises (SHARED_HEADERS_MT):
  * copy it to change it. A CSV request gets a table of its own. */
 static void push_headers(lua_State *L, int form, tw_repr repr) {

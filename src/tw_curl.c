@@ -662,7 +662,7 @@ static CURLcode use_headers(tw_curl *h, const tw_curl_req *rq) {
  * copied (CURLOPT_POSTFIELDS: rq->body stays alive during the perform,
  * and every POST sets it again, so libcurl never reads it later). The
  * header list is use_headers' business. callgrind, bench/ours.lua against
- * the nowait route: see docs/PERFORMANCE.md. */
+ * the nowait route: see docs/PERFORMANCE-HISTORY.md. */
 static CURLcode set_request_easy(tw_curl *h, const tw_curl_req *rq) {
   CURL *e = h->easy;
   CURLcode rc = CURLE_OK;
