@@ -87,6 +87,13 @@ describe("a record field read on LuaJIT", function()
     assert.equal("true Lua PN1 +1 7 aA PN2 false nil +2 function function", o)
   end)
 
+  it("reads the same in a sandbox whose load raises (string.dump kept)", function()
+    local o, done = child.run((NO_DUMP:gsub("^string%.dump = nil\n",
+                                            'load = function() error("no load in this sandbox") end\n')))
+    assert(done, o)
+    assert.equal("true Lua PN1 +1 7 aA PN2 false nil +2 function function", o)
+  end)
+
   it("loads only the index's tables and read counter: its other upvalues are constants", function()
     -- closures of one shared prototype (one per kind) loaded and checked
     -- every upvalue on each read: 18 loads in this loop
