@@ -142,6 +142,29 @@ describe("playbook.plan of an exact number to buy", function()
                    plan.problems[1])
   end)
 
+  it("looks a +1 number of another NANP member up in its own country, not the US or Canada", function()
+    emu.clear_log()
+    local plan = assert(playbook.plan(client, book('["+17875550100"] = {}')))   -- Puerto Rico
+    assert.equal(1, #plan.problems)
+    assert.matches("^%+17875550100: not available: no search offers it %(PR", plan.problems[1])
+    for _, path in ipairs(searches()) do
+      assert.is_nil(path:find("^US"), path)
+      assert.is_nil(path:find("^CA"), path)
+    end
+    for code, cc in pairs(require("twilio.playbook.plan").NANP) do
+      assert.truthy(code:match("^[2-9]%d%d$") and cc:match("^%u%u$") and cc ~= "US" and cc ~= "CA", code)
+    end
+  end)
+
+  it("makes the same lookups when the plan is made inside a bulk call (bulk calls do not nest)", function()
+    local pb = book([[ ["+442079460001"] = {}, ["+14155550100"] = {} ]])
+    local outside = assert(playbook.plan(client, pb)).problems
+    assert.equal(1, #outside)
+    local results = client:bulk({ function() return playbook.plan(client, pb) end })
+    assert.is_true(results[1].ok, tostring(results[1].error and results[1].error.message))
+    assert.same(outside, results[1].value.problems)
+  end)
+
   it("knows calling codes that are prefix-free (the first of 1 to 3 digits found is the one)", function()
     local calling = require("twilio.playbook.plan").CALLING
     for a in pairs(calling) do

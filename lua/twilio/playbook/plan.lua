@@ -235,7 +235,8 @@ end
 
 -- Calling code -> the countries an exact number is looked up in when its
 -- entry does not say `country` (codes are prefix-free: the first of 1 to 3
--- digits that is here is the one). +1 is the NANP: the US, then Canada.
+-- digits that is here is the one). +1 is the NANP: the US, then Canada,
+-- unless its area code is another member's (NANP below).
 local CALLING = {
   ["1"] = { "US", "CA" }, ["20"] = { "EG" }, ["27"] = { "ZA" }, ["30"] = { "GR" }, ["31"] = { "NL" },
   ["32"] = { "BE" }, ["33"] = { "FR" }, ["34"] = { "ES" }, ["36"] = { "HU" }, ["39"] = { "IT" },
@@ -253,11 +254,25 @@ local CALLING = {
 }
 _M.CALLING = CALLING
 
+-- +1 is shared by the US, Canada and the NANP's other members: an area code
+-- of one of those is looked up in its own country (Twilio sells Puerto Rico
+-- numbers as PR, not US); any other +1 number in the US, then Canada.
+local NANP = {
+  ["787"] = "PR", ["939"] = "PR", ["340"] = "VI", ["671"] = "GU", ["670"] = "MP", ["684"] = "AS",
+  ["242"] = "BS", ["246"] = "BB", ["264"] = "AI", ["268"] = "AG", ["284"] = "VG", ["345"] = "KY",
+  ["441"] = "BM", ["473"] = "GD", ["649"] = "TC", ["658"] = "JM", ["876"] = "JM", ["664"] = "MS",
+  ["721"] = "SX", ["758"] = "LC", ["767"] = "DM", ["784"] = "VC", ["809"] = "DO", ["829"] = "DO",
+  ["849"] = "DO", ["868"] = "TT", ["869"] = "KN",
+}
+_M.NANP = NANP
+
 -- The types searched, in this order, when an entry does not say `type`
 -- (those the country has: its subresource_uris).
 local TYPE_ORDER = { "local", "mobile", "toll_free", "national", "voip", "shared_cost", "machine_to_machine" }
 
 local function countries_of(phone)
+  local nanp = phone:sub(2, 2) == "1" and NANP[phone:sub(3, 5)]
+  if nanp then return { nanp } end
   for n = 1, 3 do
     local cc = CALLING[phone:sub(2, 1 + n)]
     if cc then return cc end
@@ -355,7 +370,18 @@ local function check_exacts(client, buys, problems)
       return true
     end
   end
-  local results = client:bulk(tasks, { concurrency = 8 })
+  local results
+  if client.batch or client.runtime.running_group then
+    -- a plan made inside a bulk call or a runtime group's task: bulk calls
+    -- do not nest, so one lookup after the other
+    results = {}
+    for i, t in ipairs(tasks) do
+      local ok, err = pcall(t)
+      results[i] = ok and { ok = true } or { ok = false, error = { message = tostring(err) } }
+    end
+  else
+    results = client:bulk(tasks, { concurrency = 8 })
+  end
   for i, c in ipairs(buys) do
     local r = results[i]
     if r and not r.ok then   -- a task that raised: say so rather than nothing
