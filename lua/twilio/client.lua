@@ -142,6 +142,8 @@ function _M.new(opts)
   if not cfg then return nil, err end
   local self = setmetatable({
     cfg = cfg,
+    -- the limits as the config holds them (send reads these; the fused call
+    -- the config's): fixed at twilio.new, per call only through opts
     timeout = conf.timeout,
     connect_timeout = conf.connect_timeout,
     max_body = conf.max_body,
