@@ -322,6 +322,12 @@ local function lookup_exact(client, sid, n, types)   -- types: from country_type
   return false, searched
 end
 
+-- The problem of a lookup that failed (where: what was searched, if known).
+local function lookup_failed(phone, where, msg)
+  return fmt("%s%s: the lookup of the number to buy failed: %s; plan could not check that it is available " ..
+             "and needs no address", phone, where and (" (" .. where .. ")") or "", tostring(msg))
+end
+
 -- What stands in the way of buying exact number n, from its lookup (the
 -- pool check's terms): problems appended to the list.
 local function check_exact(client, sid, n, types, problems)
@@ -343,15 +349,14 @@ local function check_exact(client, sid, n, types, problems)
     problems[#problems + 1] = fmt("%s: the lookup of the number to buy could not be made: its calling code is " ..
       "not one the playbook knows; set country (and type) on the number", phone)
   else
-    problems[#problems + 1] = fmt("%s (%s): the lookup of the number to buy failed: %s; plan could not check " ..
-      "that it is available and needs no address", phone, b, tostring(a and a.message))
+    problems[#problems + 1] = lookup_failed(phone, b, a and a.message)
   end
 end
 
 -- Every exact number to buy (changes c with c.entry), looked up together.
 local function check_exacts(client, buys, problems)
   if #buys == 0 then return end
-  local types, found = {}, {}
+  local types = {}
   for _, c in ipairs(buys) do   -- the countries' types first: once each, not once a number
     local n = c.entry
     if not n.type then
@@ -366,29 +371,26 @@ local function check_exacts(client, buys, problems)
     tasks[i] = function()
       local list = {}
       check_exact(client, c.account, c.entry, types, list)
-      found[i] = list
-      return true
+      return list
     end
   end
   local results
   if client.batch or client.runtime.running_group then
-    -- a plan made inside a bulk call or a runtime group's task: bulk calls
-    -- do not nest, so one lookup after the other
+    -- a plan made from a bulk call's or a runtime group's task: bulk calls
+    -- do not nest (client:bulk refuses them), so one lookup after the other
     results = {}
     for i, t in ipairs(tasks) do
-      local ok, err = pcall(t)
-      results[i] = ok and { ok = true } or { ok = false, error = { message = tostring(err) } }
+      local ok, v = pcall(t)
+      results[i] = ok and { ok = true, value = v } or { ok = false, error = { message = tostring(v) } }
     end
   else
     results = client:bulk(tasks, { concurrency = 8 })
   end
   for i, c in ipairs(buys) do
     local r = results[i]
-    if r and not r.ok then   -- a task that raised: say so rather than nothing
-      found[i] = { fmt("%s: the lookup of the number to buy failed: %s; plan could not check that it is " ..
-                       "available and needs no address", c.phone_number, tostring(r.error and r.error.message)) }
-    end
-    for _, pr in ipairs(found[i] or {}) do problems[#problems + 1] = pr end
+    local list = r.ok and r.value   -- a task that raised: say so rather than nothing
+      or { lookup_failed(c.phone_number, nil, r.error and r.error.message) }
+    for _, pr in ipairs(list) do problems[#problems + 1] = pr end
   end
 end
 
