@@ -1535,13 +1535,11 @@ void ltw_open_record(lua_State *L) {
   lua_rawget(L, LUA_REGISTRYINDEX);      /* reused if the module reloads */
   if (lua_isnil(L, -1)) {
     lua_pop(L, 1);
+    static const luaL_Reg lpage_meta[] = {
+      { "__index", lpage_index }, { "__newindex", lpage_newindex }, { "__len", lpage_len }, { NULL, NULL }
+    };
     lua_createtable(L, 0, 4);
-    lua_pushcfunction(L, lpage_index);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, lpage_newindex);
-    lua_setfield(L, -2, "__newindex");
-    lua_pushcfunction(L, lpage_len);
-    lua_setfield(L, -2, "__len");
+    luaL_setfuncs(L, lpage_meta, 0);
     lua_pushstring(L, "twilio.Page");
     lua_setfield(L, -2, "__name");
     lua_pushlightuserdata(L, (void *)&lpage_key);
